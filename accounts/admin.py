@@ -1,0 +1,105 @@
+"""Django admin for configuration. Every save and delete made here is audited; the audit trail
+itself is read-only."""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.forms.models import model_to_dict
+
+from .models import AuditAction, AuditEvent, CaseloadAssignment, Team, TeamMembership, User
+from .services import audit_record
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Writes a create/update/delete audit row for each change made through the admin."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        changed = {name: str(form.cleaned_data.get(name)) for name in form.changed_data if "password" not in name}
+        audit_record(
+            actor=request.user,
+            action=AuditAction.UPDATE if change else AuditAction.CREATE,
+            target=obj,
+            request=request,
+            changes=changed,
+            message="Through the admin site.",
+        )
+
+    def delete_model(self, request, obj):
+        audit_record(
+            actor=request.user,
+            action=AuditAction.DELETE,
+            target=obj,
+            request=request,
+            changes={k: str(v) for k, v in model_to_dict(obj).items() if "password" not in k},
+            message="Through the admin site.",
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(User)
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    list_display = ["username", "full_name", "role", "email", "provider", "is_active"]
+    list_filter = ["role", "is_active"]
+    search_fields = ["username", "full_name", "email", "postcode"]
+    ordering = ["username"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        ("Person", {"fields": ["full_name", "email", "postcode", "role", "provider"]}),
+        ("Access", {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        ("Dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "full_name", "email", "role", "provider", "password1", "password2"],
+            },
+        ),
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+
+class TeamMembershipInline(admin.TabularInline):
+    model = TeamMembership
+    extra = 1
+    autocomplete_fields = ["social_worker"]
+
+
+@admin.register(Team)
+class TeamAdmin(AuditedAdmin):
+    list_display = ["name", "manager"]
+    search_fields = ["name"]
+    inlines = [TeamMembershipInline]
+    autocomplete_fields = ["manager"]
+
+
+@admin.register(CaseloadAssignment)
+class CaseloadAssignmentAdmin(AuditedAdmin):
+    list_display = ["client", "social_worker", "start_date", "end_date"]
+    list_filter = ["end_date"]
+    search_fields = ["client__full_name", "social_worker__full_name"]
+    autocomplete_fields = ["client", "social_worker", "assigned_by"]
+    date_hierarchy = "start_date"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["at", "actor_username", "action", "target_repr", "subject", "ip_address"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_username", "target_repr", "message"]
+    date_hierarchy = "at"
+    list_select_related = ["subject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

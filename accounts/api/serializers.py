@@ -1,0 +1,66 @@
+"""Input and output shapes for the people endpoints. Rules live in `accounts.services`."""
+
+from rest_framework import serializers
+
+from accounts.models import CaseloadAssignment, Role, Team, User
+from providers.models import Provider
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class UserCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    role = serializers.ChoiceField(choices=Role.choices)
+    full_name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
+    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "role", "full_name", "email", "postcode", "provider", "is_active"]
+        read_only_fields = fields
+
+
+class _UserIdField(serializers.PrimaryKeyRelatedField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class TeamCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    manager = _UserIdField()
+    members = serializers.ListField(child=_UserIdField(), required=False, default=list)
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["id", "name", "manager", "members"]
+        read_only_fields = fields
+
+
+class CaseloadCreateSerializer(serializers.Serializer):
+    social_worker = _UserIdField()
+    client = _UserIdField()
+    start_date = serializers.DateField(required=False)
+
+
+class CaseloadSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CaseloadAssignment
+        fields = ["id", "social_worker", "client", "start_date", "end_date"]
+        read_only_fields = fields

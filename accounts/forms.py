@@ -1,0 +1,40 @@
+"""Forms for the people pages. They check shapes; rules are enforced by `accounts.services`."""
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import User
+
+
+class SignInForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+        "inactive": "This account has been closed. Contact your council if you think this is wrong.",
+    }
+
+
+class _PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.full_name} ({obj.username})"
+
+
+class AllocateClientForm(forms.Form):
+    client = _PersonChoiceField(
+        queryset=User.objects.none(),
+        empty_label="Choose a client",
+        error_messages={"required": "Choose the client to allocate", "invalid_choice": "Choose a client from the list"},
+    )
+    social_worker = _PersonChoiceField(
+        queryset=User.objects.none(),
+        empty_label="Choose a social worker",
+        error_messages={
+            "required": "Choose the social worker",
+            "invalid_choice": "Choose a social worker from the list",
+        },
+    )
+
+    def __init__(self, *args, clients, social_workers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+        self.fields["social_worker"].queryset = social_workers

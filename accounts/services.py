@@ -1,0 +1,244 @@
+"""Every write about people, teams, caseloads and the audit trail.
+
+Each service is keyword-only, takes the acting user as `actor=`, checks the actor may act, raises a
+`accounts.exceptions` error with a message a person can act on, and writes its audit row in the
+same transaction as the change it records.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from .exceptions import ActionNotAllowed, AlreadyAssigned, InvalidInput, WrongRole
+from .models import AuditAction, AuditEvent, CaseloadAssignment, Role, Team, TeamMembership, User
+from .permissions import can_assign_caseload, can_manage_teams, can_manage_users
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The caller's address as the web server saw it.
+
+    X-Forwarded-For is deliberately ignored: it is set by the caller and cannot be trusted
+    unless a proxy that rewrites it is configured, which is a deployment decision.
+    """
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    subject: User | None = None,
+    request: HttpRequest | None = None,
+    changes: dict[str, Any] | None = None,
+    message: str = "",
+    actor_username: str = "",
+) -> AuditEvent:
+    """Append one row to the audit trail.
+
+    `subject` is the client whose personal data the action touched, when there is one; a user
+    record that is a client is its own subject. Never updates or deletes an existing row.
+    """
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    if subject is None and isinstance(target, User) and target.role == Role.CLIENT:
+        subject = target
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_username=(actor.get_username() if actor else actor_username)[:150],
+        action=action,
+        target_type=ContentType.objects.get_for_model(target) if target is not None else None,
+        target_id=str(target.pk) if target is not None else "",
+        target_repr=str(target)[:200] if target is not None else "",
+        subject=subject,
+        ip_address=client_ip(request),
+        changes=changes or {},
+        message=message[:500],
+    )
+
+
+def _require_role(user: User, role: str, field: str, label: str) -> None:
+    if user.role != role:
+        raise WrongRole(f"{user} is not a {label}.", field=field)
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str,
+    email: str = "",
+    postcode: str = "",
+    provider: models.Model | None = None,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create an account with one role.
+
+    Enforces: only administrators create accounts; the role is known; provider staff belong to a
+    provider and no one else does; the username is free; the password passes the validators.
+    Writes a `create` audit row.
+    """
+    if not can_manage_users(actor):
+        raise ActionNotAllowed("Only administrators can create accounts.")
+    errors: dict[str, list[str]] = {}
+    if role not in Role.values:
+        errors["role"] = [f"“{role}” is not a role. Choose one of: {', '.join(Role.values)}."]
+    if role == Role.PROVIDER and provider is None:
+        errors["provider"] = ["Provider staff must belong to a provider organisation."]
+    if role != Role.PROVIDER and provider is not None:
+        errors["provider"] = ["Only provider staff belong to a provider organisation."]
+    if not username.strip():
+        errors["username"] = ["Enter a username."]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["That username is already taken."]
+    if not full_name.strip():
+        errors["full_name"] = ["Enter the person's full name."]
+    candidate = User(username=username, email=email, full_name=full_name, role=role)
+    try:
+        validate_password(password, user=candidate)
+    except ValidationError as exc:
+        errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput(errors=errors)
+
+    user = User(
+        username=username,
+        email=email,
+        full_name=full_name.strip(),
+        postcode=postcode.strip().upper(),
+        role=role,
+        provider=provider,
+        # The Django admin is for configuration, so it is open to administrators only.
+        is_staff=role == Role.ADMIN,
+        is_superuser=role == Role.ADMIN,
+    )
+    user.set_password(password)
+    user.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=user,
+        request=request,
+        changes={"username": username, "role": role, "provider": getattr(provider, "pk", None)},
+    )
+    return user
+
+
+@transaction.atomic
+def team_create(
+    *,
+    actor: User,
+    name: str,
+    manager: User,
+    members: Iterable[User] = (),
+    request: HttpRequest | None = None,
+) -> Team:
+    """Create a team led by a team manager, with social workers as members.
+
+    Enforces: administrators only; the manager is a team manager; every member is a social
+    worker not already in a team (one team each, also a database constraint). Audited.
+    """
+    if not can_manage_teams(actor):
+        raise ActionNotAllowed("Only administrators can create teams.")
+    members = list(members)
+    errors: dict[str, list[str]] = {}
+    if not name.strip():
+        errors["name"] = ["Enter a team name."]
+    elif Team.objects.filter(name__iexact=name.strip()).exists():
+        errors["name"] = ["A team with that name already exists."]
+    if manager.role != Role.TEAM_MANAGER:
+        errors["manager"] = [f"{manager} is not a team manager."]
+    member_errors = [f"{m} is not a social worker." for m in members if m.role != Role.SOCIAL_WORKER]
+    taken = TeamMembership.objects.filter(social_worker__in=members).select_related("social_worker", "team")
+    member_errors += [f"{tm.social_worker} is already in {tm.team}." for tm in taken]
+    if member_errors:
+        errors["members"] = member_errors
+    if errors:
+        raise InvalidInput(errors=errors)
+
+    team = Team.objects.create(name=name.strip(), manager=manager)
+    TeamMembership.objects.bulk_create([TeamMembership(team=team, social_worker=m) for m in members])
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=team,
+        request=request,
+        changes={"manager": manager.pk, "members": [m.pk for m in members]},
+    )
+    return team
+
+
+def caseload_assign(
+    *,
+    actor: User,
+    social_worker: User,
+    client: User,
+    start_date: datetime.date | None = None,
+    request: HttpRequest | None = None,
+) -> CaseloadAssignment:
+    """Put a client on a social worker's caseload, ending any other open allocation (a transfer).
+
+    Enforces: the two people have the right roles; the actor may allocate this client to this
+    worker (`can_assign_caseload`); the client is not already with this worker (409).
+    Locks the client's row so two managers allocating the same client at once cannot both
+    succeed; the partial unique constraint on open allocations backs this up. Audited.
+    """
+    _require_role(social_worker, Role.SOCIAL_WORKER, "social_worker", "social worker")
+    _require_role(client, Role.CLIENT, "client", "client")
+    if not can_assign_caseload(actor, social_worker, client):
+        raise ActionNotAllowed(
+            "You can allocate clients only to social workers in your team, "
+            "and only clients who are unallocated or already with your team."
+        )
+    start_date = start_date or timezone.localdate()
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=client.pk)
+            current = CaseloadAssignment.objects.filter(client=client, end_date__isnull=True).first()
+            if current and current.social_worker_id == social_worker.pk:
+                raise AlreadyAssigned(f"{client} is already on {social_worker}'s caseload.")
+            if current:
+                # Allocation is a fact about a day: a transfer ends the old allocation the day
+                # the new one starts (or on its start date, if that was later).
+                CaseloadAssignment.objects.filter(pk=current.pk).update(end_date=max(start_date, current.start_date))
+                audit_record(
+                    actor=actor,
+                    action=AuditAction.UPDATE,
+                    target=current,
+                    subject=client,
+                    request=request,
+                    changes={"end_date": str(max(start_date, current.start_date))},
+                    message="Ended by transfer to another social worker.",
+                )
+            assignment = CaseloadAssignment.objects.create(
+                social_worker=social_worker, client=client, start_date=start_date, assigned_by=actor
+            )
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=assignment,
+                subject=client,
+                request=request,
+                changes={"social_worker": social_worker.pk, "client": client.pk, "start_date": str(start_date)},
+            )
+    except IntegrityError as exc:
+        raise AlreadyAssigned(f"{client} was allocated by someone else at the same moment; reload and retry.") from exc
+    return assignment
+
+
+def password_changed_record(*, user: User, request: HttpRequest | None = None) -> AuditEvent:
+    return audit_record(actor=user, action=AuditAction.PASSWORD_CHANGED, target=user, request=request)

@@ -1,0 +1,141 @@
+"""People pages: sign-in lockout, your account, a social worker's caseload, a team manager's
+team and allocations, and a client's record (every opening of which is audited)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse, reverse_lazy
+from django.views.generic import TemplateView
+
+from . import permissions, selectors, services
+from .exceptions import CairnError, NotVisible
+from .forms import AllocateClientForm, SignInForm
+from .models import AuditAction
+
+
+def lockout_response(request, credentials, *args, **kwargs):
+    """What a locked-out sign-in gets: JSON for the API, a page for people. Axes calls this."""
+    message = "Too many failed sign-in attempts. Wait 15 minutes and try again, or reset your password."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+class SignInView(auth_views.LoginView):
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    success_url = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed_record(user=self.request.user, request=self.request)
+        return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    extra_email_context = {"council_name": settings.CAIRN_COUNCIL_NAME}
+
+    def form_valid(self, form):
+        # The address typed is recorded, not whether it matched: the page never says which.
+        services.audit_record(
+            actor=None,
+            action=AuditAction.PASSWORD_RESET_REQUESTED,
+            request=self.request,
+            message=f"Reset requested for {form.cleaned_data['email']}"[:500],
+        )
+        return super().form_valid(form)
+
+
+class AccountView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/account.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        context = super().get_context_data(**kwargs)
+        context["team"] = user.teams.first() if permissions.has_role(user, "social_worker") else None
+        context["managed_teams"] = user.managed_teams.all() if permissions.can_view_team(user) else []
+        context["social_worker"] = (
+            selectors.current_social_worker(client=user) if permissions.has_role(user, "client") else None
+        )
+        return context
+
+
+class CaseloadView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/caseload.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not permissions.can_view_own_caseload(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["assignments"] = selectors.caseload_list(social_worker=self.request.user)
+        return context
+
+
+class TeamView(LoginRequiredMixin, TemplateView):
+    """A team manager's team: each social worker's caseload, and allocating a client."""
+
+    template_name = "accounts/team.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not permissions.can_view_team(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def _form(self, data=None):
+        manager = self.request.user
+        return AllocateClientForm(
+            data,
+            clients=selectors.clients_allocatable_by(manager=manager),
+            social_workers=selectors.team_social_workers(manager=manager),
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["teams"] = selectors.team_list_managed(manager=self.request.user)
+        context.setdefault("form", self._form())
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = self._form(request.POST)
+        if form.is_valid():
+            try:
+                assignment = services.caseload_assign(
+                    actor=request.user,
+                    social_worker=form.cleaned_data["social_worker"],
+                    client=form.cleaned_data["client"],
+                    request=request,
+                )
+            except CairnError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, f"{assignment.client} is now on {assignment.social_worker}'s caseload.")
+                return HttpResponseRedirect(reverse("team"))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class ClientDetailView(LoginRequiredMixin, TemplateView):
+    """A client's record. Only people who may see it get it (404 otherwise); each view is audited."""
+
+    template_name = "accounts/client_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            client = selectors.client_get_for(self.request.user, kwargs["pk"])
+        except NotVisible as exc:
+            raise Http404(exc.message) from exc
+        services.audit_record(actor=self.request.user, action=AuditAction.VIEW, target=client, request=self.request)
+        context["client"] = client
+        context["social_worker"] = selectors.current_social_worker(client=client)
+        context["history"] = client.social_worker_assignments.select_related("social_worker").order_by("-start_date")
+        return context

@@ -1,0 +1,69 @@
+"""What each role can do now, as the home page lists it.
+
+Each entry names a URL that exists and a predicate from a `permissions` module, so the home page
+never offers a link the person would be refused. Capabilities add their entries here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.urls import reverse
+
+from accounts import permissions
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from accounts.models import User
+
+
+@dataclass(frozen=True)
+class Task:
+    title: str
+    url_name: str
+    description: str
+    allowed: Callable[[User], bool]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+def _signed_in(user: User) -> bool:
+    return bool(user.is_authenticated)
+
+
+TASKS: list[Task] = [
+    Task(
+        "My caseload",
+        "caseload",
+        "The clients allocated to you, and since when.",
+        permissions.can_view_own_caseload,
+    ),
+    Task(
+        "My team",
+        "team",
+        "Your social workers' caseloads, and allocating a client to one of them.",
+        permissions.can_view_team,
+    ),
+    Task(
+        "Administration",
+        "admin:index",
+        "Accounts, teams, providers, scheduled jobs and the audit trail.",
+        permissions.can_use_admin_site,
+    ),
+    Task(
+        "API documentation",
+        "api-docs",
+        "The JSON API for council systems, with an interactive explorer.",
+        permissions.is_admin,
+    ),
+    Task("Your account", "account", "Your details and your role.", _signed_in),
+    Task("Change your password", "password_change", "Choose a new password.", _signed_in),
+]
+
+
+def tasks_for(user: User) -> list[Task]:
+    return [task for task in TASKS if task.allowed(user)]

@@ -1,0 +1,120 @@
+"""`manage.py seed_demo [--clients N]`: a fictional council to try Cairn with.
+
+Idempotent: people and organisations are found by username or name and created only when
+missing, through the same services the product uses (so the demo's audit trail is real too).
+Every demo login shares one password, listed in README.md.
+"""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
+from accounts.services import audit_record, caseload_assign, team_create, user_create
+from providers.models import Provider
+from providers.services import provider_create
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+STAFF = [
+    # username, full name, role
+    ("taylor.reid", "Taylor Reid", Role.TEAM_MANAGER),
+    ("sam.patel", "Sam Patel", Role.SOCIAL_WORKER),
+    ("jo.okafor", "Jo Okafor", Role.SOCIAL_WORKER),
+    ("chris.wong", "Chris Wong", Role.SOCIAL_WORKER),
+    ("casey.brown", "Casey Brown", Role.CASE_MANAGER),
+    ("farah.ahmed", "Farah Ahmed", Role.FINANCE),
+]
+TEAM_NAME = "North Locality Team"
+
+PROVIDERS = [
+    # organisation, postcode, staff username, staff name
+    ("Brightside Home Care", "NF1 4QT", "lee.brightside", "Lee Carter"),
+    ("Riverside Day Centre", "NF2 7HD", "mo.riverside", "Mo Hussain"),
+    ("Northfield PA Collective", "NF3 1AA", "ana.pacollective", "Ana Silva"),
+    ("Wheels Community Transport", "NF1 9ZX", "dan.wheels", "Dan Evans"),
+]
+
+CLIENT_NAMES = [
+    "Ruth Ellis", "George Mensah", "Aisha Khan", "Peter Novak", "Margaret Lewis", "Tom Hughes",
+    "Grace Adeyemi", "Harry Walsh", "Nadia Rahman", "Owen Price", "Leah Fischer", "Ben Clarke",
+    "Ivy Chen", "Frank Doyle", "Sophie Martin", "Kwame Asante", "Eileen Byrne", "Raj Mehta",
+    "Carol White", "Dylan Rees",
+]  # fmt: skip
+CLIENT_POSTCODES = ["NF1 2AB", "NF1 5CD", "NF2 3EF", "NF2 8GH", "NF3 4JK", "NF3 6LM"]
+UNALLOCATED = 2  # the last clients are left for the team manager to allocate
+
+
+def _client_identity(index: int) -> tuple[str, str]:
+    name = CLIENT_NAMES[index % len(CLIENT_NAMES)]
+    round_ = index // len(CLIENT_NAMES)
+    username = name.lower().replace(" ", ".") + (str(round_ + 1) if round_ else "")
+    return username, name + (f" {round_ + 1}" if round_ else "")
+
+
+class Command(BaseCommand):
+    help = "Create (or complete) a fictional council's people and providers for a demo. Safe to re-run."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--clients", type=int, default=12, help="How many demo clients (default 12).")
+
+    def handle(self, *args, clients: int, **options):
+        if clients < 0:
+            raise CommandError("--clients must be 0 or more.")
+        with transaction.atomic():
+            created = self._seed(clients)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new records)."))
+        self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
+
+    def _seed(self, n_clients: int) -> int:
+        created = 0
+        admin = User.objects.filter(username="admin").first()
+        if admin is None:
+            # The first administrator cannot be created by another administrator.
+            admin = User.objects.create_superuser(
+                "admin", "admin@northfield.example", DEMO_PASSWORD, full_name="Alex Morgan"
+            )
+            audit_record(actor=None, action=AuditAction.CREATE, target=admin, message="seed_demo bootstrap")
+            created += 1
+
+        def person(username: str, full_name: str, role: str, **extra) -> User:
+            nonlocal created
+            existing = User.objects.filter(username=username).first()
+            if existing:
+                return existing
+            created += 1
+            return user_create(
+                actor=admin,
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                full_name=full_name,
+                email=f"{username}@northfield.example",
+                **extra,
+            )
+
+        staff = {username: person(username, name, role) for username, name, role in STAFF}
+
+        for org, postcode, username, name in PROVIDERS:
+            provider = Provider.objects.filter(name=org).first()
+            if provider is None:
+                provider = provider_create(
+                    actor=admin, name=org, postcode=postcode, email=f"office@{username.split('.')[1]}.example"
+                )
+                created += 1
+            person(username, name, Role.PROVIDER, provider=provider)
+
+        social_workers = [u for u in staff.values() if u.role == Role.SOCIAL_WORKER]
+        if not Team.objects.filter(name=TEAM_NAME).exists():
+            team_create(actor=admin, name=TEAM_NAME, manager=staff["taylor.reid"], members=social_workers)
+            created += 1
+
+        for i in range(n_clients):
+            username, name = _client_identity(i)
+            client = person(username, name, Role.CLIENT, postcode=CLIENT_POSTCODES[i % len(CLIENT_POSTCODES)])
+            allocate = i < n_clients - UNALLOCATED
+            if allocate and not CaseloadAssignment.objects.filter(client=client).exists():
+                caseload_assign(actor=admin, social_worker=social_workers[i % len(social_workers)], client=client)
+                created += 1
+        return created

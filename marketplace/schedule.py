@@ -1,0 +1,15 @@
+"""Celery beat's schedule: every scheduled job Cairn runs, in one place.
+
+Read by `CELERY_BEAT_SCHEDULE` in settings. django-celery-beat's database scheduler copies these
+entries into the database, where an administrator can see, pause or re-time them in the admin.
+Each later capability adds its jobs here (overdue reviews, invoice auto-confirmation, reclaim...).
+"""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE: dict[str, dict] = {
+    "clear-expired-sessions": {
+        "task": "marketplace.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=3, minute=15),
+    },
+}

@@ -1,0 +1,34 @@
+"""Site-wide pages: the role-aware home page and the error pages."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.shortcuts import render
+from django.views.generic import TemplateView
+
+from accounts.api.errors import json_not_found, json_server_error
+
+from .home import tasks_for
+
+
+class HomeView(LoginRequiredMixin, TemplateView):
+    template_name = "marketplace/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["tasks"] = tasks_for(self.request.user)
+        return context
+
+
+def page_not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return json_not_found(request, exception)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return json_server_error(request)
+    return render(request, "500.html", status=500)
+
+
+def permission_denied(request, exception=None):
+    return render(request, "403.html", status=403)
