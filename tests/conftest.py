@@ -1,0 +1,84 @@
+"""Fixtures shared by every test: one person per role, a team with a caseload, API clients."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from tests import factories
+
+
+@pytest.fixture
+def client_user(db):
+    return factories.ClientFactory(full_name="Ruth Ellis")
+
+
+@pytest.fixture
+def social_worker(db):
+    return factories.SocialWorkerFactory(full_name="Sam Patel")
+
+
+@pytest.fixture
+def team_manager(db):
+    return factories.TeamManagerFactory(full_name="Taylor Reid")
+
+
+@pytest.fixture
+def case_manager(db):
+    return factories.CaseManagerFactory(full_name="Casey Brown")
+
+
+@pytest.fixture
+def finance_user(db):
+    return factories.FinanceFactory(full_name="Farah Ahmed")
+
+
+@pytest.fixture
+def provider_user(db):
+    return factories.ProviderStaffFactory(full_name="Lee Carter")
+
+
+@pytest.fixture
+def admin_person(db):
+    return factories.AdminFactory(full_name="Alex Morgan")
+
+
+@pytest.fixture
+def team(team_manager, social_worker):
+    """Taylor manages a team with Sam in it."""
+    return factories.TeamFactory(manager=team_manager, members=[social_worker])
+
+
+@pytest.fixture
+def caseload(team, social_worker, client_user):
+    """Ruth is on Sam's caseload."""
+    return factories.CaseloadAssignmentFactory(social_worker=social_worker, client=client_user)
+
+
+@pytest.fixture
+def api():
+    """An API client with no credentials."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    """`api_as(user)`: an API client that sends `user`'s token, as an integration would."""
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web_as(client):
+    """`web_as(user)`: Django's test client signed in as `user` (session, as a browser is)."""
+
+    def make(user):
+        client.force_login(user)
+        return client
+
+    return make
