@@ -55,7 +55,7 @@ lint: install
 
 check: install assets
 	$(PY) manage.py makemigrations --check --dry-run
-	SECRET_KEY=check-only-$$RANDOM-not-a-secret-0123456789abcdefghijklmnop ALLOWED_HOSTS=cairn.example \
+	SECRET_KEY=check-only-not-a-secret-0123456789abcdefghijklmnopqrstuvwxyz ALLOWED_HOSTS=cairn.example \
 		$(PY) manage.py check --deploy --fail-level WARNING --settings=marketplace.settings.production
 
 clean:

@@ -13,6 +13,11 @@ class SignInForm(AuthenticationForm):
         "inactive": "This account has been closed. Contact your council if you think this is wrong.",
     }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Autofocus skips the skip link and the page's heading for keyboard and screen reader users.
+        self.fields["username"].widget.attrs.pop("autofocus", None)
+
 
 class _PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:

@@ -1,7 +1,9 @@
 """Site-wide pages: the role-aware home page and the error pages."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpResponsePermanentRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.generic import TemplateView
 
 from accounts.api.errors import json_not_found, json_server_error
@@ -32,3 +34,11 @@ def server_error(request):
 
 def permission_denied(request, exception=None):
     return render(request, "403.html", status=403)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says; point them at the static one.
+
+    Resolved per request, not at import, because the hashed name exists only after collectstatic.
+    """
+    return HttpResponsePermanentRedirect(static("govuk/assets/images/favicon.ico"))

@@ -1,0 +1,48 @@
+"""`manage.py seed_demo`: every role present, every login works, re-running changes nothing."""
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import AuditEvent, CaseloadAssignment, Role, Team, User
+from marketplace.management.commands.seed_demo import DEMO_PASSWORD
+from providers.models import Provider
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        User.objects.count(),
+        Provider.objects.count(),
+        Team.objects.count(),
+        CaseloadAssignment.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def test_seed_demo_creates_every_role_with_working_logins_and_is_idempotent(client):
+    call_command("seed_demo", clients=5)
+    assert {u.role for u in User.objects.all()} == set(Role.values)
+    assert User.objects.filter(role=Role.CLIENT).count() == 5
+    assert User.objects.filter(role=Role.PROVIDER, provider__isnull=True).count() == 0
+    # Two clients are left unallocated for the team manager to allocate.
+    assert CaseloadAssignment.objects.filter(end_date__isnull=True).count() == 3
+    for user in User.objects.all():
+        assert user.check_password(DEMO_PASSWORD), user.username
+    first = _counts()
+    call_command("seed_demo", clients=5)
+    assert _counts() == first
+
+
+def test_seed_demo_can_grow_the_number_of_clients(client):
+    call_command("seed_demo", clients=2)
+    call_command("seed_demo", clients=25)
+    assert User.objects.filter(role=Role.CLIENT).count() == 25
+    assert User.objects.filter(username="ruth.ellis2").exists()
+
+
+def test_seed_demo_refuses_a_negative_count():
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo", clients=-1)
