@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import model_to_dict
 
-from .models import AuditAction, AuditEvent, CaseloadAssignment, Team, TeamMembership, User
+from .models import AuditAction, AuditEvent, CaseloadAssignment, Role, Team, TeamMembership, User
 from .services import audit_record
 
 
@@ -62,6 +62,14 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # Opening a client's record in the admin is a view of their personal data, like any other.
+        if request.method == "GET":
+            person = self.get_object(request, object_id)
+            if person is not None and person.role == Role.CLIENT:
+                audit_record(actor=request.user, action=AuditAction.VIEW, target=person, request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 class TeamMembershipInline(admin.TabularInline):

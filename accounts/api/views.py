@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import permissions, services
-from accounts.models import AuditAction, CaseloadAssignment, Team, User
+from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.selectors import client_list_visible_to
 
 from . import serializers as s
@@ -86,6 +86,12 @@ class UserViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retriev
         user = self.request.user
         users = User.objects.order_by("id")
         return users if permissions.is_admin(user) else users.filter(pk=user.pk)
+
+    def retrieve(self, request, *args, **kwargs):
+        user = self.get_object()
+        if user.role == Role.CLIENT and user.pk != request.user.pk:
+            services.audit_record(actor=request.user, action=AuditAction.VIEW, target=user, request=request._request)
+        return Response(self.get_serializer(user).data)
 
     @extend_schema(request=s.UserCreateSerializer, responses={201: s.UserSerializer})
     def create(self, request):

@@ -58,7 +58,9 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, client_use
     path = link.split("testserver", 1)[1]
     form = client.get(path, follow=True)
     assert form.status_code == 200 and b"Choose a new password" in form.content
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": "fresh-pass-9876", "new_password2": "fresh-pass-9876"})
+    done = client.post(
+        form.redirect_chain[-1][0], {"new_password1": "fresh-pass-9876", "new_password2": "fresh-pass-9876"}
+    )
     assert done.status_code == 302
     client_user.refresh_from_db()
     assert client_user.check_password("fresh-pass-9876")

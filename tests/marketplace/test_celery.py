@@ -18,9 +18,13 @@ REQUIRE_SERVICES = os.environ.get("CI") == "true" or os.environ.get("CAIRN_REQUI
 def _sessions(expired: int, live: int) -> None:
     now = timezone.now()
     for i in range(expired):
-        Session.objects.create(session_key=f"old{i:030d}", session_data="", expire_date=now - datetime.timedelta(days=1))
+        Session.objects.create(
+            session_key=f"old{i:030d}", session_data="", expire_date=now - datetime.timedelta(days=1)
+        )
     for i in range(live):
-        Session.objects.create(session_key=f"new{i:030d}", session_data="", expire_date=now + datetime.timedelta(days=1))
+        Session.objects.create(
+            session_key=f"new{i:030d}", session_data="", expire_date=now + datetime.timedelta(days=1)
+        )
 
 
 @pytest.mark.django_db
