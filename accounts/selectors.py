@@ -10,8 +10,11 @@ from .permissions import can_view_client
 
 
 def client_list_visible_to(user: User) -> QuerySet[User]:
-    """Clients whose record `user` may open; the same rule as `permissions.can_view_client`."""
-    clients = User.objects.filter(role=Role.CLIENT, is_active=True)
+    """Clients whose record `user` may open; the same rule as `permissions.can_view_client`.
+
+    Closed (inactive) client accounts stay listed: their care records outlive the login.
+    """
+    clients = User.objects.filter(role=Role.CLIENT)
     if not (user and user.is_authenticated and user.is_active):
         return clients.none()
     if user.role == Role.ADMIN:

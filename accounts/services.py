@@ -105,6 +105,11 @@ def user_create(
         errors["username"] = ["Enter a username."]
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["That username is already taken."]
+    else:
+        try:
+            User.username_validator(username)
+        except ValidationError:
+            errors["username"] = ["Use only letters, numbers and the characters @ . + - _ in a username."]
     if not full_name.strip():
         errors["full_name"] = ["Enter the person's full name."]
     candidate = User(username=username, email=email, full_name=full_name, role=role)
@@ -163,6 +168,11 @@ def team_create(
     if manager.role != Role.TEAM_MANAGER:
         errors["manager"] = [f"{manager} is not a team manager."]
     member_errors = [f"{m} is not a social worker." for m in members if m.role != Role.SOCIAL_WORKER]
+    seen: set[int] = set()
+    for m in members:
+        if m.pk in seen:
+            member_errors.append(f"{m} is listed more than once.")
+        seen.add(m.pk)
     taken = TeamMembership.objects.filter(social_worker__in=members).select_related("social_worker", "team")
     member_errors += [f"{tm.social_worker} is already in {tm.team}." for tm in taken]
     if member_errors:

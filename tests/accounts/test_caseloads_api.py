@@ -7,7 +7,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from accounts.models import AuditAction, AuditEvent, CaseloadAssignment, Role
+from accounts.models import AuditAction, AuditEvent, CaseloadAssignment
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -102,7 +102,9 @@ def test_admin_allocates_with_a_given_start_date(api_as, admin_person, social_wo
     assert CaseloadAssignment.objects.get().start_date == start
 
 
-def test_allocation_writes_a_create_audit_event_about_the_client(api_as, team, team_manager, social_worker, client_user):
+def test_allocation_writes_a_create_audit_event_about_the_client(
+    api_as, team, team_manager, social_worker, client_user
+):
     response = api_as(team_manager).post(
         URL, {"social_worker": social_worker.pk, "client": client_user.pk}, format="json"
     )
@@ -189,7 +191,9 @@ def test_admin_transfers_client_between_teams(api_as, caseload, admin_person, ot
 # --- refusals: who may ---------------------------------------------------------------------------
 
 
-def test_team_manager_cannot_allocate_to_social_worker_outside_team(api_as, team, team_manager, other_team, client_user):
+def test_team_manager_cannot_allocate_to_social_worker_outside_team(
+    api_as, team, team_manager, other_team, client_user
+):
     before = snapshot()
     response = api_as(team_manager).post(
         URL, {"social_worker": other_team.members.get().pk, "client": client_user.pk}, format="json"
@@ -461,4 +465,3 @@ def test_social_worker_stops_seeing_a_client_after_transfer(api_as, world, team_
 
 def test_caller_without_credentials_cannot_list_and_gets_401(api):
     assert api.get(URL).status_code == 401
-

@@ -132,7 +132,9 @@ def test_admin_adding_a_social_worker_already_in_a_team_gets_400_on_members(api_
     free_worker = factories.SocialWorkerFactory()
     before = snapshot()
     response = api_as(admin_person).post(
-        URL, {"name": "Other", "manager": other_manager.pk, "members": [free_worker.pk, social_worker.pk]}, format="json"
+        URL,
+        {"name": "Other", "manager": other_manager.pk, "members": [free_worker.pk, social_worker.pk]},
+        format="json",
     )
     assert response.status_code == 400
     assert "members" in response.json()

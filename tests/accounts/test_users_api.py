@@ -52,8 +52,6 @@ def test_roles_are_exactly_the_ones_api_md_lists():
     }
 
 
-
-
 @pytest.mark.parametrize("role", Role.values)
 def test_admin_creates_user_of_each_role_and_gets_201_with_id_username_role(api_as, admin_person, role):
     provider = factories.ProviderFactory() if role == Role.PROVIDER else None
