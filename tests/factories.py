@@ -10,6 +10,18 @@ from providers.models import Provider
 
 PASSWORD = "correct-horse-battery"
 
+# The conftest fixture that gives one person of each role.
+ROLE_FIXTURES = {
+    Role.CLIENT: "client_user",
+    Role.SOCIAL_WORKER: "social_worker",
+    Role.TEAM_MANAGER: "team_manager",
+    Role.CASE_MANAGER: "case_manager",
+    Role.PROVIDER: "provider_user",
+    Role.FINANCE: "finance_user",
+    Role.ADMIN: "admin_person",
+}
+NON_ADMIN_FIXTURES = {role: name for role, name in ROLE_FIXTURES.items() if role != Role.ADMIN}
+
 
 class ProviderFactory(factory.django.DjangoModelFactory):
     class Meta:

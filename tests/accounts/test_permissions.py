@@ -10,18 +10,10 @@ from django.utils import timezone
 from accounts import permissions, selectors
 from accounts.models import Role, User
 from tests import factories
+from tests.factories import ROLE_FIXTURES
 
 pytestmark = pytest.mark.django_db
 
-ROLE_FIXTURES = {
-    Role.CLIENT: "client_user",
-    Role.SOCIAL_WORKER: "social_worker",
-    Role.TEAM_MANAGER: "team_manager",
-    Role.CASE_MANAGER: "case_manager",
-    Role.PROVIDER: "provider_user",
-    Role.FINANCE: "finance_user",
-    Role.ADMIN: "admin_person",
-}
 
 # Predicate -> the roles for which it is true (for an active user).
 ROLE_PREDICATES = {

@@ -4,21 +4,13 @@ team manager and social workers, each social worker in at most one team."""
 import pytest
 from django.contrib.contenttypes.models import ContentType
 
-from accounts.models import AuditAction, AuditEvent, Role, Team, TeamMembership
+from accounts.models import AuditAction, AuditEvent, Team, TeamMembership
 from tests import factories
+from tests.factories import NON_ADMIN_FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/teams/"
-
-NON_ADMIN_FIXTURES = {
-    Role.CLIENT: "client_user",
-    Role.SOCIAL_WORKER: "social_worker",
-    Role.TEAM_MANAGER: "team_manager",
-    Role.CASE_MANAGER: "case_manager",
-    Role.PROVIDER: "provider_user",
-    Role.FINANCE: "finance_user",
-}
 
 
 def snapshot():

@@ -6,20 +6,12 @@ from django.contrib.contenttypes.models import ContentType
 
 from accounts.models import AuditAction, AuditEvent, Role, User
 from tests import factories
+from tests.factories import NON_ADMIN_FIXTURES
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/users/"
 STRONG_PASSWORD = "lantern-orchard-quietly-47"
-
-NON_ADMIN_FIXTURES = {
-    Role.CLIENT: "client_user",
-    Role.SOCIAL_WORKER: "social_worker",
-    Role.TEAM_MANAGER: "team_manager",
-    Role.CASE_MANAGER: "case_manager",
-    Role.PROVIDER: "provider_user",
-    Role.FINANCE: "finance_user",
-}
 
 
 def payload(**overrides):
