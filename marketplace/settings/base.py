@@ -154,7 +154,11 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
-    "DESCRIPTION": "Personal budgets and self-directed care. Contract v1: see docs/API.md.",
+    "DESCRIPTION": (
+        "Personal budgets and self-directed care, contract v1. Get a token with POST /api/v1/auth/token/ "
+        "and send it as `Authorization: Token <token>`; errors are 400 with field messages, 401, 403, "
+        "404 (missing or not yours) and 409 (wrong state)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
