@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -24,13 +25,19 @@ from .permissions import can_assign_caseload, can_manage_teams, can_manage_users
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address as the web server saw it.
+    """The caller's address, for the audit trail and for django-axes' lock-outs alike.
 
-    X-Forwarded-For is deliberately ignored: it is set by the caller and cannot be trusted
-    unless a proxy that rewrites it is configured, which is a deployment decision.
+    X-Forwarded-For is set by whoever sends the request, so it is believed only as far as the
+    deployment says: with `TRUSTED_PROXY_COUNT` proxies in front, the address the outermost
+    trusted proxy saw is that many entries from the right. With none (the default) it is ignored.
     """
     if request is None:
         return None
+    request = getattr(request, "_request", request)
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -14,7 +14,7 @@ from django.views.generic import TemplateView
 from . import permissions, selectors, services
 from .exceptions import CairnError, NotVisible
 from .forms import AllocateClientForm, SignInForm
-from .models import AuditAction
+from .models import AuditAction, Role
 
 
 def lockout_response(request, credentials, *args, **kwargs):
@@ -59,10 +59,10 @@ class AccountView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user = self.request.user
         context = super().get_context_data(**kwargs)
-        context["team"] = user.teams.first() if permissions.has_role(user, "social_worker") else None
+        context["team"] = user.teams.first() if permissions.has_role(user, Role.SOCIAL_WORKER) else None
         context["managed_teams"] = user.managed_teams.all() if permissions.can_view_team(user) else []
         context["social_worker"] = (
-            selectors.current_social_worker(client=user) if permissions.has_role(user, "client") else None
+            selectors.current_social_worker(client=user) if permissions.has_role(user, Role.CLIENT) else None
         )
         return context
 

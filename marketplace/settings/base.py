@@ -176,6 +176,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
+# How many reverse proxies in front of Cairn append to X-Forwarded-For (0: trust none of it).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

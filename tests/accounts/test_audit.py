@@ -213,3 +213,17 @@ def test_sign_out_without_being_signed_in_records_nothing(client, db):
     response = client.post("/sign-out/")
     assert response.status_code == 302
     assert not AuditEvent.objects.filter(action=AuditAction.LOGOUT).exists()
+
+
+def test_client_address_ignores_forwarded_for_unless_proxies_are_trusted(rf, settings):
+    from accounts.services import client_ip
+
+    request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 198.51.100.7", REMOTE_ADDR="10.0.0.2")
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(request) == "10.0.0.2"
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "198.51.100.7"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(request) == "203.0.113.9"
+    settings.TRUSTED_PROXY_COUNT = 3  # fewer entries than proxies: a forged or broken chain
+    assert client_ip(request) == "10.0.0.2"
