@@ -34,11 +34,11 @@ node_modules/.installed: package.json package-lock.json | install
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-build/static/.built: node_modules/.installed static_src/cairn.scss static_src/cairn.js
+build/static/.built: node_modules/.installed $(wildcard static_src/*)
 	mkdir -p build/static/govuk/assets
 	$(NODE_BIN)/node node_modules/sass/sass.js --pkg-importer=node --style=compressed --no-source-map \
 		--quiet-deps static_src/cairn.scss build/static/cairn.css
-	cp static_src/cairn.js build/static/cairn.js
+	cp static_src/*.js build/static/
 	cp $(GOVUK)/govuk-frontend.min.js build/static/govuk/
 	cp -r $(GOVUK)/assets/images build/static/govuk/assets/
 	touch $@

@@ -257,5 +257,35 @@ def caseload_assign(
     return assignment
 
 
+def caseload_take_on(*, actor: User, client: User, request: HttpRequest | None = None) -> CaseloadAssignment:
+    """A social worker takes an unallocated client onto their own caseload (API.md: assessing a
+    client not yet on anyone's caseload does this). Refused if someone already has the client.
+    Locks the client's row, like `caseload_assign`. Audited."""
+    _require_role(actor, Role.SOCIAL_WORKER, "social_worker", "social worker")
+    _require_role(client, Role.CLIENT, "client", "client")
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=client.pk)
+            current = CaseloadAssignment.objects.filter(client=client, end_date__isnull=True).first()
+            if current is not None:
+                if current.social_worker_id == actor.pk:
+                    return current
+                raise ActionNotAllowed(f"{client} is already on another social worker's caseload.")
+            assignment = CaseloadAssignment.objects.create(
+                social_worker=actor, client=client, start_date=timezone.localdate(), assigned_by=actor
+            )
+            audit_record(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=assignment,
+                subject=client,
+                request=request,
+                message="Took an unallocated client onto their own caseload.",
+            )
+    except IntegrityError as exc:
+        raise AlreadyAssigned(f"{client} was allocated by someone else at the same moment; reload and retry.") from exc
+    return assignment
+
+
 def password_changed_record(*, user: User, request: HttpRequest | None = None) -> AuditEvent:
     return audit_record(actor=user, action=AuditAction.PASSWORD_CHANGED, target=user, request=request)

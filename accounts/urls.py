@@ -17,7 +17,5 @@ urlpatterns = [
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("account/", views.AccountView.as_view(), name="account"),
-    path("caseload/", views.CaseloadView.as_view(), name="caseload"),
     path("team/", views.TeamView.as_view(), name="team"),
-    path("clients/<int:pk>/", views.ClientDetailView.as_view(), name="client-detail"),
 ]

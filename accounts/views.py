@@ -1,18 +1,19 @@
-"""People pages: sign-in lockout, your account, a social worker's caseload, a team manager's
-team and allocations, and a client's record (every opening of which is audited)."""
+"""People pages: sign-in lockout, your account, a team manager's team and allocations.
+The caseload and client record pages, which show each client's assessments and budgets, live in
+`budgets.views`."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
 from django.views.generic import TemplateView
 
 from . import permissions, selectors, services
-from .exceptions import CairnError, NotVisible
+from .exceptions import CairnError
 from .forms import AllocateClientForm, SignInForm
 from .models import AuditAction, Role
 
@@ -67,20 +68,6 @@ class AccountView(LoginRequiredMixin, TemplateView):
         return context
 
 
-class CaseloadView(LoginRequiredMixin, TemplateView):
-    template_name = "accounts/caseload.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not permissions.can_view_own_caseload(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["assignments"] = selectors.caseload_list(social_worker=self.request.user)
-        return context
-
-
 class TeamView(LoginRequiredMixin, TemplateView):
     """A team manager's team: each social worker's caseload, and allocating a client."""
 
@@ -121,21 +108,3 @@ class TeamView(LoginRequiredMixin, TemplateView):
                 messages.success(request, f"{assignment.client} is now on {assignment.social_worker}'s caseload.")
                 return HttpResponseRedirect(reverse("team"))
         return self.render_to_response(self.get_context_data(form=form), status=400)
-
-
-class ClientDetailView(LoginRequiredMixin, TemplateView):
-    """A client's record. Only people who may see it get it (404 otherwise); each view is audited."""
-
-    template_name = "accounts/client_detail.html"
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        try:
-            client = selectors.client_get_for(self.request.user, kwargs["pk"])
-        except NotVisible as exc:
-            raise Http404(exc.message) from exc
-        services.audit_record(actor=self.request.user, action=AuditAction.VIEW, target=client, request=self.request)
-        context["client"] = client
-        context["social_worker"] = selectors.current_social_worker(client=client)
-        context["history"] = client.social_worker_assignments.select_related("social_worker").order_by("-start_date")
-        return context

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from django.urls import reverse
 
 from accounts import permissions
+from accounts.models import Role
+from budgets import permissions as budget_permissions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -37,9 +39,15 @@ def _signed_in(user: User) -> bool:
 
 TASKS: list[Task] = [
     Task(
+        "My budget",
+        "my-budget",
+        "How much you have, how it was worked out, and where every pound went.",
+        lambda user: permissions.has_role(user, Role.CLIENT),
+    ),
+    Task(
         "My caseload",
         "caseload",
-        "The clients allocated to you, and since when.",
+        "Your clients and where each has got to; start or continue an assessment.",
         permissions.can_view_own_caseload,
     ),
     Task(
@@ -53,6 +61,12 @@ TASKS: list[Task] = [
         "admin:index",
         "Accounts, teams, providers, scheduled jobs and the audit trail.",
         permissions.can_use_admin_site,
+    ),
+    Task(
+        "Resource Allocation System",
+        "ras-schemes",
+        "The scheme in force, drafts, and what-if re-pricing of every client.",
+        budget_permissions.can_manage_schemes,
     ),
     Task(
         "API documentation",

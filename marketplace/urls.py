@@ -8,6 +8,7 @@ from . import views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("budgets.api_urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
@@ -26,6 +27,7 @@ api_v1 = [
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("", include("accounts.urls")),
+    path("", include("budgets.urls")),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

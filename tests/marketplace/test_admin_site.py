@@ -19,6 +19,12 @@ PAGES = [
     "/admin/providers/provider/",
     "/admin/providers/provider/add/",
     "/admin/django_celery_beat/periodictask/",
+    "/admin/budgets/rasscheme/",
+    "/admin/budgets/rasscheme/add/",
+    "/admin/budgets/budgetpolicy/",
+    "/admin/budgets/assessment/",
+    "/admin/budgets/personalbudget/",
+    "/admin/budgets/ledgertransaction/",
 ]
 
 

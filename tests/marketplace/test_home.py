@@ -5,13 +5,19 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    "client_user": {"Your account", "Change your password"},
+    "client_user": {"My budget", "Your account", "Change your password"},
     "social_worker": {"My caseload", "Your account", "Change your password"},
     "team_manager": {"My team", "Your account", "Change your password"},
     "case_manager": {"Your account", "Change your password"},
     "finance_user": {"Your account", "Change your password"},
     "provider_user": {"Your account", "Change your password"},
-    "admin_person": {"Administration", "API documentation", "Your account", "Change your password"},
+    "admin_person": {
+        "Administration",
+        "Resource Allocation System",
+        "API documentation",
+        "Your account",
+        "Change your password",
+    },
 }
 ALL_TITLES = set().union(*EXPECTED.values())
 

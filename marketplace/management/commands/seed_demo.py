@@ -12,6 +12,8 @@ from django.db import transaction
 
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
+from budgets.models import Assessment
+from budgets.services.assessments import assessment_complete, assessment_create
 from providers.models import Provider
 from providers.services import provider_create
 
@@ -44,6 +46,20 @@ CLIENT_NAMES = [
 ]  # fmt: skip
 CLIENT_POSTCODES = ["NF1 2AB", "NF1 5CD", "NF2 3EF", "NF2 8GH", "NF3 4JK", "NF3 6LM"]
 UNALLOCATED = 2  # the last clients are left for the team manager to allocate
+
+# Needs for the first demo clients, as answers to the example RAS: (answer level per outcome
+# question, night support, risk, unpaid carer?, complete?). Others are left unassessed.
+LEVELS = ["independent", "some_help", "lots_of_help", "full_help"]
+DEMO_NEEDS = [
+    ([1, 1, 0, 1, 0, 1, 1, 0, 1, 0], "none", "low", False, True),  # moderate needs
+    ([3, 3, 2, 3, 2, 2, 1, 1, 2, 0], "every_night", "moderate", False, True),  # high needs
+    ([1, 0, 0, 0, 0, 1, 0, 0, 0, 0], "none", "low", True, True),  # lowest eligible, with a carer
+    ([2, 2, 1, 2, 1, 1, 2, 1, 2, 0], "occasional", "low", True, False),  # assessment in progress
+]
+OUTCOME_QUESTIONS = [
+    "nutrition", "hygiene", "toilet", "dressing", "home_safety",
+    "habitable_home", "relationships", "work_education", "community", "caring_for_child",
+]  # fmt: skip
 
 
 def _client_identity(index: int) -> tuple[str, str]:
@@ -117,4 +133,22 @@ class Command(BaseCommand):
             if allocate and not CaseloadAssignment.objects.filter(client=client).exists():
                 caseload_assign(actor=admin, social_worker=social_workers[i % len(social_workers)], client=client)
                 created += 1
+            if allocate and i < len(DEMO_NEEDS) and not Assessment.objects.filter(client=client).exists():
+                created += self._assess(client, social_workers[i % len(social_workers)], DEMO_NEEDS[i])
         return created
+
+    def _assess(self, client: User, social_worker: User, needs) -> int:
+        levels, night, risk, carer, complete = needs
+        answers = {q: LEVELS[level] for q, level in zip(OUTCOME_QUESTIONS, levels, strict=True)}
+        answers.update(night_support=night, risk=risk)
+        assessment = assessment_create(
+            actor=social_worker,
+            client=client,
+            answers=answers,
+            modifiers=["unpaid_carer"] if carer else [],
+            impairment=True,
+            wellbeing_impact=True,
+        )
+        if complete:
+            assessment_complete(actor=social_worker, assessment=assessment)
+        return 1

@@ -1,0 +1,156 @@
+"""Admin for the budget configuration: RAS schemes (editable only while draft), the budget policy,
+and read-only views of assessments, budgets and the ledger."""
+
+from django.contrib import admin
+
+from accounts.admin import AuditedAdmin
+
+from .models import (
+    Assessment,
+    BudgetPolicy,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+    PersonalBudget,
+    RasAnswer,
+    RasBand,
+    RasModifier,
+    RasQuestion,
+    RasScheme,
+    SchemeStatus,
+    WhatIfRun,
+)
+
+
+class _DraftOnly:
+    """Inlines and pages that may change a scheme only while it is a draft."""
+
+    def _editable(self, obj) -> bool:
+        scheme = obj if isinstance(obj, RasScheme) else getattr(obj, "scheme", None)
+        return scheme is None or scheme.status == SchemeStatus.DRAFT
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._editable(obj)
+
+    def has_add_permission(self, request, obj=None):
+        # ModelAdmin asks without an object; inlines ask with the parent.
+        allowed = (
+            super().has_add_permission(request, obj)
+            if isinstance(self, admin.options.InlineModelAdmin)
+            else (super().has_add_permission(request))
+        )
+        return allowed and self._editable(obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._editable(obj)
+
+
+class BandInline(_DraftOnly, admin.TabularInline):
+    model = RasBand
+    extra = 0
+
+
+class ModifierInline(_DraftOnly, admin.TabularInline):
+    model = RasModifier
+    extra = 0
+
+
+class QuestionInline(_DraftOnly, admin.TabularInline):
+    model = RasQuestion
+    extra = 0
+    fields = ["position", "code", "domain", "text"]
+    show_change_link = True
+
+
+@admin.register(RasScheme)
+class RasSchemeAdmin(_DraftOnly, AuditedAdmin):
+    list_display = ["name", "version", "status", "effective_from", "is_example"]
+    list_filter = ["status"]
+    readonly_fields = ["status", "content_digest", "published_at", "created_by"]
+    inlines = [BandInline, ModifierInline, QuestionInline]
+    actions = ["publish_selected"]
+
+    @admin.action(description="Publish the selected draft schemes (they can then never change)")
+    def publish_selected(self, request, queryset):
+        from .services.schemes import scheme_publish
+
+        for scheme in queryset.filter(status=SchemeStatus.DRAFT):
+            scheme_publish(actor=request.user, scheme=scheme)
+
+
+class AnswerInline(_DraftOnly, admin.TabularInline):
+    model = RasAnswer
+    extra = 0
+
+    def _editable(self, obj):
+        return obj is None or obj.scheme.status == SchemeStatus.DRAFT
+
+
+@admin.register(RasQuestion)
+class RasQuestionAdmin(_DraftOnly, AuditedAdmin):
+    list_display = ["code", "scheme", "domain", "text"]
+    list_filter = ["scheme", "domain"]
+    inlines = [AnswerInline]
+
+
+@admin.register(BudgetPolicy)
+class BudgetPolicyAdmin(AuditedAdmin):
+    list_display = ["__str__", "contingency_percent", "period_months", "reclaim_buffer_weeks"]
+
+    def has_add_permission(self, request):
+        return not BudgetPolicy.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "client", "assessor", "status", "eligible", "indicative_budget", "created_at"]
+    list_filter = ["status", "eligible"]
+    search_fields = ["client__full_name", "client__username"]
+
+
+@admin.register(PersonalBudget)
+class PersonalBudgetAdmin(ReadOnlyAdmin):
+    list_display = ["id", "client", "period_start", "period_end", "indicative_amount", "final_amount"]
+    search_fields = ["client__full_name", "client__username"]
+
+
+class PostingInline(admin.TabularInline):
+    model = LedgerPosting
+    extra = 0
+    can_delete = False
+    readonly_fields = ["account", "amount"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LedgerTransaction)
+class LedgerTransactionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "budget", "memo", "created_at"]
+    list_filter = ["kind"]
+    inlines = [PostingInline]
+
+
+@admin.register(LedgerAccount)
+class LedgerAccountAdmin(ReadOnlyAdmin):
+    list_display = ["code", "kind", "balance"]
+    search_fields = ["code"]
+
+
+@admin.register(WhatIfRun)
+class WhatIfRunAdmin(ReadOnlyAdmin):
+    list_display = ["id", "scheme", "status", "done", "total", "created_at"]

@@ -1,0 +1,71 @@
+"""The budget statement a client can keep: figures, how the budget was worked out, the ledger."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from reportlab.platypus import Spacer
+
+from accounts.money import format_money
+from accounts.pdf import p, render, table
+
+from .models import PersonalBudget
+from .ras import OUTCOME_LABELS, compile_scheme, explain, price
+from .selectors import budget_figures, ledger_list, transaction_size
+
+
+def budget_statement_pdf(budget: PersonalBudget) -> bytes:
+    figures = budget_figures(budget)
+    assessment = budget.assessment
+    compiled = compile_scheme(assessment.scheme)
+    answers = {c: a for c, a in assessment.answers.items() if c in compiled.questions}
+    pricing = price(compiled, answers, assessment.modifiers)
+
+    story = [
+        p("Personal budget statement", "title"),
+        p(f"<b>{budget.client.full_name}</b>"),
+        p(f"Budget period: {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
+        p(f"Statement date: {timezone.localdate():%-d %B %Y}"),
+        Spacer(1, 8),
+        p("Your budget", "h2"),
+        table(
+            [
+                ["", "Amount"],
+                ["Allocated", format_money(figures.allocated)],
+                ["Committed to your care plan", format_money(figures.committed)],
+                ["Paid to providers", format_money(figures.paid)],
+                ["Available to plan", format_money(figures.available)],
+            ],
+            [120, 50],
+            money_columns=(1,),
+        ),
+    ]
+    if budget.final_amount is not None:
+        story.append(
+            p(
+                f"Your indicative budget was {format_money(budget.indicative_amount)}. "
+                f"The final budget is {format_money(budget.final_amount)} because: {budget.final_reason}"
+            )
+        )
+    story += [Spacer(1, 8), p("How your budget was worked out", "h2")]
+    story.append(
+        table(
+            [["Area of your life", "Points"]]
+            + [[OUTCOME_LABELS[d], str(points)] for d, points in pricing.points_by_domain.items()],
+            [130, 40],
+            money_columns=(1,),
+        )
+    )
+    story += [Spacer(1, 4)] + [p(line) for line in explain(pricing)]
+    story.append(p(f"Scheme: {compiled.name}, version {compiled.version}.", "small"))
+    story += [Spacer(1, 8), p("Every movement of money", "h2")]
+    rows = [["Date", "What", "Amount"]]
+    for tx in ledger_list(budget):
+        rows.append(
+            [
+                f"{timezone.localtime(tx.created_at):%-d %b %Y}",
+                p(f"{tx.get_kind_display()}: {tx.memo}", "small"),
+                format_money(transaction_size(tx)),
+            ]
+        )
+    story.append(table(rows, [28, 112, 30], money_columns=(2,)))
+    return render(story, title=f"Budget statement for {budget.client.full_name}")

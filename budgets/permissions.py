@@ -1,0 +1,48 @@
+"""Who may assess, see budgets, set final budgets and manage RAS schemes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from accounts.models import CaseloadAssignment, Role
+from accounts.permissions import can_view_client, has_role, is_admin
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Assessment, PersonalBudget
+
+
+def can_assess_client(user: User, client: User) -> bool:
+    """A social worker assesses clients on their caseload, and unallocated clients (taking them
+    on); a team manager assesses their team's clients."""
+    if client.role != Role.CLIENT or not client.is_active:
+        return False
+    if has_role(user, Role.SOCIAL_WORKER):
+        current = CaseloadAssignment.objects.filter(client=client, end_date__isnull=True).first()
+        return current is None or current.social_worker_id == user.pk
+    if has_role(user, Role.TEAM_MANAGER):
+        return can_view_client(user, client)
+    return False
+
+
+def can_view_assessment(user: User, assessment: Assessment) -> bool:
+    return can_view_client(user, assessment.client)
+
+
+def can_edit_assessment(user: User, assessment: Assessment) -> bool:
+    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and can_assess_client(user, assessment.client)
+
+
+def can_view_budget(user: User, budget: PersonalBudget) -> bool:
+    """The client, their social worker and team manager, finance and administrators."""
+    return has_role(user, Role.FINANCE, Role.ADMIN) or can_view_client(user, budget.client)
+
+
+def can_set_final_budget(user: User, budget: PersonalBudget) -> bool:
+    """The approver: the team manager of the client's team (or an administrator)."""
+    return is_admin(user) or (has_role(user, Role.TEAM_MANAGER) and can_view_client(user, budget.client))
+
+
+def can_manage_schemes(user: User) -> bool:
+    return is_admin(user)

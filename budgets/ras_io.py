@@ -1,0 +1,367 @@
+"""Reading and checking RAS scheme files (YAML or JSON), and writing their rows.
+
+The whole file is parsed and every rule checked before anything is written; each problem names
+the line and the question (and answer) it is about. JSON is read with the YAML parser (JSON is
+YAML), so both formats report line numbers. The format is described in docs/ras-format.md.
+
+`write_scheme` takes the model classes as an argument so the data migration that ships the
+example scheme can call it with its historical models.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+from accounts.money import CURRENCIES
+
+from .models import Outcome, UnableReason
+
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+TOP_KEYS = {
+    "name", "version", "effective_from", "description", "currency", "price_per_point",
+    "min_budget", "max_budget", "bands", "modifiers", "questions",
+}  # fmt: skip
+QUESTION_KEYS = {"code", "domain", "text", "help_text", "answers"}
+ANSWER_KEYS = {"code", "text", "points", "unable", "unable_reason"}
+BAND_KEYS = {"up_to_points", "price_per_point"}
+MODIFIER_KEYS = {"code", "text", "percent"}
+LINE = "__line__"
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Records the line each mapping starts on, so errors can point at it."""
+
+    def construct_mapping(self, node, deep=False):
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[LINE] = node.start_mark.line + 1
+        return mapping
+
+
+@dataclass
+class SchemeFileErrors(Exception):
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.errors)
+
+
+def parse_scheme_text(text: str) -> dict:
+    """Parse and validate a whole scheme file. Returns clean data or raises `SchemeFileErrors`."""
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise SchemeFileErrors(
+            [f"{where}the file is not valid YAML or JSON ({getattr(exc, 'problem', exc)})."]
+        ) from exc
+    return validate_scheme_data(raw)
+
+
+def _money(value: Any, *, positive: bool) -> Decimal | None:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2 or amount < 0 or (positive and amount == 0):
+        return None
+    return amount
+
+
+def _whole(value: Any, *, minimum: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        return None
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def validate_scheme_data(raw: Any) -> dict:
+    errors: list[str] = []
+
+    def err(line: int | None, where: str, message: str) -> None:
+        errors.append(f"line {line}{', ' + where if where else ''}: {message}" if line else f"{where}: {message}")
+
+    if not isinstance(raw, dict):
+        raise SchemeFileErrors(["The file must hold one scheme: a mapping with name, version, questions…"])
+    top = raw.get(LINE, 1)
+    for key in sorted(set(raw) - TOP_KEYS - {LINE}):
+        err(top, "", f"unknown field “{key}”.")
+
+    name = _text(raw.get("name"))
+    if name is None:
+        err(top, "", "“name” is required (text).")
+    version = _whole(raw.get("version"), minimum=1)
+    if version is None:
+        err(top, "", "“version” must be a whole number, 1 or more.")
+    effective = raw.get("effective_from")
+    if isinstance(effective, str):
+        try:
+            effective = datetime.date.fromisoformat(effective)
+        except ValueError:
+            effective = None
+    if not isinstance(effective, datetime.date):
+        err(top, "", "“effective_from” must be a date like 2027-04-01.")
+    currency = raw.get("currency", CURRENCIES[0])
+    if currency not in CURRENCIES:
+        err(top, "", f"“currency” must be one of {', '.join(CURRENCIES)}.")
+    price = _money(raw.get("price_per_point"), positive=True)
+    if price is None:
+        err(top, "", "“price_per_point” must be an amount above zero with at most two decimal places.")
+    min_budget = _money(raw.get("min_budget"), positive=False)
+    max_budget = _money(raw.get("max_budget"), positive=True)
+    if min_budget is None:
+        err(top, "", "“min_budget” must be an amount of zero or more with at most two decimal places.")
+    if max_budget is None:
+        err(top, "", "“max_budget” must be an amount above zero with at most two decimal places.")
+    if min_budget is not None and max_budget is not None and max_budget < min_budget:
+        err(top, "", "“max_budget” must not be less than “min_budget”.")
+
+    bands = []
+    raw_bands = raw.get("bands") or []
+    if not isinstance(raw_bands, list):
+        err(top, "", "“bands” must be a list.")
+        raw_bands = []
+    previous_limit = 0
+    for i, band in enumerate(raw_bands, start=1):
+        line = band.get(LINE) if isinstance(band, dict) else None
+        where = f"band {i}"
+        if not isinstance(band, dict):
+            err(line, where, "each band must be a mapping with up_to_points and price_per_point.")
+            continue
+        for key in sorted(set(band) - BAND_KEYS - {LINE}):
+            err(line, where, f"unknown field “{key}”.")
+        limit = band.get("up_to_points")
+        if limit is not None:
+            limit = _whole(limit, minimum=1)
+            if limit is None:
+                err(line, where, "“up_to_points” must be a whole number above zero, or null for no limit.")
+            elif limit <= previous_limit:
+                err(line, where, f"“up_to_points” must be above the previous band's ({previous_limit}).")
+            else:
+                previous_limit = limit
+        elif i != len(raw_bands):
+            err(line, where, "only the last band may have no upper limit.")
+        band_price = _money(band.get("price_per_point"), positive=True)
+        if band_price is None:
+            err(line, where, "“price_per_point” must be an amount above zero with at most two decimal places.")
+        bands.append({"up_to_points": limit, "price_per_point": band_price})
+
+    modifiers = []
+    raw_modifiers = raw.get("modifiers") or []
+    if not isinstance(raw_modifiers, list):
+        err(top, "", "“modifiers” must be a list.")
+        raw_modifiers = []
+    seen_modifiers: set[str] = set()
+    for i, modifier in enumerate(raw_modifiers, start=1):
+        line = modifier.get(LINE) if isinstance(modifier, dict) else None
+        if not isinstance(modifier, dict):
+            err(line, f"modifier {i}", "each modifier must be a mapping with code, text and percent.")
+            continue
+        code = modifier.get("code")
+        where = f"modifier {code}" if isinstance(code, str) else f"modifier {i}"
+        for key in sorted(set(modifier) - MODIFIER_KEYS - {LINE}):
+            err(line, where, f"unknown field “{key}”.")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
+        elif code in seen_modifiers:
+            err(line, where, "this code is used twice.")
+        seen_modifiers.add(code if isinstance(code, str) else "")
+        text = _text(modifier.get("text"))
+        if text is None:
+            err(line, where, "“text” is required.")
+        try:
+            percent = Decimal(str(modifier.get("percent")))
+            if not percent.is_finite() or not -100 <= percent <= 100 or percent.as_tuple().exponent < -2:
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            err(line, where, "“percent” must be a number from -100 to 100, e.g. -10 to reduce points by 10%.")
+            percent = None
+        modifiers.append({"code": code, "text": text, "percent": percent})
+
+    questions = []
+    raw_questions = raw.get("questions")
+    if not isinstance(raw_questions, list) or not raw_questions:
+        err(top, "", "“questions” must be a list with at least one question.")
+        raw_questions = []
+    seen_questions: set[str] = set()
+    for i, question in enumerate(raw_questions, start=1):
+        line = question.get(LINE) if isinstance(question, dict) else None
+        if not isinstance(question, dict):
+            err(line, f"question {i}", "each question must be a mapping with code, domain, text and answers.")
+            continue
+        code = question.get("code")
+        where = f"question {code}" if isinstance(code, str) else f"question {i}"
+        for key in sorted(set(question) - QUESTION_KEYS - {LINE}):
+            err(line, where, f"unknown field “{key}”.")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
+        elif code in seen_questions:
+            err(line, where, "this code is used twice.")
+        seen_questions.add(code if isinstance(code, str) else "")
+        domain = question.get("domain")
+        if domain not in Outcome.values:
+            err(line, where, f"“domain” must be one of: {', '.join(Outcome.values)}.")
+        text = _text(question.get("text"))
+        if text is None:
+            err(line, where, "“text” is required.")
+        help_text = question.get("help_text", "")
+        if not isinstance(help_text, str):
+            err(line, where, "“help_text” must be text.")
+            help_text = ""
+        answers = []
+        raw_answers = question.get("answers")
+        if not isinstance(raw_answers, list) or len(raw_answers) < 2:
+            err(line, where, "“answers” must be a list of at least two answers.")
+            raw_answers = []
+        seen_answers: set[str] = set()
+        for j, answer in enumerate(raw_answers, start=1):
+            a_line = answer.get(LINE) if isinstance(answer, dict) else line
+            if not isinstance(answer, dict):
+                err(a_line, f"{where}, answer {j}", "each answer must be a mapping with code, text and points.")
+                continue
+            a_code = answer.get("code")
+            a_where = f"{where}, answer {a_code}" if isinstance(a_code, str) else f"{where}, answer {j}"
+            for key in sorted(set(answer) - ANSWER_KEYS - {LINE}):
+                err(a_line, a_where, f"unknown field “{key}”.")
+            if not isinstance(a_code, str) or not CODE_RE.match(a_code):
+                err(a_line, a_where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
+            elif a_code in seen_answers:
+                err(a_line, a_where, "this code is used twice in the question.")
+            seen_answers.add(a_code if isinstance(a_code, str) else "")
+            a_text = _text(answer.get("text"))
+            if a_text is None:
+                err(a_line, a_where, "“text” is required.")
+            points = _whole(answer.get("points"), minimum=0)
+            if points is None:
+                err(a_line, a_where, "“points” must be a whole number, 0 or more.")
+            unable = answer.get("unable", False)
+            if not isinstance(unable, bool):
+                err(a_line, a_where, "“unable” must be true or false.")
+            reason = answer.get("unable_reason", "") or ""
+            if reason and reason not in UnableReason.values:
+                err(a_line, a_where, f"“unable_reason” must be one of: {', '.join(UnableReason.values)}.")
+            elif reason and unable is not True:
+                err(a_line, a_where, "“unable_reason” is only for answers with unable: true.")
+            answers.append(
+                {"code": a_code, "text": a_text, "points": points, "unable": unable is True, "unable_reason": reason}
+            )
+        questions.append({"code": code, "domain": domain, "text": text, "help_text": help_text, "answers": answers})
+
+    if errors:
+        raise SchemeFileErrors(errors)
+    return {
+        "name": name,
+        "version": version,
+        "effective_from": effective,
+        "description": raw.get("description", "") or "",
+        "currency": currency,
+        "price_per_point": price,
+        "min_budget": min_budget,
+        "max_budget": max_budget,
+        "bands": bands,
+        "modifiers": modifiers,
+        "questions": questions,
+    }
+
+
+def canonical(data: dict) -> dict:
+    """Validated data in the export format's shape, as `ras.scheme_data` gives it for a stored
+    scheme, so both hash to the same `content_digest`."""
+    return {
+        "name": data["name"],
+        "version": data["version"],
+        "effective_from": data["effective_from"].isoformat(),
+        "description": data["description"],
+        "currency": data["currency"],
+        "price_per_point": f"{data['price_per_point']:.2f}",
+        "min_budget": f"{data['min_budget']:.2f}",
+        "max_budget": f"{data['max_budget']:.2f}",
+        "bands": [
+            {"up_to_points": b["up_to_points"], "price_per_point": f"{b['price_per_point']:.2f}"} for b in data["bands"]
+        ],
+        "modifiers": [
+            {"code": m["code"], "text": m["text"], "percent": f"{m['percent']:.2f}"} for m in data["modifiers"]
+        ],
+        "questions": [
+            {
+                "code": q["code"],
+                "domain": q["domain"],
+                "text": q["text"],
+                **({"help_text": q["help_text"]} if q["help_text"] else {}),
+                "answers": [
+                    {
+                        "code": a["code"],
+                        "text": a["text"],
+                        "points": a["points"],
+                        "unable": a["unable"],
+                        **({"unable_reason": a["unable_reason"]} if a["unable_reason"] else {}),
+                    }
+                    for a in q["answers"]
+                ],
+            }
+            for q in data["questions"]
+        ],
+    }
+
+
+def write_scheme(data: dict, *, models, status: str = "draft", is_example: bool = False, created_by=None):
+    """Create a scheme and its rows from validated data. `models` gives the model classes
+    (`RasScheme`, `RasQuestion`, `RasAnswer`, `RasModifier`, `RasBand`) — the real ones or a
+    migration's historical ones. The caller runs this inside a transaction."""
+    from djmoney.money import Money
+
+    currency = data["currency"]
+    scheme = models.RasScheme.objects.create(
+        name=data["name"],
+        version=data["version"],
+        description=data["description"],
+        effective_from=data["effective_from"],
+        price_per_point=Money(data["price_per_point"], currency),
+        min_budget=Money(data["min_budget"], currency),
+        max_budget=Money(data["max_budget"], currency),
+        is_example=is_example,
+        status=status,
+        created_by=created_by,
+    )
+    models.RasBand.objects.bulk_create(
+        [
+            models.RasBand(
+                scheme=scheme, up_to_points=b["up_to_points"], price_per_point=Money(b["price_per_point"], currency)
+            )
+            for b in data["bands"]
+        ]
+    )
+    models.RasModifier.objects.bulk_create(
+        [
+            models.RasModifier(scheme=scheme, code=m["code"], text=m["text"], percent=m["percent"], position=i)
+            for i, m in enumerate(data["modifiers"])
+        ]
+    )
+    for i, q in enumerate(data["questions"]):
+        question = models.RasQuestion.objects.create(
+            scheme=scheme, code=q["code"], domain=q["domain"], text=q["text"], help_text=q["help_text"], position=i
+        )
+        models.RasAnswer.objects.bulk_create(
+            [
+                models.RasAnswer(
+                    question=question,
+                    code=a["code"],
+                    text=a["text"],
+                    points=a["points"],
+                    unable=a["unable"],
+                    unable_reason=a["unable_reason"],
+                    position=j,
+                )
+                for j, a in enumerate(q["answers"])
+            ]
+        )
+    return scheme

@@ -1,0 +1,168 @@
+"""Reads: the scheme in force, budget figures, ledgers, and caseload statuses."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.models import CaseloadAssignment, Role, User
+from accounts.money import CURRENCY
+from accounts.permissions import has_role
+from accounts.selectors import client_list_visible_to
+
+from .exceptions import NoActiveScheme, NotVisible
+from .models import (
+    AccountKind,
+    Assessment,
+    AssessmentStatus,
+    LedgerAccount,
+    LedgerPosting,
+    LedgerTransaction,
+    PersonalBudget,
+    RasScheme,
+    SchemeStatus,
+)
+from .permissions import can_view_assessment, can_view_budget
+
+
+def active_scheme(on: datetime.date | None = None) -> RasScheme:
+    """The published scheme in force on a day: the latest effective date on or before it."""
+    on = on or timezone.localdate()
+    scheme = (
+        RasScheme.objects.filter(status=SchemeStatus.PUBLISHED, effective_from__lte=on)
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+    if scheme is None:
+        raise NoActiveScheme()
+    return scheme
+
+
+@dataclass(frozen=True)
+class Figures:
+    allocated: Money
+    committed: Money
+    paid: Money
+    available: Money
+
+
+def _figures(balances: dict[str, Decimal], currency: str) -> Figures:
+    available = balances.get(AccountKind.AVAILABLE, Decimal(0))
+    committed = balances.get(AccountKind.COMMITTED, Decimal(0))
+    paid = balances.get(AccountKind.PAID, Decimal(0))
+    return Figures(
+        allocated=Money(available + committed + paid, currency),
+        committed=Money(committed + paid, currency),
+        paid=Money(paid, currency),
+        available=Money(available, currency),
+    )
+
+
+def budget_figures(budget: PersonalBudget) -> Figures:
+    """The four figures from the accounts' running balances (one query)."""
+    balances = dict(LedgerAccount.objects.filter(budget=budget).values_list("kind", "balance"))
+    return _figures(balances, str(budget.indicative_amount.currency))
+
+
+def budget_figures_many(budget_ids: list[int]) -> dict[int, Figures]:
+    """Figures for many budgets in one query."""
+    rows = LedgerAccount.objects.filter(budget_id__in=budget_ids).values_list("budget_id", "kind", "balance")
+    by_budget: dict[int, dict[str, Decimal]] = {}
+    for budget_id, kind, balance in rows:
+        by_budget.setdefault(budget_id, {})[kind] = balance
+    return {bid: _figures(by_budget.get(bid, {}), CURRENCY) for bid in budget_ids}
+
+
+def budget_figures_from_postings(budget: PersonalBudget) -> Figures:
+    """The same figures summed from the postings themselves: the ledger's own check on the
+    running balances (they must always agree)."""
+    sums = dict(
+        LedgerPosting.objects.filter(account__budget=budget)
+        .values("account__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("account__kind", "total")
+    )
+    return _figures(sums, str(budget.indicative_amount.currency))
+
+
+def budget_get_for(user: User, budget_id: int) -> PersonalBudget:
+    budget = PersonalBudget.objects.select_related("client", "assessment", "final_set_by").filter(pk=budget_id).first()
+    if budget is None or not can_view_budget(user, budget):
+        raise NotVisible("No such budget.")
+    return budget
+
+
+def budget_list_visible_to(user: User) -> QuerySet[PersonalBudget]:
+    budgets = PersonalBudget.objects.select_related("client").order_by("-period_start", "-id")
+    if has_role(user, Role.FINANCE, Role.ADMIN):
+        return budgets
+    return budgets.filter(client__in=client_list_visible_to(user))
+
+
+def current_budget(client: User, on: datetime.date | None = None) -> PersonalBudget | None:
+    """The client's budget whose period covers the day (the latest, if periods overlap)."""
+    on = on or timezone.localdate()
+    return (
+        PersonalBudget.objects.filter(client=client, period_start__lte=on, period_end__gte=on)
+        .order_by("-period_start", "-id")
+        .first()
+        or PersonalBudget.objects.filter(client=client).order_by("-period_start", "-id").first()
+    )
+
+
+def ledger_list(budget: PersonalBudget) -> QuerySet[LedgerTransaction]:
+    return (
+        LedgerTransaction.objects.filter(budget=budget)
+        .select_related("created_by")
+        .prefetch_related("postings__account")
+        .order_by("created_at", "id")
+    )
+
+
+def transaction_size(tx: LedgerTransaction) -> Money:
+    """How much a transaction moved: the sum of its positive postings (prefetched)."""
+    postings = list(tx.postings.all())
+    currency = str(postings[0].amount.currency) if postings else CURRENCY
+    return Money(sum((p.amount.amount for p in postings if p.amount.amount > 0), Decimal(0)), currency)
+
+
+def assessment_get_for(user: User, assessment_id: int) -> Assessment:
+    assessment = Assessment.objects.select_related("client", "assessor", "scheme").filter(pk=assessment_id).first()
+    if assessment is None or not can_view_assessment(user, assessment):
+        raise NotVisible("No such assessment.")
+    return assessment
+
+
+def caseload_with_status(*, social_worker: User) -> QuerySet[CaseloadAssignment]:
+    """A social worker's open caseload, each client annotated with their latest assessment and
+    latest budget, in one query however many clients."""
+    latest_assessment = Assessment.objects.filter(client=OuterRef("client")).order_by("-created_at", "-id")
+    latest_budget = PersonalBudget.objects.filter(client=OuterRef("client")).order_by("-period_start", "-id")
+    return (
+        CaseloadAssignment.objects.filter(social_worker=social_worker, end_date__isnull=True)
+        .select_related("client")
+        .annotate(
+            assessment_id=Subquery(latest_assessment.values("id")[:1]),
+            assessment_status=Subquery(latest_assessment.values("status")[:1]),
+            assessment_eligible=Subquery(latest_assessment.values("eligible")[:1]),
+            budget_id=Subquery(latest_budget.values("id")[:1]),
+            budget_period_end=Subquery(latest_budget.values("period_end")[:1]),
+        )
+        .order_by("client__full_name")
+    )
+
+
+def client_status(row) -> str:
+    """Plain words for a caseload row annotated by `caseload_with_status`."""
+    if row.budget_id:
+        return "Budget set"
+    if row.assessment_status == AssessmentStatus.DRAFT:
+        return "Assessment in progress"
+    if row.assessment_status == AssessmentStatus.COMPLETED:
+        return "Assessed"
+    return "Not assessed"

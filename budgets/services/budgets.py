@@ -1,0 +1,62 @@
+"""Writes about personal budgets other than ledger movements: the approver's final budget."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.models import AuditAction, User
+from accounts.services import audit_record
+
+from ..exceptions import InvalidInput, NotAllowed
+from ..models import PersonalBudget
+from ..permissions import can_set_final_budget
+from ..selectors import budget_figures
+from . import ledger
+
+
+def budget_set_final(
+    *, actor: User, budget: PersonalBudget, amount: Money, reason: str, request=None
+) -> PersonalBudget:
+    """Set the final budget, differing from the indicative one, with a recorded reason.
+
+    Enforces: the approver may (`can_set_final_budget`); a reason is given; the amount is above
+    zero and not below what is already committed (`BudgetExceeded`, 409). Moves the difference in
+    the ledger as an adjustment, in the same transaction. Locks the budget row; the ledger key is
+    derived from the request, so a double submission moves money once.
+    """
+    if not can_set_final_budget(actor, budget):
+        raise NotAllowed("Only the client's team manager can set the final budget.")
+    errors = {}
+    if not reason or not reason.strip():
+        errors["reason"] = ["Give the reason the final budget differs from the indicative one."]
+    if amount.amount <= 0:
+        errors["amount"] = ["The final budget must be more than £0."]
+    if errors:
+        raise InvalidInput(errors=errors)
+    with transaction.atomic():
+        budget = PersonalBudget.objects.select_for_update().select_related("client").get(pk=budget.pk)
+        before = budget_figures(budget).allocated
+        delta = amount - before
+        ledger.adjust_allocation(
+            budget=budget,
+            delta=delta,
+            key=f"budget:{budget.pk}:final:{before.amount:.2f}->{amount.amount:.2f}",
+            actor=actor,
+            memo=f"Final budget set to £{amount.amount:,.2f}: {reason.strip()}"[:300],
+        )
+        budget.final_amount = amount
+        budget.final_reason = reason.strip()
+        budget.final_set_by = actor
+        budget.final_set_at = timezone.now()
+        budget.save(update_fields=["final_amount", "final_reason", "final_set_by", "final_set_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=budget,
+            subject=budget.client,
+            request=request,
+            changes={"final_amount": f"{amount.amount:.2f}", "from": f"{before.amount:.2f}", "reason": reason.strip()},
+        )
+    return budget

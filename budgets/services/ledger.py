@@ -1,0 +1,334 @@
+"""The budget ledger: the only code that moves money between accounts.
+
+Every movement is one balanced `LedgerTransaction` (postings sum to zero, one currency) with a
+unique idempotency key: calling again with the same key and the same movement returns the first
+transaction; the same key with a different movement is refused. The budget's accounts are locked
+(`select_for_update`, in id order so two movements cannot deadlock) before any balance is checked,
+so two commitments racing for the last of a budget cannot both succeed. Nothing is ever updated
+or deleted: a mistake is corrected with `reverse`.
+
+Other apps call `allocate`, `commit`, `release`, `record_payment`, `reclaim` and `reverse`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from djmoney.money import Money
+
+from accounts.models import AuditAction, User
+from accounts.money import round_penny
+from accounts.services import audit_record
+
+from ..exceptions import AlreadyReversed, BudgetExceeded, IdempotencyConflict, InvalidInput, Unbalanced
+from ..models import AccountKind, BudgetPolicy, LedgerAccount, LedgerPosting, LedgerTransaction, PersonalBudget
+from ..models import TransactionKind as Kind
+
+Movement = tuple[LedgerAccount, Decimal]
+
+
+def policy() -> BudgetPolicy:
+    return BudgetPolicy.objects.get_or_create(pk=1)[0]
+
+
+def council_account(kind: str) -> LedgerAccount:
+    account, _ = LedgerAccount.objects.get_or_create(code=f"council:{kind}", defaults={"kind": kind})
+    return account
+
+
+def open_budget_accounts(budget: PersonalBudget) -> dict[str, LedgerAccount]:
+    """Create the budget's three accounts (once)."""
+    existing = {a.kind: a for a in budget.accounts.all()}
+    for kind in (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID):
+        if kind not in existing:
+            existing[kind] = LedgerAccount.objects.create(code=f"budget:{budget.pk}:{kind}", kind=kind, budget=budget)
+    return existing
+
+
+def _locked_accounts(budget: PersonalBudget) -> dict[str, LedgerAccount]:
+    return {a.kind: a for a in LedgerAccount.objects.select_for_update().filter(budget=budget).order_by("id")}
+
+
+def _positive(amount: Money, what: str) -> Decimal:
+    value = Decimal(amount.amount)
+    if value != round_penny(value):
+        raise InvalidInput(f"The {what} must be a whole number of pence.", field="amount")
+    if value <= 0:
+        raise InvalidInput(f"The {what} must be more than zero.", field="amount")
+    return value
+
+
+def _post(
+    *,
+    kind: str,
+    budget: PersonalBudget,
+    movements: list[Movement],
+    key: str,
+    actor: User | None,
+    memo: str,
+    currency: str,
+    fingerprint: str,
+    reverses: LedgerTransaction | None = None,
+) -> LedgerTransaction:
+    """Write one balanced transaction and move the running balances. Caller holds the locks."""
+    if sum(amount for _, amount in movements) != 0 or any(amount == 0 for _, amount in movements):
+        raise Unbalanced()
+    tx = LedgerTransaction.objects.create(
+        kind=kind,
+        budget=budget,
+        idempotency_key=key,
+        fingerprint=fingerprint,
+        memo=memo[:300],
+        created_by=actor,
+        reverses=reverses,
+    )
+    LedgerPosting.objects.bulk_create(
+        [
+            LedgerPosting(transaction=tx, account=account, amount=Money(amount, currency))
+            for account, amount in movements
+        ]
+    )
+    for account, amount in movements:
+        LedgerAccount.objects.filter(pk=account.pk).update(balance=F("balance") + amount)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=tx,
+        subject=budget.client,
+        changes={"kind": kind, "postings": {a.code: str(amount) for a, amount in movements}},
+        message=memo,
+    )
+    return tx
+
+
+def _fingerprint(kind: str, budget: PersonalBudget, value: Decimal, reverses: LedgerTransaction | None = None) -> str:
+    return f"{kind}:{budget.pk}:{round_penny(value):.2f}:{reverses.pk if reverses else ''}"
+
+
+def _idempotent(
+    key: str,
+    fingerprint: str,
+    build: Callable[[], list[Movement]],
+    *,
+    kind: str,
+    budget: PersonalBudget,
+    actor: User | None,
+    memo: str,
+    reverses: LedgerTransaction | None = None,
+) -> LedgerTransaction:
+    """Make one movement once per idempotency key. `build()` locks the accounts, checks the
+    rules and returns the postings; they are then written as one balanced transaction.
+
+    A key seen before returns its transaction when the movement is the same (without re-checking
+    balances: a retry of a movement that happened must not fail because it happened) and is
+    refused otherwise. Two first calls racing with one key are settled by the unique constraint.
+    """
+    if not key:
+        raise InvalidInput("Every ledger movement needs an idempotency key.", field="idempotency_key")
+
+    def replay() -> LedgerTransaction | None:
+        existing = LedgerTransaction.objects.filter(idempotency_key=key).first()
+        if existing is not None and existing.fingerprint != fingerprint:
+            raise IdempotencyConflict(f"The key “{key}” was already used for a different movement.")
+        return existing
+
+    existing = replay()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _post(
+                kind=kind,
+                budget=budget,
+                movements=build(),
+                key=key,
+                actor=actor,
+                memo=memo,
+                currency=str(budget.indicative_amount.currency),
+                fingerprint=fingerprint,
+                reverses=reverses,
+            )
+    except IntegrityError:
+        existing = replay()
+        if existing is None:
+            raise
+        return existing
+
+
+def allocate(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Put money into the budget: council funding → the budget's available account."""
+    value = _positive(amount, "allocation")
+    fingerprint = _fingerprint(Kind.ALLOCATION, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        return [(council_account(AccountKind.FUNDING), -value), (accounts[AccountKind.AVAILABLE], value)]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.ALLOCATION, budget=budget, actor=actor, memo=memo or "Budget allocated"
+    )
+
+
+def adjust_allocation(
+    *, budget: PersonalBudget, delta: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction | None:
+    """Raise or lower the allocation (the approver's final budget). Lowering is refused when the
+    money is already committed: the budget would then promise more than it holds."""
+    value = Decimal(delta.amount)
+    if value == 0:
+        return None
+    fingerprint = _fingerprint(Kind.ADJUSTMENT, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        available = accounts[AccountKind.AVAILABLE]
+        if value < 0 and available.balance.amount + value < 0:
+            raise BudgetExceeded(
+                f"Only £{available.balance.amount:,.2f} is uncommitted, so the budget cannot go down by £{-value:,.2f}."
+            )
+        movements = [(council_account(AccountKind.FUNDING), -value), (available, value)]
+        return movements
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.ADJUSTMENT, budget=budget, actor=actor, memo=memo or "Final budget set"
+    )
+
+
+def commit(
+    *,
+    budget: PersonalBudget,
+    amount: Money,
+    key: str,
+    actor: User | None = None,
+    memo: str = "",
+    extra_headroom: Money | None = None,
+) -> LedgerTransaction:
+    """Promise money to an approved plan: available → committed.
+
+    Refused with `BudgetExceeded` when the amount is more than is available plus the policy's
+    contingency (a % of the allocation) plus `extra_headroom` (for a new plan version, the old
+    version's remaining commitment that its approval will release).
+    """
+    value = _positive(amount, "commitment")
+    headroom = Decimal(extra_headroom.amount) if extra_headroom is not None else Decimal(0)
+    fingerprint = _fingerprint(Kind.COMMITMENT, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        available = accounts[AccountKind.AVAILABLE].balance.amount
+        allocated = sum((a.balance.amount for a in accounts.values()), Decimal(0))
+        contingency = round_penny(allocated * policy().contingency_percent / 100)
+        if value > available + contingency + headroom:
+            raise BudgetExceeded(
+                f"£{value:,.2f} is more than the £{available + contingency + headroom:,.2f} this budget can commit."
+            )
+        movements = [(accounts[AccountKind.AVAILABLE], -value), (accounts[AccountKind.COMMITTED], value)]
+        return movements
+
+    return _idempotent(
+        key,
+        fingerprint,
+        build,
+        kind=Kind.COMMITMENT,
+        budget=budget,
+        actor=actor,
+        memo=memo or "Committed to a care plan",
+    )
+
+
+def release(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Give back committed money that will not be spent: committed → available."""
+    value = _positive(amount, "release")
+    fingerprint = _fingerprint(Kind.RELEASE, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        committed = accounts[AccountKind.COMMITTED]
+        if value > committed.balance.amount:
+            raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
+        movements = [(committed, -value), (accounts[AccountKind.AVAILABLE], value)]
+        return movements
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.RELEASE, budget=budget, actor=actor, memo=memo or "Commitment released"
+    )
+
+
+def record_payment(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Pay out of a commitment: committed → paid. Never more than is committed and unpaid."""
+    value = _positive(amount, "payment")
+    fingerprint = _fingerprint(Kind.PAYMENT, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        committed = accounts[AccountKind.COMMITTED]
+        if value > committed.balance.amount:
+            raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
+        movements = [(committed, -value), (accounts[AccountKind.PAID], value)]
+        return movements
+
+    return _idempotent(key, fingerprint, build, kind=Kind.PAYMENT, budget=budget, actor=actor, memo=memo or "Payment")
+
+
+def reclaim(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Return unspent, uncommitted money to the council: available → reclaimed."""
+    value = _positive(amount, "reclaim")
+    fingerprint = _fingerprint(Kind.RECLAIM, budget, value)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        available = accounts[AccountKind.AVAILABLE]
+        if value > available.balance.amount:
+            raise BudgetExceeded(f"Only £{available.balance.amount:,.2f} is available to reclaim.")
+        movements = [(available, -value), (council_account(AccountKind.RECLAIMED), value)]
+        return movements
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.RECLAIM, budget=budget, actor=actor, memo=memo or "Unspent money reclaimed"
+    )
+
+
+def reverse(*, original: LedgerTransaction, key: str, actor: User | None = None, memo: str = "") -> LedgerTransaction:
+    """Undo a transaction with its mirror image. Each transaction is reversed at most once, and
+    not if that would leave one of the budget's accounts below zero."""
+    budget = original.budget
+    fingerprint = _fingerprint(Kind.REVERSAL, budget, Decimal(0), reverses=original)
+
+    def build():
+        accounts = _locked_accounts(budget)
+        if LedgerTransaction.objects.filter(reverses=original).exclude(idempotency_key=key).exists():
+            raise AlreadyReversed()
+        by_id = {a.pk: a for a in accounts.values()}
+        movements = []
+        for posting in original.postings.select_related("account"):
+            account = by_id.get(posting.account_id, posting.account)
+            value = -posting.amount.amount
+            if account.budget_id and account.balance.amount + value < 0:
+                raise BudgetExceeded(f"Reversing this would leave {account.get_kind_display().lower()} below zero.")
+            movements.append((account, value))
+        return movements
+
+    try:
+        return _idempotent(
+            key,
+            fingerprint,
+            build,
+            kind=Kind.REVERSAL,
+            budget=budget,
+            actor=actor,
+            memo=memo or f"Reversal of {original}",
+            reverses=original,
+        )
+    except IntegrityError as exc:  # another reversal of the same transaction won the race
+        raise AlreadyReversed() from exc

@@ -1,0 +1,10 @@
+"""Background jobs of the budgets app: thin wrappers over services."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def whatif_run_task(run_id: int) -> int:
+    from .services.whatif import whatif_run
+
+    return whatif_run(run_id=run_id).pk

@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("caseload/", views.CaseloadView.as_view(), name="caseload"),
+    path("clients/<int:pk>/", views.ClientDetailView.as_view(), name="client-detail"),
+    path("clients/<int:client_id>/assess/", views.AssessmentStartView.as_view(), name="assessment-start"),
+    path("assessments/<int:pk>/", views.AssessmentDetailView.as_view(), name="assessment-detail"),
+    path("assessments/<int:pk>/step/<int:step>/", views.AssessmentStepView.as_view(), name="assessment-step"),
+    path("assessments/<int:pk>/complete/", views.AssessmentCompleteView.as_view(), name="assessment-complete"),
+    path(
+        "assessments/<int:pk>/not-eligible/", views.AssessmentNotEligibleView.as_view(), name="assessment-not-eligible"
+    ),
+    path("my-budget/", views.MyBudgetView.as_view(), name="my-budget"),
+    path("budgets/<int:pk>/", views.BudgetDetailView.as_view(), name="budget-detail"),
+    path("budgets/<int:pk>/statement.pdf", views.BudgetStatementView.as_view(), name="budget-statement"),
+    path("budgets/<int:pk>/final/", views.BudgetFinalView.as_view(), name="budget-final"),
+    path("ras/", views.SchemeListView.as_view(), name="ras-schemes"),
+    path("ras/<int:scheme_id>/what-if/", views.WhatIfStartView.as_view(), name="whatif-start"),
+    path("ras/what-if/<int:pk>/", views.WhatIfDetailView.as_view(), name="whatif-detail"),
+    path("ras/what-if/<int:pk>/progress.json", views.WhatIfProgressView.as_view(), name="whatif-progress"),
+    path("ras/what-if/<int:pk>/clients.csv", views.WhatIfCsvView.as_view(), name="whatif-csv"),
+]
