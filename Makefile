@@ -60,3 +60,8 @@ check: install assets
 
 clean:
 	rm -rf build node_modules staticfiles $(VENV)
+
+# Benchmarks (bench/): run by hand, never by `make test` or CI. They drop and recreate BENCH_DATABASE_URL.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cairn_bench
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ras_whatif.py

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from accounts.money import format_money, round_penny
 
@@ -75,6 +76,11 @@ class CompiledScheme:
 
     def questions_in(self, domain: str) -> list[Question]:
         return [q for q in self.questions.values() if q.domain == domain]
+
+    @cached_property
+    def points_table(self) -> dict[str, dict[str, int]]:
+        """{question: {answer: points}} for pricing many assessments quickly."""
+        return {q.code: {a.code: a.points for a in q.answers.values()} for q in self.questions.values()}
 
 
 @dataclass
@@ -246,9 +252,31 @@ def price(compiled: CompiledScheme, answers: dict[str, str], modifiers: list[str
         by_domain[question.domain] = by_domain.get(question.domain, 0) + question.answers[answer_code].points
     raw = sum(by_domain.values())
     applied = [compiled.modifiers[m] for m in modifiers]
-    factor = 1 + sum((m.percent for m in applied), Decimal(0)) / 100
-    points = max(Decimal(0), (Decimal(raw) * factor).quantize(POINTS_PLACES))
+    points = _modified_points(raw, applied)
+    lines = _band_lines(compiled, points)
+    unclamped = round_penny(sum((line.amount for line in lines), Decimal(0)))
+    amount, clamped = _clamp(compiled, unclamped)
+    return Pricing(
+        points_by_domain={d: by_domain[d] for d in Outcome.values if d in by_domain},
+        raw_points=raw,
+        modifiers=applied,
+        points=points,
+        band_lines=lines,
+        unclamped=unclamped,
+        amount=round_penny(amount),
+        clamped=clamped,
+        min_budget=compiled.min_budget,
+        max_budget=compiled.max_budget,
+    )
 
+
+def _modified_points(raw: int, applied: list[Modifier]) -> Decimal:
+    factor = 1 + sum((m.percent for m in applied), Decimal(0)) / 100
+    return max(Decimal(0), (Decimal(raw) * factor).quantize(POINTS_PLACES))
+
+
+def _band_lines(compiled: CompiledScheme, points: Decimal) -> list[BandLine]:
+    """Marginal pricing: each slice of points at its band's price, the rest at the base price."""
     lines: list[BandLine] = []
     priced_to = Decimal(0)
     for band in compiled.bands:
@@ -262,24 +290,30 @@ def price(compiled: CompiledScheme, answers: dict[str, str], modifiers: list[str
         lines.append(
             BandLine(priced_to, points, compiled.price_per_point, (points - priced_to) * compiled.price_per_point)
         )
-    unclamped = round_penny(sum((line.amount for line in lines), Decimal(0)))
-    amount, clamped = unclamped, None
+    return lines
+
+
+def _clamp(compiled: CompiledScheme, unclamped: Decimal) -> tuple[Decimal, str | None]:
     if unclamped < compiled.min_budget:
-        amount, clamped = compiled.min_budget, "min"
-    elif unclamped > compiled.max_budget:
-        amount, clamped = compiled.max_budget, "max"
-    return Pricing(
-        points_by_domain={d: by_domain[d] for d in Outcome.values if d in by_domain},
-        raw_points=raw,
-        modifiers=applied,
-        points=points,
-        band_lines=lines,
-        unclamped=unclamped,
-        amount=round_penny(amount),
-        clamped=clamped,
-        min_budget=compiled.min_budget,
-        max_budget=compiled.max_budget,
-    )
+        return compiled.min_budget, "min"
+    if unclamped > compiled.max_budget:
+        return compiled.max_budget, "max"
+    return unclamped, None
+
+
+def price_amount(compiled: CompiledScheme, answers: dict[str, str], modifiers: list[str] = ()) -> Decimal | None:
+    """Just the amount `price` would give, for pricing many assessments (the what-if job).
+    Answers to questions the scheme does not have are ignored; None if any of its questions is
+    unanswered (or answered with a code it does not have)."""
+    raw = 0
+    for code, points in compiled.points_table.items():
+        value = points.get(answers.get(code))
+        if value is None:
+            return None
+        raw += value
+    points = _modified_points(raw, [compiled.modifiers[m] for m in modifiers if m in compiled.modifiers])
+    unclamped = round_penny(sum((line.amount for line in _band_lines(compiled, points)), Decimal(0)))
+    return round_penny(_clamp(compiled, unclamped)[0])
 
 
 def decide(

@@ -4,9 +4,9 @@ from rest_framework.routers import SimpleRouter
 from . import views
 
 router = SimpleRouter(trailing_slash=True)
-router.register("users", views.UserViewSet, basename="user")
-router.register("teams", views.TeamViewSet, basename="team")
-router.register("caseloads", views.CaseloadViewSet, basename="caseload")
+router.register("users", views.UserViewSet, basename="api-user")
+router.register("teams", views.TeamViewSet, basename="api-team")
+router.register("caseloads", views.CaseloadViewSet, basename="api-caseload")
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="api-token"),

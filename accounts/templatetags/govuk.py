@@ -31,3 +31,11 @@ def govuk_widget(field: forms.BoundField, extra_classes: str = "") -> str:
     if described:
         attrs["aria-describedby"] = " ".join(described)
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def error_anchor(field: forms.BoundField) -> str:
+    """The id an error summary links to: the field, or the first option of a radio/checkbox group."""
+    if isinstance(field.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+        return f"{field.auto_id}_0"
+    return field.auto_id

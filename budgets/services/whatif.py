@@ -21,7 +21,7 @@ from accounts.services import audit_record
 from ..exceptions import NotAllowed, SchemeNotEditable
 from ..models import Assessment, AssessmentStatus, RasScheme, SchemeStatus, WhatIfRun, WhatIfStatus
 from ..permissions import can_manage_schemes
-from ..ras import CompiledScheme, compile_scheme, price
+from ..ras import compile_scheme, price_amount
 
 PROGRESS_EVERY = 2000
 BUCKETS = [
@@ -65,16 +65,8 @@ def latest_completed_assessments():
         Assessment.objects.filter(status=AssessmentStatus.COMPLETED)
         .order_by("client_id", "-completed_at", "-id")
         .values_list("client_id", "client__username", "client__full_name", "answers", "modifiers", "indicative_budget")
-        .iterator(chunk_size=5000)
+        .iterator(chunk_size=10000)
     )
-
-
-def reprice(compiled: CompiledScheme, answers: dict, modifiers: list) -> Decimal | None:
-    """The amount under `compiled`, or None when the answers do not cover its questions."""
-    usable = {q: a for q, a in answers.items() if q in compiled.questions and a in compiled.questions[q].answers}
-    if len(usable) != len(compiled.questions):
-        return None
-    return price(compiled, usable, [m for m in modifiers if m in compiled.modifiers]).amount
 
 
 def whatif_run(*, run_id: int) -> WhatIfRun:
@@ -94,13 +86,19 @@ def whatif_run(*, run_id: int) -> WhatIfRun:
     total_change = Decimal(0)
     distribution = dict.fromkeys(BUCKETS, 0)
     last_client = None
+    # Many people give the same answers; price each distinct set once.
+    priced: dict[tuple, Decimal | None] = {}
     try:
         for client_id, username, name, answers, modifiers, current in latest_completed_assessments():
             if client_id == last_client:
                 continue
             last_client = client_id
             done += 1
-            proposed = reprice(compiled, answers, modifiers)
+            key = (tuple(answers.items()), tuple(modifiers))
+            if key in priced:
+                proposed = priced[key]
+            else:
+                proposed = priced[key] = price_amount(compiled, answers, modifiers)
             if proposed is None:
                 unpriced += 1
                 writer.writerow([client_id, username, name, f"{current:.2f}", "", ""])
