@@ -13,6 +13,7 @@ urlpatterns = [
         "assessments/<int:pk>/not-eligible/", views.AssessmentNotEligibleView.as_view(), name="assessment-not-eligible"
     ),
     path("my-budget/", views.MyBudgetView.as_view(), name="my-budget"),
+    path("budgets/", views.BudgetListView.as_view(), name="budget-list"),
     path("budgets/<int:pk>/", views.BudgetDetailView.as_view(), name="budget-detail"),
     path("budgets/<int:pk>/statement.pdf", views.BudgetStatementView.as_view(), name="budget-statement"),
     path("budgets/<int:pk>/final/", views.BudgetFinalView.as_view(), name="budget-final"),

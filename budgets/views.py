@@ -10,7 +10,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
-from django.views.generic import TemplateView
+from django.views.generic import ListView, TemplateView
 from djmoney.money import Money
 
 from accounts import permissions as account_permissions
@@ -295,6 +295,23 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             is_own=budget.client_id == self.request.user.pk,
             can_set_final=permissions.can_set_final_budget(self.request.user, budget),
         )
+        return context
+
+
+class BudgetListView(RoleRequiredMixin, ListView):
+    """Every budget the person may see, with its four figures (finance and administrators)."""
+
+    template_name = "budgets/budget_list.html"
+    paginate_by = 50
+    allowed = staticmethod(lambda user: account_permissions.has_role(user, Role.FINANCE, Role.ADMIN))
+
+    def get_queryset(self):
+        return selectors.budget_list_visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        figures = selectors.budget_figures_many([b.pk for b in context["object_list"]])
+        context["rows"] = [(b, figures[b.pk]) for b in context["object_list"]]
         return context
 
 

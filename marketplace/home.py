@@ -63,6 +63,12 @@ TASKS: list[Task] = [
         permissions.can_use_admin_site,
     ),
     Task(
+        "Personal budgets",
+        "budget-list",
+        "Every personal budget with what is allocated, committed, paid and available.",
+        lambda user: permissions.has_role(user, Role.FINANCE, Role.ADMIN),
+    ),
+    Task(
         "Resource Allocation System",
         "ras-schemes",
         "The scheme in force, drafts, and what-if re-pricing of every client.",

@@ -270,3 +270,22 @@ def test_admin_runs_a_what_if_and_downloads_the_csv(
 @pytest.mark.parametrize("role_fixture", ["social_worker", "team_manager", "finance_user", "client_user"])
 def test_only_administrators_see_schemes_and_what_if(role_fixture, request, web_as):
     assert web_as(request.getfixturevalue(role_fixture)).get("/ras/").status_code == 403
+
+
+def test_finance_lists_every_budget_with_figures_in_constant_queries(
+    web_as, finance_user, make_budget, django_assert_max_num_queries
+):
+    make_budget(factories.ClientFactory(), "3000.00")
+    web = web_as(finance_user)
+    with django_assert_max_num_queries(12) as few:
+        web.get("/budgets/")
+    for _ in range(10):
+        make_budget(factories.ClientFactory(), "3000.00")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = web.get("/budgets/").content.decode()
+    assert html.count("£3,000.00") == 2 * 11  # allocated and available for each
+
+
+@pytest.mark.parametrize("role_fixture", ["social_worker", "client_user", "team_manager"])
+def test_budget_list_is_for_finance_and_administrators(role_fixture, request, web_as):
+    assert web_as(request.getfixturevalue(role_fixture)).get("/budgets/").status_code == 403

@@ -9,10 +9,11 @@ EXPECTED = {
     "social_worker": {"My caseload", "Your account", "Change your password"},
     "team_manager": {"My team", "Your account", "Change your password"},
     "case_manager": {"Your account", "Change your password"},
-    "finance_user": {"Your account", "Change your password"},
+    "finance_user": {"Personal budgets", "Your account", "Change your password"},
     "provider_user": {"Your account", "Change your password"},
     "admin_person": {
         "Administration",
+        "Personal budgets",
         "Resource Allocation System",
         "API documentation",
         "Your account",
