@@ -22,7 +22,10 @@ from accounts.money import CURRENCIES
 
 from .models import Outcome, UnableReason
 
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")
+CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")  # used with fullmatch: no trailing newline slips in
+MAX_VERSION = 1_000_000
+NAME_LENGTH = 200
+TEXT_LENGTH = 500
 TOP_KEYS = {
     "name", "version", "effective_from", "description", "currency", "price_per_point",
     "min_budget", "max_budget", "bands", "modifiers", "questions",
@@ -35,12 +38,27 @@ LINE = "__line__"
 
 
 class _LineLoader(yaml.SafeLoader):
-    """Records the line each mapping starts on, so errors can point at it."""
+    """Records the line each mapping starts on, so errors can point at it, and every key given
+    twice in one mapping (plain YAML would silently keep the last)."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.duplicates: list[str] = []
 
     def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = key_node.value
+            if key in seen:
+                self.duplicates.append(f"line {key_node.start_mark.line + 1}: “{key}” is given twice.")
+            seen.add(key)
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE] = node.start_mark.line + 1
         return mapping
+
+
+# Dates stay text until validation, so an impossible date (2027-02-30) is reported, not a crash.
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 
 @dataclass
@@ -80,8 +98,11 @@ def _whole(value: Any, *, minimum: int) -> int | None:
     return value
 
 
-def _text(value: Any) -> str | None:
-    return value.strip() if isinstance(value, str) and value.strip() else None
+def _text(value: Any, limit: int = TEXT_LENGTH) -> str | None:
+    """Non-empty text no longer than the column that will hold it."""
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
+        return None
+    return value.strip()
 
 
 def validate_scheme_data(raw: Any) -> dict:
@@ -96,12 +117,12 @@ def validate_scheme_data(raw: Any) -> dict:
     for key in sorted(set(raw) - TOP_KEYS - {LINE}):
         err(top, "", f"unknown field “{key}”.")
 
-    name = _text(raw.get("name"))
+    name = _text(raw.get("name"), NAME_LENGTH)
     if name is None:
-        err(top, "", "“name” is required (text).")
+        err(top, "", f"“name” is required: text of up to {NAME_LENGTH} characters.")
     version = _whole(raw.get("version"), minimum=1)
-    if version is None:
-        err(top, "", "“version” must be a whole number, 1 or more.")
+    if version is None or version > MAX_VERSION:
+        err(top, "", f"“version” must be a whole number from 1 to {MAX_VERSION:,}.")
     effective = raw.get("effective_from")
     if isinstance(effective, str):
         try:
@@ -170,14 +191,14 @@ def validate_scheme_data(raw: Any) -> dict:
         where = f"modifier {code}" if isinstance(code, str) else f"modifier {i}"
         for key in sorted(set(modifier) - MODIFIER_KEYS - {LINE}):
             err(line, where, f"unknown field “{key}”.")
-        if not isinstance(code, str) or not CODE_RE.match(code):
+        if not isinstance(code, str) or not CODE_RE.fullmatch(code):
             err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
         elif code in seen_modifiers:
             err(line, where, "this code is used twice.")
         seen_modifiers.add(code if isinstance(code, str) else "")
         text = _text(modifier.get("text"))
         if text is None:
-            err(line, where, "“text” is required.")
+            err(line, where, f"“text” is required: up to {TEXT_LENGTH} characters.")
         try:
             percent = Decimal(str(modifier.get("percent")))
             if not percent.is_finite() or not -100 <= percent <= 100 or percent.as_tuple().exponent < -2:
@@ -202,7 +223,7 @@ def validate_scheme_data(raw: Any) -> dict:
         where = f"question {code}" if isinstance(code, str) else f"question {i}"
         for key in sorted(set(question) - QUESTION_KEYS - {LINE}):
             err(line, where, f"unknown field “{key}”.")
-        if not isinstance(code, str) or not CODE_RE.match(code):
+        if not isinstance(code, str) or not CODE_RE.fullmatch(code):
             err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
         elif code in seen_questions:
             err(line, where, "this code is used twice.")
@@ -212,10 +233,10 @@ def validate_scheme_data(raw: Any) -> dict:
             err(line, where, f"“domain” must be one of: {', '.join(Outcome.values)}.")
         text = _text(question.get("text"))
         if text is None:
-            err(line, where, "“text” is required.")
+            err(line, where, f"“text” is required: up to {TEXT_LENGTH} characters.")
         help_text = question.get("help_text", "")
-        if not isinstance(help_text, str):
-            err(line, where, "“help_text” must be text.")
+        if not isinstance(help_text, str) or len(help_text) > TEXT_LENGTH:
+            err(line, where, f"“help_text” must be text of up to {TEXT_LENGTH} characters.")
             help_text = ""
         answers = []
         raw_answers = question.get("answers")
@@ -232,14 +253,14 @@ def validate_scheme_data(raw: Any) -> dict:
             a_where = f"{where}, answer {a_code}" if isinstance(a_code, str) else f"{where}, answer {j}"
             for key in sorted(set(answer) - ANSWER_KEYS - {LINE}):
                 err(a_line, a_where, f"unknown field “{key}”.")
-            if not isinstance(a_code, str) or not CODE_RE.match(a_code):
+            if not isinstance(a_code, str) or not CODE_RE.fullmatch(a_code):
                 err(a_line, a_where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
             elif a_code in seen_answers:
                 err(a_line, a_where, "this code is used twice in the question.")
             seen_answers.add(a_code if isinstance(a_code, str) else "")
             a_text = _text(answer.get("text"))
             if a_text is None:
-                err(a_line, a_where, "“text” is required.")
+                err(a_line, a_where, f"“text” is required: up to {TEXT_LENGTH} characters.")
             points = _whole(answer.get("points"), minimum=0)
             if points is None:
                 err(a_line, a_where, "“points” must be a whole number, 0 or more.")

@@ -52,7 +52,15 @@ def _locked_accounts(budget: PersonalBudget) -> dict[str, LedgerAccount]:
     return {a.kind: a for a in LedgerAccount.objects.select_for_update().filter(budget=budget).order_by("id")}
 
 
-def _positive(amount: Money, what: str) -> Decimal:
+def _same_currency(amount: Money, budget: PersonalBudget) -> None:
+    if str(amount.currency) != str(budget.indicative_amount.currency):
+        raise InvalidInput(
+            f"This budget is kept in {budget.indicative_amount.currency}, not {amount.currency}.", field="amount"
+        )
+
+
+def _positive(amount: Money, what: str, budget: PersonalBudget) -> Decimal:
+    _same_currency(amount, budget)
     value = Decimal(amount.amount)
     if value != round_penny(value):
         raise InvalidInput(f"The {what} must be a whole number of pence.", field="amount")
@@ -162,7 +170,7 @@ def allocate(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:
     """Put money into the budget: council funding → the budget's available account."""
-    value = _positive(amount, "allocation")
+    value = _positive(amount, "allocation", budget)
     fingerprint = _fingerprint(Kind.ALLOCATION, budget, value)
 
     def build():
@@ -179,6 +187,7 @@ def adjust_allocation(
 ) -> LedgerTransaction | None:
     """Raise or lower the allocation (the approver's final budget). Lowering is refused when the
     money is already committed: the budget would then promise more than it holds."""
+    _same_currency(delta, budget)
     value = Decimal(delta.amount)
     if value == 0:
         return None
@@ -214,7 +223,9 @@ def commit(
     contingency (a % of the allocation) plus `extra_headroom` (for a new plan version, the old
     version's remaining commitment that its approval will release).
     """
-    value = _positive(amount, "commitment")
+    value = _positive(amount, "commitment", budget)
+    if extra_headroom is not None:
+        _same_currency(extra_headroom, budget)
     headroom = Decimal(extra_headroom.amount) if extra_headroom is not None else Decimal(0)
     fingerprint = _fingerprint(Kind.COMMITMENT, budget, value)
 
@@ -245,7 +256,7 @@ def release(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:
     """Give back committed money that will not be spent: committed → available."""
-    value = _positive(amount, "release")
+    value = _positive(amount, "release", budget)
     fingerprint = _fingerprint(Kind.RELEASE, budget, value)
 
     def build():
@@ -265,7 +276,7 @@ def record_payment(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:
     """Pay out of a commitment: committed → paid. Never more than is committed and unpaid."""
-    value = _positive(amount, "payment")
+    value = _positive(amount, "payment", budget)
     fingerprint = _fingerprint(Kind.PAYMENT, budget, value)
 
     def build():
@@ -283,7 +294,7 @@ def reclaim(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:
     """Return unspent, uncommitted money to the council: available → reclaimed."""
-    value = _positive(amount, "reclaim")
+    value = _positive(amount, "reclaim", budget)
     fingerprint = _fingerprint(Kind.RECLAIM, budget, value)
 
     def build():
