@@ -71,15 +71,23 @@ class SchemeFileErrors(Exception):
 
 def parse_scheme_text(text: str) -> dict:
     """Parse and validate a whole scheme file. Returns clean data or raises `SchemeFileErrors`."""
+    loader = _LineLoader(text)
     try:
-        raw = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        raise SchemeFileErrors(
-            [f"{where}the file is not valid YAML or JSON ({getattr(exc, 'problem', exc)})."]
-        ) from exc
-    return validate_scheme_data(raw)
+        problem = getattr(exc, "problem", exc)
+        raise SchemeFileErrors([f"{where}the file is not valid YAML or JSON ({problem})."]) from exc
+    finally:
+        loader.dispose()
+    try:
+        data = validate_scheme_data(raw)
+    except SchemeFileErrors as exc:
+        raise SchemeFileErrors(loader.duplicates + exc.errors) from None
+    if loader.duplicates:
+        raise SchemeFileErrors(loader.duplicates)
+    return data
 
 
 def _money(value: Any, *, positive: bool) -> Decimal | None:
