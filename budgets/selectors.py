@@ -11,7 +11,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import CaseloadAssignment, Role, User
-from accounts.money import CURRENCY
+from accounts.money import CURRENCY, round_penny
 from accounts.permissions import has_role
 from accounts.selectors import client_list_visible_to
 
@@ -81,13 +81,14 @@ def budget_figures_many(budget_ids: list[int]) -> dict[int, Figures]:
 def budget_figures_from_postings(budget: PersonalBudget) -> Figures:
     """The same figures summed from the postings themselves: the ledger's own check on the
     running balances (they must always agree)."""
-    sums = dict(
+    sums = (
         LedgerPosting.objects.filter(account__budget=budget)
         .values("account__kind")
         .annotate(total=Sum("amount"))
         .values_list("account__kind", "total")
     )
-    return _figures(sums, str(budget.indicative_amount.currency))
+    # SQLite sums decimals as floating point; the ledger is in pence, so round back to them.
+    return _figures({kind: round_penny(total) for kind, total in sums}, str(budget.indicative_amount.currency))
 
 
 def budget_get_for(user: User, budget_id: int) -> PersonalBudget:

@@ -7,10 +7,11 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import AuditAction, User
+from accounts.money import round_penny
 from accounts.services import audit_record
 
 from ..exceptions import InvalidInput, NotAllowed
-from ..models import PersonalBudget
+from ..models import PersonalBudget, TransactionKind
 from ..permissions import can_set_final_budget
 from ..selectors import budget_figures
 from . import ledger
@@ -33,16 +34,21 @@ def budget_set_final(
         errors["reason"] = ["Give the reason the final budget differs from the indicative one."]
     if amount.amount <= 0:
         errors["amount"] = ["The final budget must be more than £0."]
+    elif amount.amount != round_penny(amount.amount):
+        errors["amount"] = ["Give the final budget in pounds and pence."]
     if errors:
         raise InvalidInput(errors=errors)
     with transaction.atomic():
         budget = PersonalBudget.objects.select_for_update().select_related("client").get(pk=budget.pk)
         before = budget_figures(budget).allocated
         delta = amount - before
+        # Numbered by the adjustments so far: changing 1,000 → 1,200 → 1,000 → 1,200 makes three
+        # movements, while a double submission of one change finds nothing left to move.
+        sequence = budget.transactions.filter(kind=TransactionKind.ADJUSTMENT).count() + 1
         ledger.adjust_allocation(
             budget=budget,
             delta=delta,
-            key=f"budget:{budget.pk}:final:{before.amount:.2f}->{amount.amount:.2f}",
+            key=f"budget:{budget.pk}:final:{sequence}:{before.amount:.2f}->{amount.amount:.2f}",
             actor=actor,
             memo=f"Final budget set to £{amount.amount:,.2f}: {reason.strip()}"[:300],
         )

@@ -148,6 +148,12 @@ def _idempotent(
         return existing
     try:
         with transaction.atomic():
+            # Take the budget's locks, then look again: a call with this key may have finished
+            # while this one waited, and its retry must get that transaction, not a refusal.
+            list(LedgerAccount.objects.select_for_update().filter(budget=budget).order_by("id"))
+            existing = replay()
+            if existing is not None:
+                return existing
             return _post(
                 kind=kind,
                 budget=budget,
@@ -189,6 +195,8 @@ def adjust_allocation(
     money is already committed: the budget would then promise more than it holds."""
     _same_currency(delta, budget)
     value = Decimal(delta.amount)
+    if value != round_penny(value):
+        raise InvalidInput("The change must be a whole number of pence.", field="amount")
     if value == 0:
         return None
     fingerprint = _fingerprint(Kind.ADJUSTMENT, budget, value)
