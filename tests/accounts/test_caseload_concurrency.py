@@ -1,14 +1,13 @@
 """Two managers allocating the same client at the same moment (PostgreSQL row locks)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.exceptions import AlreadyAssigned
 from accounts.models import CaseloadAssignment
 from accounts.services import caseload_assign
 from tests import factories
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -16,32 +15,11 @@ pytestmark = [
 ]
 
 
-def _race(calls):
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            outcomes.append(call())
-        except AlreadyAssigned as exc:
-            outcomes.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return outcomes
-
-
 def test_two_admins_allocating_one_client_to_the_same_worker_at_once_create_one_allocation():
     admin_a, admin_b = factories.AdminFactory(), factories.AdminFactory()
     worker, client = factories.SocialWorkerFactory(), factories.ClientFactory()
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: caseload_assign(actor=admin_a, social_worker=worker, client=client),
             lambda: caseload_assign(actor=admin_b, social_worker=worker, client=client),
@@ -61,7 +39,7 @@ def test_two_admins_allocating_one_client_to_different_workers_at_once_leave_one
         factories.ClientFactory(),
     )
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: caseload_assign(actor=admin_a, social_worker=worker_a, client=client),
             lambda: caseload_assign(actor=admin_b, social_worker=worker_b, client=client),

@@ -1,11 +1,10 @@
 """Two movements against one budget at the same moment (PostgreSQL row locks and unique keys)."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from djmoney.money import Money
 
 from budgets.exceptions import BudgetExceeded
@@ -22,6 +21,7 @@ from budgets.selectors import budget_figures, budget_figures_from_postings
 from budgets.services import ledger
 from budgets.services.budgets import budget_set_final
 from tests import factories
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -73,34 +73,10 @@ def budget_of():
     return make
 
 
-def _race(calls):
-    """Run the calls in threads released together; each outcome is a result or the exception
-    raised (the tests then say which exceptions are expected)."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = []
-
-    def run(call):
-        try:
-            barrier.wait()
-            outcomes.append(call())
-        except Exception as exc:
-            outcomes.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    assert len(outcomes) == len(calls), "a thread did not finish"
-    return outcomes
-
-
 def test_two_plans_committing_600_of_1000_at_once_only_one_succeeds(budget_of):
     budget = budget_of("1000.00")
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: ledger.commit(budget=budget, amount=gbp("600.00"), key="race:plan-a"),
             lambda: ledger.commit(budget=budget, amount=gbp("600.00"), key="race:plan-b"),
@@ -119,7 +95,7 @@ def test_two_plans_committing_600_of_1000_at_once_only_one_succeeds(budget_of):
 def test_two_calls_with_the_same_key_at_once_make_one_transaction(budget_of):
     budget = budget_of("1000.00")
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: ledger.commit(budget=budget, amount=gbp("600.00"), key="race:same"),
             lambda: ledger.commit(budget=budget, amount=gbp("600.00"), key="race:same"),
@@ -138,7 +114,7 @@ def test_two_payments_with_the_same_key_at_once_pay_once(budget_of):
     budget = budget_of("1000.00")
     ledger.commit(budget=budget, amount=gbp("600.00"), key="race:plan")
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: ledger.record_payment(budget=budget, amount=gbp("400.00"), key="race:invoice-1"),
             lambda: ledger.record_payment(budget=budget, amount=gbp("400.00"), key="race:invoice-1"),
@@ -158,7 +134,7 @@ def test_a_double_submitted_final_budget_at_once_moves_money_once(budget_of):
     factories.CaseloadAssignmentFactory(social_worker=worker, client=client)
     budget = budget_of("1000.00", client=client)
 
-    outcomes = _race(
+    outcomes = race(
         [
             lambda: budget_set_final(actor=manager, budget=budget, amount=gbp("1200.00"), reason="Night support"),
             lambda: budget_set_final(actor=manager, budget=budget, amount=gbp("1200.00"), reason="Night support"),
