@@ -108,6 +108,8 @@ class CanAssess(RolePredicate):
 
 class AssessmentViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AssessmentSerializer
+    # Objects are found by `get_object` (which checks visibility); this tells the schema the id type.
+    queryset = Assessment.objects.none()
 
     def get_permissions(self):
         extra = [CanAssess()] if self.action in {"create", "complete"} else []

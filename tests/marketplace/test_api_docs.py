@@ -26,3 +26,10 @@ def test_docs_page_is_public_and_served_without_outside_assets(api):
 
 def test_docs_script_is_served_separately_so_the_csp_holds(api):
     assert api.get("/api/v1/docs/?script=").status_code == 200
+
+
+def test_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/assessments/{id}/complete/" in (tmp_path / "schema.yaml").read_text()
