@@ -14,6 +14,7 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -394,3 +395,25 @@ def write_scheme(data: dict, *, models, status: str = "draft", is_example: bool 
             ]
         )
     return scheme
+
+
+EXAMPLE_FILE = Path(__file__).resolve().parent / "data" / "example_ras.yaml"
+
+
+def install_example_scheme(*, models, budget_policy, ledger_account) -> None:
+    """Publish the example scheme and create the default budget policy and the council's ledger
+    accounts, where missing. The data migration calls it with historical models; tests whose
+    database was emptied by a flush call it with the real ones."""
+    from django.utils import timezone
+
+    from .ras import content_digest
+
+    data = parse_scheme_text(EXAMPLE_FILE.read_text(encoding="utf-8"))
+    if not models.RasScheme.objects.filter(name=data["name"], version=data["version"]).exists():
+        scheme = write_scheme(data, models=models, status="published", is_example=True)
+        models.RasScheme.objects.filter(pk=scheme.pk).update(
+            content_digest=content_digest(canonical(data)), published_at=timezone.now()
+        )
+    budget_policy.objects.get_or_create(pk=1)
+    for kind in ("funding", "reclaimed"):
+        ledger_account.objects.get_or_create(code=f"council:{kind}", defaults={"kind": kind})

@@ -82,3 +82,17 @@ def web_as(client):
         return client
 
     return make
+
+
+@pytest.fixture
+def example_scheme(db):
+    """The example RAS scheme the data migration ships, put back if a transactional test's flush
+    emptied the tables (pytest-django runs those after the others, against the same database)."""
+    from budgets import models as budget_models
+    from budgets.ras_io import install_example_scheme
+    from budgets.selectors import active_scheme
+
+    install_example_scheme(
+        models=budget_models, budget_policy=budget_models.BudgetPolicy, ledger_account=budget_models.LedgerAccount
+    )
+    return active_scheme()

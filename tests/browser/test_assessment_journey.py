@@ -18,7 +18,7 @@ def sign_in(page, live_server, user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_social_worker_assesses_and_client_sees_how_the_budget_was_worked_out(live_server, page):
+def test_social_worker_assesses_and_client_sees_how_the_budget_was_worked_out(live_server, page, example_scheme):
     social_worker = factories.SocialWorkerFactory(full_name="Sam Patel")
     client = factories.ClientFactory(full_name="Ruth Ellis")
     factories.CaseloadAssignmentFactory(social_worker=social_worker, client=client)

@@ -7,7 +7,6 @@ from djmoney.money import Money
 
 from budgets.models import Assessment, AssessmentStatus, PersonalBudget
 from budgets.ras import compile_scheme
-from budgets.selectors import active_scheme
 from budgets.services import ledger
 
 OUTCOME_QUESTIONS = [
@@ -17,9 +16,9 @@ OUTCOME_QUESTIONS = [
 
 
 @pytest.fixture
-def scheme(db):
+def scheme(example_scheme):
     """The example scheme the data migration publishes."""
-    return active_scheme()
+    return example_scheme
 
 
 @pytest.fixture
