@@ -35,7 +35,8 @@ def test_administrator_opens_every_configuration_page(web_as, admin_person, path
 
 def test_administrator_adds_a_provider_and_it_is_audited(web_as, admin_person):
     response = web_as(admin_person).post(
-        "/admin/providers/provider/add/", {"name": "Sunrise Care", "postcode": "NF1 1AA", "email": "", "phone": ""}
+        "/admin/providers/provider/add/",
+        {"name": "Sunrise Care", "postcode": "NF1 1AA", "regulator_rating": "not_yet_rated", "areas_served": "[]"},
     )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action=AuditAction.CREATE, target_repr="Sunrise Care")
