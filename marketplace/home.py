@@ -14,6 +14,7 @@ from django.urls import reverse
 from accounts import permissions
 from accounts.models import Role
 from budgets import permissions as budget_permissions
+from providers import permissions as provider_permissions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -43,6 +44,24 @@ TASKS: list[Task] = [
         "my-budget",
         "How much you have, how it was worked out, and where every pound went.",
         lambda user: permissions.has_role(user, Role.CLIENT),
+    ),
+    Task(
+        "Find support",
+        "catalogue",
+        "Search services from checked providers near you, and compare them side by side.",
+        lambda user: permissions.has_role(user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.CASE_MANAGER),
+    ),
+    Task(
+        "Your organisation",
+        "my-organisation",
+        "Your organisation's details and the services you list, with their prices.",
+        lambda user: permissions.has_role(user, Role.PROVIDER) and user.provider_id is not None,
+    ),
+    Task(
+        "Providers",
+        "provider-list",
+        "Every provider: check and verify new ones, suspend or reinstate.",
+        provider_permissions.can_list_all_providers,
     ),
     Task(
         "My caseload",

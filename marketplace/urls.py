@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import views
+from . import catalogue, views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -29,6 +29,10 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("", include("accounts.urls")),
     path("", include("budgets.urls")),
+    path("", include("providers.urls")),
+    path("services/", catalogue.CatalogueView.as_view(), name="catalogue"),
+    path("services/compare/", catalogue.CompareView.as_view(), name="compare"),
+    path("providers/<int:pk>/", catalogue.ProviderPageView.as_view(), name="provider-page"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -5,14 +5,15 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 EXPECTED = {
-    "client_user": {"My budget", "Your account", "Change your password"},
-    "social_worker": {"My caseload", "Your account", "Change your password"},
-    "team_manager": {"My team", "Your account", "Change your password"},
-    "case_manager": {"Your account", "Change your password"},
+    "client_user": {"Find support", "My budget", "Your account", "Change your password"},
+    "social_worker": {"Find support", "My caseload", "Your account", "Change your password"},
+    "team_manager": {"Find support", "My team", "Your account", "Change your password"},
+    "case_manager": {"Find support", "Providers", "Your account", "Change your password"},
     "finance_user": {"Personal budgets", "Your account", "Change your password"},
-    "provider_user": {"Your account", "Change your password"},
+    "provider_user": {"Your organisation", "Your account", "Change your password"},
     "admin_person": {
         "Administration",
+        "Providers",
         "Personal budgets",
         "Resource Allocation System",
         "API documentation",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from djmoney.money import Money
 
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
-from providers.models import Provider
-from providers.services import provider_create
+from providers.models import Provider, ProviderStatus
+from providers.services import provider_create, provider_verify, service_create
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -31,12 +32,40 @@ STAFF = [
 TEAM_NAME = "North Locality Team"
 
 PROVIDERS = [
-    # organisation, postcode, staff username, staff name
-    ("Brightside Home Care", "NF1 4QT", "lee.brightside", "Lee Carter"),
-    ("Riverside Day Centre", "NF2 7HD", "mo.riverside", "Mo Hussain"),
-    ("Northfield PA Collective", "NF3 1AA", "ana.pacollective", "Ana Silva"),
-    ("Wheels Community Transport", "NF1 9ZX", "dan.wheels", "Dan Evans"),
+    # organisation, postcode, staff username, staff name, CQC location ID, CQC rating, verified?
+    ("Brightside Home Care", "NF1 4QT", "lee.brightside", "Lee Carter", "1-1000000001", "good", True),
+    ("Riverside Day Centre", "NF2 7HD", "mo.riverside", "Mo Hussain", "1-1000000002", "outstanding", True),
+    ("Northfield PA Collective", "NF3 1AA", "ana.pacollective", "Ana Silva", None, "not_yet_rated", True),
+    ("Wheels Community Transport", "NF1 9ZX", "dan.wheels", "Dan Evans", None, "not_yet_rated", True),
+    ("Harbour Respite Homes", "NF2 2RS", "kim.harbour", "Kim Doyle", "1-1000000005", "requires_improvement", False),
 ]
+# organisation → (title, category, unit, price, districts, description)
+SERVICES = {
+    "Brightside Home Care": [
+        ("Personal care visits", "personal_care", "hour", "24.50", ["NF1", "NF2"],
+         "Help with washing, dressing and meals at home, by a small regular team."),
+        ("Night sitting", "personal_care", "night", "145.00", ["NF1"], "A carer stays overnight, awake or sleeping."),
+        ("Cleaning and laundry", "domestic_help", "hour", "18.00", ["NF1", "NF2", "NF3"], "Weekly or fortnightly."),
+    ],
+    "Riverside Day Centre": [
+        ("Day centre sessions", "day_opportunities", "day", "62.00", ["NF2", "NF3"],
+         "Activities, lunch and company, with transport available."),
+        ("Art and music group", "community_activities", "session", "15.00", ["NF2"], "Small groups, all abilities."),
+        ("Short respite breaks", "respite", "night", "180.00", ["NF1", "NF2", "NF3"],
+         "Planned overnight breaks so family carers can rest."),
+    ],
+    "Northfield PA Collective": [
+        ("Personal assistant support", "personal_assistant", "hour", "16.50", ["NF1", "NF2", "NF3"],
+         "Choose your own PA for daily living, work or getting out."),
+    ],
+    "Wheels Community Transport": [
+        ("Door-to-door transport", "transport", "session", "12.00", ["NF1", "NF2", "NF3"],
+         "Wheelchair-accessible minibus to appointments and activities."),
+    ],
+    "Harbour Respite Homes": [
+        ("Residential respite", "respite", "week", "950.00", ["NF2"], "Stays of one or two weeks."),
+    ],
+}  # fmt: skip
 
 CLIENT_NAMES = [
     "Ruth Ellis", "George Mensah", "Aisha Khan", "Peter Novak", "Margaret Lewis", "Tom Hughes",
@@ -112,14 +141,35 @@ class Command(BaseCommand):
 
         staff = {username: person(username, name, role) for username, name, role in STAFF}
 
-        for org, postcode, username, name in PROVIDERS:
+        case_manager = staff["casey.brown"]
+        for org, postcode, username, name, regulator_id, rating, verified in PROVIDERS:
             provider = Provider.objects.filter(name=org).first()
             if provider is None:
                 provider = provider_create(
-                    actor=admin, name=org, postcode=postcode, email=f"office@{username.split('.')[1]}.example"
+                    actor=admin,
+                    name=org,
+                    postcode=postcode,
+                    email=f"office@{username.split('.')[1]}.example",
+                    regulator_id=regulator_id,
+                    regulator_rating=rating,
+                    areas_served=sorted({d for s in SERVICES[org] for d in s[4]}),
                 )
                 created += 1
-            person(username, name, Role.PROVIDER, provider=provider)
+            member = person(username, name, Role.PROVIDER, provider=provider)
+            if not provider.services.exists():
+                for title, category, unit, price, districts, description in SERVICES[org]:
+                    service_create(
+                        actor=member,
+                        title=title,
+                        category=category,
+                        unit=unit,
+                        unit_price=Money(price, "GBP"),
+                        postcode_districts=districts,
+                        description=description,
+                    )
+                    created += 1
+            if verified and provider.status == ProviderStatus.PENDING:
+                provider_verify(actor=case_manager, provider=provider, reason="Checks complete (demo data)")
 
         social_workers = [u for u in staff.values() if u.role == Role.SOCIAL_WORKER]
         if not Team.objects.filter(name=TEAM_NAME).exists():

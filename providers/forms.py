@@ -1,0 +1,82 @@
+"""Forms for provider staff and case managers. Shapes only; rules live in `providers.services`."""
+
+from decimal import Decimal
+
+from django import forms
+
+from accounts.money import DECIMAL_PLACES, MAX_DIGITS
+
+from .models import RegulatorRating, ServiceCategory, ServiceUnit
+
+
+def _districts(text: str) -> list[str]:
+    return [part for part in text.replace(",", " ").split() if part]
+
+
+class ServiceForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title"})
+    category = forms.ChoiceField(label="Type of support", choices=ServiceCategory.choices)
+    unit = forms.ChoiceField(label="Charged per", choices=ServiceUnit.choices)
+    unit_price = forms.DecimalField(
+        label="Price per unit, in pounds",
+        max_digits=MAX_DIGITS,
+        decimal_places=DECIMAL_PLACES,
+        min_value=Decimal("0.01"),
+        error_messages={
+            "required": "Enter the price",
+            "invalid": "Enter the price as an amount, like 24.50",
+            "min_value": "The price must be more than £0",
+            "max_decimal_places": "Enter the price in pounds and pence, like 24.50",
+        },
+    )
+    postcode_districts = forms.CharField(
+        label="Postcode districts served",
+        required=False,
+        help_text="The first part of each postcode, separated by spaces or commas, like NF1 NF2",
+    )
+    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def districts(self) -> list[str]:
+        return _districts(self.cleaned_data.get("postcode_districts", ""))
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
+    description = forms.CharField(
+        label="About the organisation", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    address = forms.CharField(label="Address", required=False, max_length=300)
+    postcode = forms.CharField(label="Postcode", required=False, max_length=10)
+    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    email = forms.EmailField(
+        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
+    )
+    website = forms.URLField(label="Website", required=False, assume_scheme="https")
+    areas_served = forms.CharField(
+        label="Postcode districts served", required=False, help_text="Like NF1 NF2, separated by spaces or commas"
+    )
+
+    def changes(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["areas_served"] = _districts(data.get("areas_served", ""))
+        return data
+
+
+class ProviderAddForm(forms.Form):
+    name = forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
+    postcode = forms.CharField(label="Postcode", required=False, max_length=10)
+    email = forms.EmailField(label="Email", required=False)
+    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    regulator_id = forms.CharField(label="CQC location ID (optional)", required=False, max_length=30)
+    regulator_rating = forms.ChoiceField(
+        label="CQC rating", choices=RegulatorRating.choices, initial=RegulatorRating.NOT_YET_RATED
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
