@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput
 from accounts.models import AuditAction, User
@@ -102,8 +102,8 @@ class Row:
 
 
 def normalise_header(value: str) -> str:
-    """"CQC Location ID (for office use only)" and " cqc location id(for office use only) " are
-    the same column: case and every kind of whitespace are ignored."""
+    """The key a column name is matched by: case and every kind of whitespace are ignored, so
+    "CQC Location ID (for office use only)" and " cqc location id(for office use only) " match."""
     return "".join(value.split()).casefold()
 
 
@@ -147,9 +147,7 @@ def _blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
 
 
-def read_table(
-    text: str, columns: Iterable[Column], *, description: str
-) -> tuple[list[Row], list[tuple[int, str]]]:
+def read_table(text: str, columns: Iterable[Column], *, description: str) -> tuple[list[Row], list[tuple[int, str]]]:
     """Find the header row, check the columns, and return every data row (blank lines dropped)
     with its cells keyed by `Column.key`, and (line, reason) for each row with the wrong number of
     cells.
@@ -257,7 +255,10 @@ def _reasons(skipped: list[tuple[int, str]]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Checking cells
 
-MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), start=1)}
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
+    "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12,
+}  # fmt: skip
 CQC_DATE_RE = re.compile(r"(\d{1,2})/([A-Za-z]{3})/(\d{4})(?:\s*-\s*(\d{1,2}):(\d{2}))?")
 NUMERIC_DATE_RE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 SCHEME_RE = re.compile(r"[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -270,7 +271,8 @@ def _field_max(name: str) -> int:
 
 
 def parse_cqc_date(value: str) -> datetime.date | None:
-    """"06/Aug/2019 - 10:15" (as the directory publishes it; the time may be left off) → a date."""
+    """The date of a check as the directory publishes it, "06/Aug/2019 - 10:15" (the time may be
+    left off), or None."""
     match = CQC_DATE_RE.fullmatch(value.strip())
     if not match:
         return None
@@ -305,7 +307,8 @@ def parse_publication_date(value: str) -> datetime.date | None:
 
 
 def normalise_website(value: str) -> str | None:
-    """"www.example.org" → "https://www.example.org"; "" stays ""; None if it is not a web address."""
+    """A website with its scheme ("www.example.org" → "https://www.example.org"), "" for none, or
+    None if it is not a web address."""
     value = value.strip()
     if not value:
         return ""
@@ -460,36 +463,53 @@ def import_cqc_directory(
     counter = _Progress(progress, len(locations), "written")
     with transaction.atomic():
         existing = _existing([loc.regulator_id for loc in locations])
+        new: list[Location] = []
         for location in locations:
             counter.step()
             provider = existing.get(location.regulator_id)
             if provider is None:
-                _create_from_directory(location, actor)
-                report.created += 1
+                new.append(location)
+                if len(new) == BATCH:
+                    report.created += _create_from_directory(new, actor)
+                    new = []
             elif _update_provider(
                 provider, _directory_changes(provider, location), actor, f"{DIRECTORY_SOURCE}, line {location.line}"
             ):
                 report.updated += 1
             else:
                 report.unchanged += 1
+        report.created += _create_from_directory(new, actor)
     counter.finish()
     return report
 
 
-def _create_from_directory(location: Location, actor: User | None) -> Provider:
-    provider = Provider.objects.create(
-        regulator_id=location.regulator_id,
-        areas_served=[location.district] if location.district else [],
-        **location.fields,
-    )
-    audit_record(
-        actor=actor,
-        action=AuditAction.CREATE,
-        target=provider,
-        changes={"name": provider.name, "regulator_id": provider.regulator_id},
-        message=f"{DIRECTORY_SOURCE}, line {location.line}",
-    )
-    return provider
+def _create_from_directory(locations: list[Location], actor: User | None) -> int:
+    """Insert new providers a batch at a time and audit each. A batch insert halves the time a
+    national directory takes; it needs the database to give back the new ids (PostgreSQL and
+    SQLite 3.35+ do), so elsewhere the rows are inserted one by one."""
+    unsaved = [
+        Provider(
+            regulator_id=location.regulator_id,
+            areas_served=[location.district] if location.district else [],
+            **location.fields,
+        )
+        for location in locations
+    ]
+    if connection.features.can_return_rows_from_bulk_insert:
+        providers = Provider.objects.bulk_create(unsaved)
+    else:
+        providers = unsaved
+        for provider in providers:
+            provider.save()
+    for location, provider in zip(locations, providers, strict=True):
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=provider,
+            changes={"name": provider.name, "regulator_id": provider.regulator_id},
+            message=f"{DIRECTORY_SOURCE}, line {location.line}",
+        )
+    return len(providers)
 
 
 def _directory_changes(provider: Provider, location: Location) -> dict[str, Any]:

@@ -10,7 +10,8 @@ from providers.regulator_import import RegulatorFileInvalid, import_regulator_ra
 class Command(BaseCommand):
     help = (
         "Set the CQC overall rating and publication date of providers already recorded, from a CSV with the "
-        "columns Location ID, Overall rating and Publication date. The whole file is checked before anything is written."
+        "columns Location ID, Overall rating and Publication date. The whole file is checked before anything "
+        "is written."
     )
 
     def add_arguments(self, parser):
