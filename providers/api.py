@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from accounts.api.fields import MoneyField
@@ -82,6 +82,11 @@ class CanAddProviders(RolePredicate):
 class CanOnboard(RolePredicate):
     predicate = staticmethod(permissions.can_onboard_providers)
     message = "Only case managers verify, suspend and reinstate providers."
+
+
+class IsProviderStaff(RolePredicate):
+    predicate = staticmethod(lambda user: user.role == "provider" and user.provider_id is not None)
+    message = "Only provider staff list services, for their own organisation."
 
 
 class ProviderViewSet(
@@ -176,8 +181,16 @@ class ServiceViewSet(
     queryset = ServiceOffering.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_permissions(self):
+        # The role is checked before the body, so a role that may never do this gets 403 at once.
+        extra = [IsProviderStaff()] if self.action in {"create", "partial_update"} else []
+        return [*super().get_permissions(), *extra]
+
     def get_object(self):
-        return selectors.service_get_for(self.request.user, self.kwargs["pk"])
+        service = selectors.service_get_for(self.request.user, self.kwargs["pk"])
+        if self.action == "partial_update" and not permissions.can_manage_services(self.request.user, service.provider):
+            raise PermissionDenied("You can change only your own organisation's services.")
+        return service
 
     @extend_schema(
         parameters=[

@@ -18,7 +18,8 @@ from accounts.money import CURRENCIES, DECIMAL_PLACES, MAX_DIGITS, round_penny
 )
 class MoneyField(serializers.Field):
     default_error_messages = {
-        "shape": 'Give money as {"amount": "1234.50", "currency": "GBP"}.',
+        # Doubled braces: DRF formats these messages with str.format.
+        "shape": 'Give money as {{"amount": "1234.50", "currency": "GBP"}}.',
         "amount": 'The amount must be a number with at most two decimal places, like "1234.50".',
         "currency": "The currency must be one of: {currencies}.",
         "negative": "The amount must not be negative.",
