@@ -179,16 +179,39 @@ class AuditAction(models.TextChoices):
     TRANSITION = "transition", "Changed state"
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise AuditImmutable("Audit events cannot be changed.")
+        raise self.model.immutable_error(self.model.immutable_message)
 
     def delete(self):
-        raise AuditImmutable("Audit events cannot be deleted.")
+        raise self.model.immutable_error(self.model.immutable_message)
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted by the app (the audit trail,
+    the ledger). Database triggers back this up; see each app's migrations."""
+
+    immutable_error: type[Exception] = AuditImmutable
+    immutable_message = "This record is append-only: it cannot be changed or deleted."
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise self.immutable_error(self.immutable_message)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.immutable_error(self.immutable_message)
+
+
+class AuditEvent(AppendOnlyModel):
     """Who did what to which record, when. Written only by `accounts.services.audit_record`."""
+
+    immutable_message = "Audit events cannot be changed or deleted."
 
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -208,8 +231,6 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True)
     message = models.CharField(max_length=500, blank=True)
 
-    objects = AuditEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [
@@ -219,12 +240,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or 'anonymous'} {self.action} {self.target_repr}"
-
-    def save(self, *args, **kwargs):
-        # Append-only: a row may be inserted once and never rewritten.
-        if not self._state.adding:
-            raise AuditImmutable("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AuditImmutable("Audit events cannot be deleted.")

@@ -33,6 +33,7 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
+from accounts.models import AppendOnlyModel
 from accounts.money import CURRENCIES, money_field
 
 from .exceptions import LedgerImmutable
@@ -341,30 +342,15 @@ class TransactionKind(models.TextChoices):
     REVERSAL = "reversal", "Reversal"
 
 
-class _AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise LedgerImmutable("Ledger entries are never changed; post a reversal instead.")
-
-    def delete(self):
-        raise LedgerImmutable("Ledger entries are never deleted; post a reversal instead.")
-
-
-class _AppendOnly(models.Model):
-    objects = _AppendOnlyQuerySet.as_manager()
+class _LedgerEntry(AppendOnlyModel):
+    immutable_error = LedgerImmutable
+    immutable_message = "Ledger entries are never changed or deleted; post a reversal instead."
 
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise LedgerImmutable("Ledger entries are never changed; post a reversal instead.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise LedgerImmutable("Ledger entries are never deleted; post a reversal instead.")
-
-
-class LedgerTransaction(_AppendOnly):
+class LedgerTransaction(_LedgerEntry):
     kind = models.CharField(max_length=20, choices=TransactionKind.choices)
     budget = models.ForeignKey(PersonalBudget, on_delete=models.PROTECT, related_name="transactions")
     # What makes a retry, a double click or a re-run the same movement rather than a second one.
@@ -386,7 +372,7 @@ class LedgerTransaction(_AppendOnly):
         return f"{self.get_kind_display()} #{self.pk}"
 
 
-class LedgerPosting(_AppendOnly):
+class LedgerPosting(_LedgerEntry):
     transaction = models.ForeignKey(LedgerTransaction, on_delete=models.PROTECT, related_name="postings")
     account = models.ForeignKey(LedgerAccount, on_delete=models.PROTECT, related_name="postings")
     amount = money_field()
