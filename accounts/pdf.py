@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from reportlab.lib import colors
@@ -28,7 +29,13 @@ STYLES = {
 
 
 def p(text: str, style: str = "body") -> Paragraph:
+    """A paragraph of reportlab markup: pass people's own words through `esc` first."""
     return Paragraph(text, STYLES[style])
+
+
+def esc(text: str) -> str:
+    """Escape text typed by people (names, outcomes, reasons) for reportlab's markup."""
+    return xml_escape(str(text)).replace("\n", "<br/>")
 
 
 def table(rows: list[list], widths: list[float], *, header: bool = True, money_columns: tuple[int, ...] = ()) -> Table:

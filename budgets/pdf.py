@@ -6,7 +6,7 @@ from django.utils import timezone
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
-from accounts.pdf import p, render, table
+from accounts.pdf import esc, p, render, table
 
 from .models import PersonalBudget
 from .ras import OUTCOME_LABELS, compile_scheme, explain, price
@@ -22,7 +22,7 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
 
     story = [
         p("Personal budget statement", "title"),
-        p(f"<b>{budget.client.full_name}</b>"),
+        p(f"<b>{esc(budget.client.full_name)}</b>"),
         p(f"Budget period: {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
         p(f"Statement date: {timezone.localdate():%-d %B %Y}"),
         Spacer(1, 8),
@@ -43,7 +43,7 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
         story.append(
             p(
                 f"Your indicative budget was {format_money(budget.indicative_amount)}. "
-                f"The final budget is {format_money(budget.final_amount)} because: {budget.final_reason}"
+                f"The final budget is {format_money(budget.final_amount)} because: {esc(budget.final_reason)}"
             )
         )
     story += [Spacer(1, 8), p("How your budget was worked out", "h2")]
@@ -63,7 +63,7 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
         rows.append(
             [
                 f"{timezone.localtime(tx.created_at):%-d %b %Y}",
-                p(f"{tx.get_kind_display()}: {tx.memo}", "small"),
+                p(f"{tx.get_kind_display()}: {esc(tx.memo)}", "small"),
                 format_money(transaction_size(tx)),
             ]
         )

@@ -1,0 +1,127 @@
+"""Care plans: what matters to the person, the support they buy, and what it costs.
+
+Design:
+- A `CarePlan` belongs to one personal budget. Its `status` is the approval workflow's FSM field
+  (the transitions are declared by the approvals capability); plans are created in `draft` and
+  may be edited only in `draft` or `changes_requested`.
+- A `PlanLine` buys one service offering, either weekly (units per week between two dates,
+  inclusive) or once (a quantity on a date). The unit price, the service's title and unit are
+  **copied** when the line is added, so later price changes never alter an agreed plan. The
+  line's cost is computed by `careplans.costing`, never typed, and stored with the line.
+- Amending an approved plan creates a new draft version pointing at it (`previous`); the old one
+  stays in force until the new one is approved.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
+
+from accounts.money import money_field
+from budgets.models import Outcome
+
+
+class PlanStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    IN_REVIEW = "in_review", "In review"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    AWAITING_SENIOR_APPROVAL = "awaiting_senior_approval", "Awaiting senior approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+EDITABLE_STATUSES = (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED)
+
+
+class MoneyManagement(models.TextChoices):
+    COUNCIL_MANAGED = "council_managed", "Council-managed account"
+    DIRECT_PAYMENT = "direct_payment", "Direct payment to me"
+    INDIVIDUAL_SERVICE_FUND = "individual_service_fund", "Individual service fund held by a provider"
+
+
+class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="plans")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_plans")
+    version = models.PositiveIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="next_version"
+    )
+    status = FSMField(default=PlanStatus.DRAFT, choices=PlanStatus.choices, protected=True, db_index=True)
+    money_management = models.CharField(
+        max_length=30, choices=MoneyManagement.choices, default=MoneyManagement.COUNCIL_MANAGED
+    )
+    risks = models.TextField(blank=True, help_text="Risks, and how they are handled.")
+    contacts = models.TextField(blank=True, help_text="Who to contact, and when.")
+    contingency_note = models.TextField(blank=True)
+    total_cost = money_field(default=Decimal("0"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["client", "status"]), models.Index(fields=["budget", "status"])]
+
+    def __str__(self) -> str:
+        return f"Care plan {self.pk} v{self.version} for {self.client}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class PlanOutcome(models.Model):
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="outcomes")
+    text = models.CharField(max_length=1000)
+    domain = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+class LineKind(models.TextChoices):
+    WEEKLY = "weekly", "Every week"
+    ONE_OFF = "one_off", "Once"
+
+
+class PlanLine(models.Model):
+    plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="lines")
+    service = models.ForeignKey("providers.ServiceOffering", on_delete=models.PROTECT, related_name="plan_lines")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="plan_lines")
+    # Copied from the offering when the line is added: the agreed terms never move.
+    title = models.CharField(max_length=200)
+    unit = models.CharField(max_length=10)
+    unit_price = money_field()
+    kind = models.CharField(max_length=10, choices=LineKind.choices)
+    units_per_week = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    quantity = models.DecimalField(max_digits=8, decimal_places=2, null=True, blank=True)
+    start = models.DateField()
+    end = models.DateField()
+    cost = money_field()
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(name="line_end_not_before_start", condition=Q(end__gte=models.F("start"))),
+            models.CheckConstraint(
+                name="line_weekly_or_one_off",
+                condition=(Q(kind=LineKind.WEEKLY) & Q(units_per_week__gt=0) & Q(quantity__isnull=True))
+                | (Q(kind=LineKind.ONE_OFF) & Q(quantity__gt=0) & Q(units_per_week__isnull=True)),
+            ),
+            models.CheckConstraint(name="line_price_positive", condition=Q(unit_price__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.cost})"

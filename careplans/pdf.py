@@ -1,0 +1,74 @@
+"""The care plan as a document a person would want to keep."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from reportlab.platypus import Spacer
+
+from accounts.money import format_money
+from accounts.pdf import esc, p, render, table
+from budgets.selectors import budget_figures
+
+from .costing import weekly_rate
+from .models import CarePlan, LineKind
+
+
+def _when(line) -> str:
+    if line.kind == LineKind.ONE_OFF:
+        return f"{line.quantity.normalize():f} {line.unit}(s) on {line.start:%-d %b %Y}"
+    return (
+        f"{line.units_per_week.normalize():f} {line.unit}(s) a week, {line.start:%-d %b %Y} to {line.end:%-d %b %Y}"
+        f" ({format_money(weekly_rate(line.unit_price.amount, line.units_per_week))} a week)"
+    )
+
+
+def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> bytes:
+    """`history`: (when, what, who) rows of the approval history, when there is one."""
+    figures = budget_figures(plan.budget)
+    story = [
+        p(f"Care plan for {esc(plan.client.full_name)}", "title"),
+        p(f"Version {plan.version} · {plan.get_status_display()} · printed {timezone.localdate():%-d %B %Y}"),
+        p(f"Budget period {plan.budget.period_start:%-d %B %Y} to {plan.budget.period_end:%-d %B %Y}"),
+        Spacer(1, 8),
+        p("What matters to me", "h2"),
+    ]
+    outcomes = list(plan.outcomes.all())
+    story += [p(f"• {esc(o.text)}") for o in outcomes] or [p("No outcomes written yet.")]
+    story += [Spacer(1, 8), p("My support and what it costs", "h2")]
+    rows = [["Support", "Provider", "When", "Cost"]]
+    for line in plan.lines.all():
+        rows.append(
+            [
+                p(f"{esc(line.title)}<br/>{format_money(line.unit_price)} per {line.unit}", "small"),
+                p(esc(line.provider.name), "small"),
+                p(_when(line), "small"),
+                format_money(line.cost),
+            ]
+        )
+    rows.append(["", "", p("<b>Total</b>", "small"), format_money(plan.total_cost)])
+    story.append(table(rows, [50, 40, 55, 25], money_columns=(3,)))
+    story += [
+        Spacer(1, 6),
+        table(
+            [
+                ["", "Amount"],
+                ["My budget for the year", format_money(figures.allocated)],
+                ["This plan costs", format_money(plan.total_cost)],
+                ["Difference", format_money(figures.allocated - plan.total_cost)],
+            ],
+            [120, 50],
+            money_columns=(1,),
+        ),
+        Spacer(1, 8),
+        p("How the money is managed", "h2"),
+        p(plan.get_money_management_display()),
+        p("Risks and how they are handled", "h2"),
+        p(esc(plan.risks) or "None recorded."),
+        p("Who to contact", "h2"),
+        p(esc(plan.contacts) or "None recorded."),
+    ]
+    if plan.contingency_note:
+        story += [p("If things change", "h2"), p(esc(plan.contingency_note))]
+    if history:
+        story += [p("Approval history", "h2"), table([["When", "What", "Who"], *history], [40, 90, 40])]
+    return render(story, title=f"Care plan for {plan.client.full_name}")

@@ -1,0 +1,31 @@
+"""Who may write and read care plans."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from accounts.models import Role
+from accounts.permissions import can_view_client, has_role, is_admin
+
+if TYPE_CHECKING:
+    from accounts.models import User
+    from budgets.models import PersonalBudget
+
+    from .models import CarePlan
+
+
+def can_plan_for(user: User, budget: PersonalBudget) -> bool:
+    """The client for their own budget, or their social worker or team manager."""
+    if has_role(user, Role.CLIENT):
+        return budget.client_id == user.pk
+    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and can_view_client(user, budget.client)
+
+
+def can_view_plan(user: User, plan: CarePlan) -> bool:
+    """The client, their social worker and team manager, and administrators. Case managers see
+    providers and ratings, not the personal detail of plans."""
+    return is_admin(user) or can_plan_for(user, plan.budget)
+
+
+def can_edit_plan(user: User, plan: CarePlan) -> bool:
+    return can_plan_for(user, plan.budget)

@@ -1,0 +1,291 @@
+"""Writes about care plans: create, edit (draft or changes requested only), new versions.
+
+Lines are given as dicts: `{"service", "units_per_week", "start", "end"}` for a weekly line or
+`{"service", "quantity", "start"}` for a one-off; an existing line may be kept by giving its
+`"id"`, which keeps the price it copied. Every problem is collected and reported together, per
+line, and nothing is written unless all is well.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from djmoney.money import Money
+
+from accounts.exceptions import InvalidInput, NotVisible, StateConflict
+from accounts.models import AuditAction, User
+from accounts.services import audit_record
+from budgets.models import Outcome, PersonalBudget
+from providers.models import ProviderStatus, ServiceOffering
+
+from .costing import one_off_cost, weekly_cost
+from .models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
+from .permissions import can_edit_plan, can_plan_for
+
+
+class PlanNotEditable(StateConflict):
+    default_message = "This plan can be changed only while it is a draft or changes have been requested."
+
+
+def _decimal(value, name: str, problems: list[str]) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        problems.append(f"{name} must be a number, like 2 or 1.5.")
+        return None
+    if not number.is_finite() or number <= 0:
+        problems.append(f"{name} must be more than 0.")
+        return None
+    if number.as_tuple().exponent < -2:
+        problems.append(f"{name} may have at most two decimal places.")
+        return None
+    return number
+
+
+def _date(value, name: str, problems: list[str]) -> datetime.date | None:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(f"{name} must be a date like 2027-04-01.")
+        return None
+
+
+def _outcomes(raw) -> list[dict]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise InvalidInput("Give outcomes as a list.", field="outcomes")
+    outcomes, problems = [], []
+    for i, item in enumerate(raw, start=1):
+        text, domain = (item, "") if isinstance(item, str) else (item.get("text"), item.get("domain") or "")
+        if not isinstance(text, str) or not text.strip():
+            problems.append(f"Outcome {i}: write what matters or what you want to change.")
+        elif len(text) > 1000:
+            problems.append(f"Outcome {i}: keep it under 1,000 characters.")
+        if domain and domain not in Outcome.values:
+            problems.append(f"Outcome {i}: “{domain}” is not one of the ten outcomes or “other”.")
+        outcomes.append({"text": (text or "").strip(), "domain": domain})
+    if problems:
+        raise InvalidInput(errors={"outcomes": problems})
+    return outcomes
+
+
+def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[PlanLine]:
+    """Unsaved `PlanLine`s with prices copied and costs computed, or `InvalidInput` listing
+    every problem by line number."""
+    if not isinstance(raw, list):
+        raise InvalidInput("Give lines as a list.", field="lines")
+    wanted_ids = [item.get("service") for item in raw if isinstance(item, dict)]
+    services = {
+        s.pk: s
+        for s in ServiceOffering.objects.select_related("provider").filter(
+            pk__in=[i for i in wanted_ids if isinstance(i, int)]
+        )
+    }
+    lines, problems = [], []
+    for n, item in enumerate(raw, start=1):
+        here: list[str] = []
+        if not isinstance(item, dict):
+            problems.append(f"Line {n}: give service, units_per_week, start and end (or service, quantity, start).")
+            continue
+        kept = existing.get(item.get("id")) if item.get("id") is not None else None
+        if item.get("id") is not None and kept is None:
+            here.append(f"there is no line {item.get('id')} in this plan.")
+        service = services.get(item.get("service")) if kept is None else kept.service
+        if kept is None:
+            if service is None:
+                here.append("choose a service from the catalogue.")
+            elif service.provider.status != ProviderStatus.VERIFIED or service.retired_at is not None:
+                here.append(f"“{service.title}” is not available: its provider is not verified or it was withdrawn.")
+        weekly = "units_per_week" in item
+        if weekly == ("quantity" in item):
+            here.append("give either units_per_week (a weekly line) or quantity (a one-off), not both or neither.")
+        start = _date(item.get("start"), "start", here)
+        amount = _decimal(
+            item.get("units_per_week" if weekly else "quantity"), "units_per_week" if weekly else "quantity", here
+        )
+        end = _date(item.get("end"), "end", here) if weekly else start
+        if start and end and end < start:
+            here.append("the end date is before the start date.")
+        if start and (start < budget.period_start or start > budget.period_end):
+            here.append(
+                f"the start date must be in the budget period, {budget.period_start:%-d %B %Y} "
+                f"to {budget.period_end:%-d %B %Y}."
+            )
+        if weekly and end and start and end >= start and end > budget.period_end:
+            here.append(
+                f"the end date must be on or before the end of the budget period, {budget.period_end:%-d %B %Y}."
+            )
+        if here:
+            problems += [f"Line {n}: {p}" for p in here]
+            continue
+        price = kept.unit_price if kept is not None else service.unit_price
+        cost = weekly_cost(price.amount, amount, start, end) if weekly else one_off_cost(price.amount, amount)
+        lines.append(
+            PlanLine(
+                service=service,
+                provider_id=service.provider_id,
+                title=kept.title if kept else service.title,
+                unit=kept.unit if kept else service.unit,
+                unit_price=price,
+                kind=LineKind.WEEKLY if weekly else LineKind.ONE_OFF,
+                units_per_week=amount if weekly else None,
+                quantity=None if weekly else amount,
+                start=start,
+                end=end,
+                cost=Money(cost, str(price.currency)),
+                position=n,
+            )
+        )
+    if problems:
+        raise InvalidInput(errors={"lines": problems})
+    return lines
+
+
+def _write(plan: CarePlan, outcomes: list[dict] | None, lines: list[PlanLine] | None) -> None:
+    if outcomes is not None:
+        plan.outcomes.all().delete()
+        PlanOutcome.objects.bulk_create(
+            [PlanOutcome(plan=plan, text=o["text"], domain=o["domain"], position=i) for i, o in enumerate(outcomes)]
+        )
+    if lines is not None:
+        plan.lines.all().delete()
+        for line in lines:
+            line.plan = plan
+        PlanLine.objects.bulk_create(lines)
+    total = sum((line.cost.amount for line in plan.lines.all()), Decimal(0))
+    plan.total_cost = Money(total, str(plan.budget.indicative_amount.currency))
+    plan.save(update_fields=["total_cost", "updated_at"])
+
+
+def _check_text_fields(fields: dict) -> None:
+    if "money_management" in fields and fields["money_management"] not in MoneyManagement.values:
+        raise InvalidInput(f"Choose one of: {', '.join(MoneyManagement.values)}.", field="money_management")
+
+
+def plan_create(
+    *,
+    actor: User,
+    budget: PersonalBudget,
+    outcomes: list | None = None,
+    lines: list | None = None,
+    money_management: str = MoneyManagement.COUNCIL_MANAGED,
+    risks: str = "",
+    contacts: str = "",
+    contingency_note: str = "",
+) -> CarePlan:
+    """Start a draft plan for a budget. Enforces: the client for their own budget, or their social
+    worker or team manager (anyone else: `NotVisible`, 404); valid outcomes and lines (services of
+    verified providers, positive amounts, dates in order and in the budget period). Audited."""
+    if not can_plan_for(actor, budget):
+        raise NotVisible("No such budget.")
+    fields = {"money_management": money_management}
+    _check_text_fields(fields)
+    clean_outcomes = _outcomes(outcomes)
+    clean_lines = _lines(lines or [], budget, {})
+    with transaction.atomic():
+        plan = CarePlan.objects.create(
+            budget=budget,
+            client=budget.client,
+            money_management=money_management,
+            risks=risks,
+            contacts=contacts,
+            contingency_note=contingency_note,
+            created_by=actor,
+        )
+        _write(plan, clean_outcomes, clean_lines)
+        audit_record(actor=actor, action=AuditAction.CREATE, target=plan, subject=budget.client)
+    return plan
+
+
+def plan_update(*, actor: User, plan: CarePlan, **changes) -> CarePlan:
+    """Change a plan in draft or changes requested (`PlanNotEditable`, 409, otherwise). `lines`,
+    when given, replaces the plan's lines; lines given with their `id` keep their copied price.
+    Locks the plan row so two editors cannot interleave. Audited."""
+    if not can_edit_plan(actor, plan):
+        raise NotVisible("No such plan.")
+    allowed = {"outcomes", "lines", "money_management", "risks", "contacts", "contingency_note"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise InvalidInput(f"These cannot be changed: {', '.join(sorted(unknown))}.")
+    _check_text_fields(changes)
+    with transaction.atomic():
+        plan = CarePlan.objects.select_for_update().select_related("budget").get(pk=plan.pk)
+        if not plan.is_editable:
+            raise PlanNotEditable(f"This plan is {plan.get_status_display().lower()}, so it cannot be changed.")
+        outcomes = _outcomes(changes["outcomes"]) if "outcomes" in changes else None
+        lines = (
+            _lines(changes["lines"], plan.budget, {line.pk: line for line in plan.lines.select_related("service")})
+            if "lines" in changes
+            else None
+        )
+        for name in ("money_management", "risks", "contacts", "contingency_note"):
+            if name in changes:
+                setattr(plan, name, changes[name])
+        plan.save()
+        _write(plan, outcomes, lines)
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=plan,
+            subject=plan.client,
+            changes={k: ("…" if k in {"lines", "outcomes"} else str(v)) for k, v in changes.items()},
+        )
+    return plan
+
+
+def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
+    """Start amending an approved plan: a new draft version with the same outcomes and lines
+    (lines keep the prices agreed). The approved version stays in force until the new one is
+    approved. One new version at a time."""
+    if not can_edit_plan(actor, plan):
+        raise NotVisible("No such plan.")
+    with transaction.atomic():
+        plan = CarePlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PlanStatus.APPROVED:
+            raise StateConflict("Only an approved plan can be amended with a new version.")
+        if CarePlan.objects.filter(previous=plan).exists():
+            raise StateConflict("A new version of this plan already exists.")
+        new = CarePlan.objects.create(
+            budget=plan.budget,
+            client=plan.client,
+            version=plan.version + 1,
+            previous=plan,
+            money_management=plan.money_management,
+            risks=plan.risks,
+            contacts=plan.contacts,
+            contingency_note=plan.contingency_note,
+            total_cost=plan.total_cost,
+            created_by=actor,
+        )
+        PlanOutcome.objects.bulk_create(
+            [PlanOutcome(plan=new, text=o.text, domain=o.domain, position=o.position) for o in plan.outcomes.all()]
+        )
+        PlanLine.objects.bulk_create(
+            [
+                PlanLine(
+                    plan=new,
+                    service_id=line.service_id,
+                    provider_id=line.provider_id,
+                    title=line.title,
+                    unit=line.unit,
+                    unit_price=line.unit_price,
+                    kind=line.kind,
+                    units_per_week=line.units_per_week,
+                    quantity=line.quantity,
+                    start=line.start,
+                    end=line.end,
+                    cost=line.cost,
+                    position=line.position,
+                )
+                for line in plan.lines.all()
+            ]
+        )
+        audit_record(
+            actor=actor, action=AuditAction.CREATE, target=new, subject=plan.client, changes={"previous": plan.pk}
+        )
+    return new
