@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.fields import MoneyField
-from accounts.api.views import RolePredicate
+from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import NotVisible
 from accounts.models import Role
 from accounts.permissions import has_role
@@ -106,7 +106,7 @@ class PlanViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(self._fresh(plan))
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The plan as a PDF")})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAcceptNegotiation)
     def pdf(self, request, pk=None):
         plan = self.get_object()
         response = HttpResponse(plan_pdf(plan), content_type="application/pdf")
