@@ -294,6 +294,11 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             domain_points=[(OUTCOME_LABELS[d], p) for d, p in pricing.points_by_domain.items()],
             is_own=budget.client_id == self.request.user.pk,
             can_set_final=permissions.can_set_final_budget(self.request.user, budget),
+            # Seeing the budget already proves the relationship; of those roles these may plan.
+            can_plan=account_permissions.has_role(
+                self.request.user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER
+            ),
+            plans=budget.plans.order_by("-version", "-id"),
         )
         return context
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("budgets.urls")),
     path("", include("providers.urls")),
+    path("", include("careplans.urls")),
     path("services/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("services/compare/", catalogue.CompareView.as_view(), name="compare"),
     path("providers/<int:pk>/", catalogue.ProviderPageView.as_view(), name="provider-page"),

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("budgets/<int:budget_id>/plans/new/", views.PlanStartView.as_view(), name="plan-start"),
+    path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
+    path("plans/<int:pk>/details/", views.PlanDetailsEditView.as_view(), name="plan-details"),
+    path("plans/<int:pk>/lines/add/", views.LineAddView.as_view(), name="plan-line-add"),
+    path("plans/<int:pk>/lines/<int:line_id>/remove/", views.LineRemoveView.as_view(), name="plan-line-remove"),
+    path("plans/<int:pk>/plan.pdf", views.PlanPdfView.as_view(), name="plan-pdf"),
+]
