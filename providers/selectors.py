@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -13,6 +14,15 @@ from accounts.models import User
 
 from .models import Provider, ProviderStatus, ServiceArea, ServiceOffering
 from .permissions import can_list_all_providers, can_view_provider, can_view_service
+
+# What the catalogue shows, and no more: the search vector and the provider's other columns stay
+# on disk (selecting them made large sorts spill, bench/search.py). The provider's status is kept
+# because the FSM model reads it when each row is loaded.
+LISTED_FIELDS = (
+    "id", "title", "category", "unit", "unit_price", "unit_price_currency", "postcode_districts", "description",
+    "retired_at", "provider_id", "provider__id", "provider__name", "provider__status", "provider__rating",
+    "provider__review_count", "provider__regulator_rating",
+)  # fmt: skip
 
 # API.md orderings → model orderings; every one ends in the id so pages are stable.
 ORDERINGS = {
@@ -39,16 +49,19 @@ def catalogue_services(
     """Live services of verified providers, filtered and ordered. On PostgreSQL free text uses
     the stored search vector (GIN) or a trigram match on the provider's name; elsewhere
     `icontains` on title, description and provider name."""
-    services = ServiceOffering.objects.filter(
-        retired_at__isnull=True, provider__status=ProviderStatus.VERIFIED
-    ).select_related("provider")
+    services = (
+        ServiceOffering.objects.filter(retired_at__isnull=True, provider__status=ProviderStatus.VERIFIED)
+        .select_related("provider")
+        .only(*LISTED_FIELDS)
+    )
     if provider is not None:
         services = services.filter(provider=provider)
     if q := q.strip():
         if connection.vendor == "postgresql":
+            named = ArraySubquery(Provider.objects.filter(name__trigram_word_similar=q).order_by().values("id"))
             services = services.filter(
                 Q(search_vector=SearchQuery(q, search_type="websearch", config="english"))
-                | Q(provider__name__trigram_word_similar=q)
+                | Q(provider__id__any_of=named)
             )
         else:
             services = services.filter(

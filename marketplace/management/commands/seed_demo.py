@@ -7,6 +7,8 @@ Every demo login shares one password, listed in README.md.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from djmoney.money import Money
@@ -15,7 +17,8 @@ from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
-from providers.models import Provider, ProviderStatus
+from careplans.services import plan_create
+from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
 
 DEMO_PASSWORD = "demo-pass-2026"
@@ -172,6 +175,7 @@ class Command(BaseCommand):
                 provider_verify(actor=case_manager, provider=provider, reason="Checks complete (demo data)")
 
         social_workers = [u for u in staff.values() if u.role == Role.SOCIAL_WORKER]
+        self._social_workers = social_workers
         if not Team.objects.filter(name=TEAM_NAME).exists():
             team_create(actor=admin, name=TEAM_NAME, manager=staff["taylor.reid"], members=social_workers)
             created += 1
@@ -200,5 +204,29 @@ class Command(BaseCommand):
             wellbeing_impact=True,
         )
         if complete:
-            assessment_complete(actor=social_worker, assessment=assessment)
+            budget = assessment_complete(actor=social_worker, assessment=assessment)
+            self._plan(client, budget)
         return 1
+
+    def _plan(self, client: User, budget) -> None:
+        """A draft plan with realistic lines for each demo client with a budget."""
+        services = {s.title: s for s in ServiceOffering.objects.filter(provider__status=ProviderStatus.VERIFIED)}
+        start = budget.period_start
+        lines = [
+            {"service": services["Personal care visits"].pk, "units_per_week": "5", "start": start,
+             "end": budget.period_end},
+            {"service": services["Door-to-door transport"].pk, "units_per_week": "1", "start": start,
+             "end": budget.period_end},
+        ]  # fmt: skip
+        if budget.indicative_amount.amount > 10000:
+            lines.append(
+                {"service": services["Short respite breaks"].pk, "quantity": "6", "start": start + timedelta(days=60)}
+            )
+        plan_create(
+            actor=client,
+            budget=budget,
+            outcomes=["Stay living in my own home", "Get out to the shops and see friends every week"],
+            lines=lines,
+            risks="Risk of falls when alone; a pendant alarm is fitted.",
+            contacts="My daughter, and my social worker at the council.",
+        )

@@ -1,0 +1,549 @@
+"""Benchmark: the service catalogue (GET /api/v1/services/) on 100,000 providers and 500,000
+services, against a floor measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/cairn_bench_search .venv/bin/python bench/search.py \
+        [--providers N] [--services M] [--runs R]
+
+1. Creates (or empties) the database named in DATABASE_URL, migrates it, and loads N providers,
+   M services and their service-area rows with PostgreSQL COPY (the search-vector trigger fires
+   for every service row and is part of the load), in one transaction. Reports rows/s over all
+   three tables, then runs VACUUM (ANALYZE): the statistics, and the visibility map index-only
+   scans need — the state autovacuum reaches minutes after a bulk load.
+2. In a fresh process, signs one client in (`force_login`) and times five typical catalogue
+   requests through Django's test client (real URLconf, middleware, session, DRF, pagination and
+   serialisation; DEBUG off): R timed runs each after a warm-up.
+3. In a fresh process, the floor: for each request one hand-written SQL statement (psycopg, no
+   ORM) for the same first page — the columns the API shows, same order, page size 50 — plus one
+   count statement, since the API returns the total count. Two statements, not a window
+   COUNT(*) OVER (): the window forces every matching row through the sort, where the page
+   statement alone is a top-50 sort or an index walk; two statements is the least work. Free
+   text is written so both arms are index conditions on the service table (the GIN-indexed
+   search vector, OR provider_id = ANY of the trigram-matched provider ids), which PostgreSQL
+   combines with a BitmapOr; the same set as the catalogue's OR across the provider join.
+The floor's page ids and count must equal the API's for every query, or the run exits non-zero.
+Targets (issue): load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request and ≤ 3× the floor's
+p95. A missed target prints MISSED; it does not fail the run. Not run by `make test` or CI;
+`make bench` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.base")
+
+PAGE_SIZE = 50
+WARMUP = 5
+LOAD_TARGET = 20_000
+P95_TARGET_MS = 50.0
+RATIO_TARGET = 3.0
+
+# --- Word lists: provider names, service titles and descriptions ---------------------------------
+NAME_WORDS = [
+    "Oakwood", "Willow", "Heather", "Meadow", "Riverside", "Castle", "Hillside", "Beacon", "Ashford", "Bramble",
+    "Cedar", "Elmfield", "Fernlea", "Foxglove", "Greenacre", "Hawthorn", "Holly", "Juniper", "Kingsway", "Larch",
+    "Linden", "Maple", "Millbrook", "Northgate", "Orchard", "Primrose", "Rowan", "Saxon", "Silverdale", "Southfield",
+    "Springwell", "Stonebridge", "Sycamore", "Thistle", "Valley", "Westbury", "Whitecross", "Woodland", "Yarrow",
+    "Abbey", "Bluebell", "Clover", "Dovecote", "Eastleigh", "Fairview", "Glenmore", "Harbour", "Ivy", "Kestrel",
+    "Lavender", "Moorland", "Newbridge", "Oakley", "Pinewood", "Quarry", "Redwood", "Seaview", "Tamar", "Upton",
+    "Victoria", "Wren", "Ashdown", "Briar", "Chestnut", "Daisy", "Evergreen", "Falcon", "Granary", "Hazel", "Iris",
+]  # fmt: skip
+NAME_MIDDLES = ["", "", "", "Lane", "House", "Court", "Park", "Gardens", "Vale", "Green", "Lodge", "Mews"]
+NAME_SUFFIXES = [
+    "Care", "Homecare", "Care Services", "Support", "Home Support Ltd", "Care Ltd", "Community Care", "Care Partners",
+    "Living", "Support Services", "Trust", "CIC", "Day Centre", "Domiciliary Care", "Care Agency",
+]  # fmt: skip
+POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+STREETS = ["High Street", "Station Road", "Church Lane", "Mill Road", "Park Avenue", "Victoria Road", "Green Lane"]
+
+# category: (share of services, units, price (median, spread), title stems, description phrases)
+CATEGORIES = {
+    "personal_care": (0.22, ["hour"], (24, 0.25), [
+        "Personal care at home", "Home care visits", "Morning and evening care calls", "Washing and dressing support",
+        "Medication prompting visits", "Dementia home care", "Live-in care", "Bedtime care calls",
+    ], ["help with washing, dressing and getting up", "medication prompts and personal hygiene",
+        "support with continence and mobility", "experienced carers trained in dementia care"]),
+    "personal_assistant": (0.10, ["hour"], (18, 0.25), [
+        "Personal assistant", "PA support", "Flexible personal assistant hours", "Self-employed PA",
+        "Personal assistant for outings",
+    ], ["a personal assistant you choose and direct", "flexible hours arranged around your week",
+        "support with appointments, shopping and outings"]),
+    "day_opportunities": (0.10, ["day", "session"], (55, 0.35), [
+        "Day centre place", "Day opportunities", "Creative arts day", "Gardening day service", "Lunch club",
+        "Skills for independence day",
+    ], ["a friendly day centre with lunch included", "arts, crafts, music and gardening",
+        "activities that build confidence and friendships"]),
+    "respite": (0.07, ["night", "week", "day"], (140, 0.4), [
+        "Short break respite", "Overnight respite", "Respite stay", "Carer break respite",
+        "Emergency respite", "Respite at home",
+    ], ["a short break so family carers can rest", "planned or emergency respite stays",
+        "overnight respite in a homely setting"]),
+    "domestic_help": (0.12, ["hour"], (19, 0.25), [
+        "Cleaning and housework", "Domestic help", "Shopping and errands", "Laundry and ironing",
+        "Meal preparation", "Home help",
+    ], ["cleaning, laundry and light housework", "shopping, errands and meal preparation",
+        "keeping your home safe and tidy"]),
+    "community_activities": (0.10, ["session"], (30, 0.4), [
+        "Community activities", "Walking group", "Swimming sessions", "Social club", "Befriending",
+        "Men's shed sessions",
+    ], ["activities in the community with support", "befriending and social outings",
+        "sport, swimming and walking groups"]),
+    "transport": (0.08, ["item", "hour"], (22, 0.4), [
+        "Accessible transport", "Door-to-door transport", "Wheelchair taxi", "Escorted journeys",
+        "Community transport",
+    ], ["wheelchair accessible vehicles", "door-to-door journeys to appointments and activities",
+        "an escort who stays with you"]),
+    "equipment": (0.06, ["item", "week"], (60, 0.6), [
+        "Mobility equipment hire", "Bathing aids", "Telecare alarm", "Stairlift hire", "Adapted equipment",
+    ], ["equipment delivered, fitted and serviced", "telecare alarms with a 24-hour response",
+        "bathing aids and mobility equipment"]),
+    "therapy": (0.08, ["session", "hour"], (48, 0.35), [
+        "Physiotherapy", "Occupational therapy", "Counselling", "Speech and language therapy",
+        "Music therapy", "Massage and reflexology",
+    ], ["qualified therapists visiting you at home", "sessions to improve strength and mobility",
+        "talking therapy and emotional support"]),
+    "other": (0.07, ["hour", "session", "item"], (35, 0.5), [
+        "Advocacy", "Support planning", "Money management support", "Pet care support", "Digital skills support",
+    ], ["independent advice and advocacy", "help planning and managing your support",
+        "support with letters, bills and forms"]),
+}  # fmt: skip
+TITLE_QUALIFIERS = [
+    "", "", "", "", "Weekend", "Evening", "Flexible", "Specialist", "Rural", "Dementia-friendly", "Accessible",
+    "Bilingual", "Women-only", "Young adults'", "Older people's",
+]  # fmt: skip
+COMMON_PHRASES = [
+    "All staff are DBS checked and trained.", "We cover towns and villages across the area.",
+    "Call us to arrange a free visit.", "We can start at short notice.", "Continuity of carers matters to us.",
+    "We work with direct payments and personal budgets.", "Welsh and Polish speaking staff available.",
+    "Our team has over ten years' experience.", "Visits from 30 minutes.", "Available seven days a week.",
+]  # fmt: skip
+CARER_BREAK = "We can also arrange respite so family carers get a break."
+DISTRICTS = [f"{area}{n}" for area in ("NF", "AB", "CD") for n in range(1, 100)] + ["EF1", "EF2", "EF3"]
+NF = DISTRICTS[:99]
+RATINGS = [("outstanding", 5), ("good", 60), ("requires_improvement", 14), ("inadequate", 3), ("not_yet_rated", 18)]
+
+# The five typical catalogue requests. The q word of (5) is a provider-name word, not a service word.
+QUERIES = {
+    "1 category+district, by price": {"category": "personal_care", "postcode_district": "NF12", "ordering": "price"},
+    "2 full text q=respite": {"q": "respite"},
+    "3 max_price+category, by -rating": {"max_price": "40", "category": "domestic_help", "ordering": "-rating"},
+    "4 district+regulator, by title": {"postcode_district": "NF3", "regulator_rating": "good", "ordering": "title"},
+    "5 provider name q=Willow, by -reviews": {"q": "Willow", "ordering": "-review_count"},
+}
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))  # nearest rank
+    return ordered[rank]
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def copy_text(value: str) -> str:
+    """A value escaped for COPY's text format."""
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+
+def generate(providers: int, services: int) -> tuple[io.BytesIO, io.BytesIO, io.BytesIO, int]:
+    """The three tables as COPY text (UTF-8 bytes: a str buffer would hold 4 bytes a character):
+    providers, services, service areas."""
+    rng = random.Random(11)
+    now = "2025-01-15 09:00:00+00"
+    rating_names = [r for r, _ in RATINGS]
+    rating_weights = [w for _, w in RATINGS]
+    provider_rows = io.BytesIO()
+    for pid in range(1, providers + 1):
+        name = " ".join(w for w in (rng.choice(NAME_WORDS), rng.choice(NAME_MIDDLES), rng.choice(NAME_SUFFIXES)) if w)
+        draw = rng.random()
+        status = "verified" if draw < 0.86 else "pending" if draw < 0.96 else "suspended"
+        regulator_rating = rng.choices(rating_names, rating_weights)[0]
+        rated = regulator_rating != "not_yet_rated"
+        if rng.random() < 0.55:  # has visible client reviews
+            reviews = max(1, int(rng.expovariate(1 / 25)))
+            rating = f"{min(5.0, max(1.0, rng.gauss(4.1, 0.6))):.2f}"
+        else:
+            reviews, rating = 0, "\\N"
+        district = rng.choice(NF) if rng.random() < 0.6 else rng.choice(DISTRICTS)
+        areas = sorted({*rng.sample(DISTRICTS, rng.randint(1, 4)), district})
+        provider_rows.write(
+            "\t".join(
+                [
+                    str(pid),
+                    copy_text(name),
+                    status,
+                    "" if status == "pending" else "Checks complete.",
+                    now if status != "pending" else "\\N",
+                    f"{district} {rng.randint(1, 9)}{''.join(rng.choices(POSTCODE_LETTERS, k=2))}",
+                    f"{rng.randint(1, 200)} {rng.choice(STREETS)}",
+                    f"office{pid}@example.org",
+                    f"01632 {rng.randint(100000, 999999)}",
+                    f"https://provider{pid}.example.org",
+                    copy_text(f"{name} provides care and support in {', '.join(areas)}."),
+                    json.dumps(areas),
+                    f"1-{pid:09d}" if rated else "\\N",
+                    f"1-{100_000_000 + pid // 3}" if rated else "",
+                    regulator_rating,
+                    f"202{rng.randint(0, 4)}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" if rated else "\\N",
+                    f"2025-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}" if rated else "\\N",
+                    rating,
+                    str(reviews),
+                    now,
+                    now,
+                ]
+            ).encode()
+            + b"\n"
+        )
+
+    categories = list(CATEGORIES)
+    shares = [CATEGORIES[c][0] for c in categories]
+    service_rows = io.BytesIO()
+    area_rows = io.BytesIO()
+    area_id = 0
+    for sid in range(1, services + 1):
+        category = rng.choices(categories, shares)[0]
+        _, units, (median, spread), stems, phrases = CATEGORIES[category]
+        qualifier = rng.choice(TITLE_QUALIFIERS)
+        title = f"{qualifier} {rng.choice(stems).lower()}" if qualifier else rng.choice(stems)
+        sentences = [f"{rng.choice(phrases).capitalize()}.", *rng.sample(COMMON_PHRASES, rng.randint(1, 3))]
+        if category != "respite" and rng.random() < 0.03:
+            sentences.append(CARER_BREAK)
+        price = min(300.0, max(10.0, rng.lognormvariate(0, spread) * median))
+        districts = sorted(
+            {rng.choice(NF) if rng.random() < 0.6 else rng.choice(DISTRICTS) for _ in range(rng.randint(1, 4))}
+        )
+        service_rows.write(
+            "\t".join(
+                [
+                    str(sid),
+                    str(rng.randint(1, providers)),
+                    copy_text(title),
+                    category,
+                    rng.choice(units),
+                    f"{price:.2f}",
+                    "GBP",
+                    copy_text(" ".join(sentences)),
+                    json.dumps(districts),
+                    now if rng.random() < 0.03 else "\\N",
+                    now,
+                    now,
+                ]
+            ).encode()
+            + b"\n"
+        )
+        for district in districts:
+            area_id += 1
+            area_rows.write(f"{area_id}\t{sid}\t{district}\n".encode())
+    return provider_rows, service_rows, area_rows, area_id
+
+
+def copy_in(cur, table: str, columns: str, buffer: io.BytesIO) -> None:
+    data = buffer.getbuffer()
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for start in range(0, len(data), 1 << 20):
+            copy.write(data[start : start + (1 << 20)])
+    data.release()
+
+
+def phase_load(providers: int, services: int) -> dict:
+    setup_django()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    provider_rows, service_rows, area_rows, areas = generate(providers, services)
+    generate_seconds = time.perf_counter() - started
+    provider_columns = (
+        "id, name, status, status_reason, status_changed_at, postcode, address, email, phone, website, description, "
+        "areas_served, regulator_id, regulator_provider_id, regulator_rating, regulator_rating_date, "
+        "regulator_checked_at, rating, review_count, created_at, updated_at"
+    )
+    service_columns = (
+        "id, provider_id, title, category, unit, unit_price, unit_price_currency, description, postcode_districts, "
+        "retired_at, created_at, updated_at"
+    )
+    connection.ensure_connection()
+    raw = connection.connection
+    started = time.perf_counter()
+    with raw.transaction(), raw.cursor() as cur:  # one transaction: deferred FK checks run at its commit
+        copy_in(cur, "providers_provider", provider_columns, provider_rows)
+        copy_in(cur, "providers_serviceoffering", service_columns, service_rows)
+        copy_in(cur, "providers_servicearea", "id, service_id, district", area_rows)
+        for table in ("providers_provider", "providers_serviceoffering", "providers_servicearea"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # ANALYZE, and VACUUM's visibility map, which lets index-only scans skip the heap: the state
+        # autovacuum reaches minutes after a bulk load (it may be off on a bench server).
+        cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("SELECT count(*) FROM providers_serviceoffering WHERE search_vector IS NULL")
+        unindexed = cursor.fetchone()[0]
+    vacuum_seconds = time.perf_counter() - started
+    if unindexed:
+        raise SystemExit(f"{unindexed} services have no search vector: the trigger did not fire on COPY.")
+    rows = providers + services + areas
+    return {
+        "rows": rows,
+        "providers": providers,
+        "services": services,
+        "areas": areas,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "generate_seconds": generate_seconds,
+        "vacuum_seconds": vacuum_seconds,
+        "peak_mb": peak_mb(),
+    }
+
+
+def phase_api(runs: int) -> dict:
+    os.environ["DEBUG"] = "false"
+    setup_django()
+    from django.conf import settings
+    from django.test import Client
+
+    from accounts.models import Role, User
+
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    assert not settings.DEBUG, "the API phase must run with DEBUG off"
+    user = User.objects.filter(username="bench-search-client").first()
+    if user is None:
+        user = User(username="bench-search-client", role=Role.CLIENT, full_name="Bench Search Client")
+        user.set_unusable_password()
+        user.save()
+    client = Client()
+    client.force_login(user)
+
+    def get(label: str):
+        response = client.get("/api/v1/services/", QUERIES[label])
+        assert response.status_code == 200, (label, response.status_code, response.content[:500])
+        return response
+
+    for label in QUERIES:
+        for _ in range(WARMUP):
+            get(label)
+    times: dict[str, list[float]] = {label: [] for label in QUERIES}
+    for _ in range(runs):  # round robin, so background load falls on every query alike
+        for label in QUERIES:
+            started = time.perf_counter()
+            get(label)
+            times[label].append((time.perf_counter() - started) * 1000)
+    results = {}
+    for label in QUERIES:
+        body = get(label).json()
+        results[label] = {"ms": times[label], "count": body["count"], "ids": [s["id"] for s in body["results"]]}
+    return {"queries": results, "peak_mb": peak_mb()}
+
+
+# --- The floor: one hand-written page statement (plus one count statement) per request ----------
+FLOOR_COLUMNS = (
+    "s.id, s.title, s.category, s.unit, s.unit_price, s.unit_price_currency, s.postcode_districts, s.description, "
+    "s.retired_at, p.id, p.name, p.rating, p.review_count, p.regulator_rating"
+)
+FLOOR_FROM = (
+    "providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id "
+    "WHERE s.retired_at IS NULL AND p.status = 'verified'"
+)
+# Free text: both arms are conditions on the service row with an index behind them (the GIN index
+# on search_vector; the provider_id index, fed by the trigram-indexed name match), so PostgreSQL
+# can BitmapOr them instead of testing the name on every joined row.
+FLOOR_TEXT = (
+    "(s.search_vector @@ websearch_to_tsquery('english', %(q)s)"
+    " OR s.provider_id = ANY (ARRAY(SELECT id FROM providers_provider WHERE name %%> %(q)s)))"
+)
+FLOOR_AREA = "EXISTS (SELECT 1 FROM providers_servicearea a WHERE a.service_id = s.id AND a.district = %(district)s)"
+FLOOR_SQL = {
+    "1 category+district, by price": (
+        f"s.category = %(category)s AND {FLOOR_AREA}",
+        "s.unit_price, s.id",
+        {"category": "personal_care", "district": "NF12"},
+    ),
+    "2 full text q=respite": (FLOOR_TEXT, "s.title, s.id", {"q": "respite"}),
+    "3 max_price+category, by -rating": (
+        "s.category = %(category)s AND s.unit_price <= %(max_price)s",
+        "p.rating DESC NULLS LAST, s.id",
+        {"category": "domestic_help", "max_price": 40},
+    ),
+    "4 district+regulator, by title": (
+        f"{FLOOR_AREA} AND p.regulator_rating = %(rating)s",
+        "s.title, s.id",
+        {"district": "NF3", "rating": "good"},
+    ),
+    "5 provider name q=Willow, by -reviews": (FLOOR_TEXT, "p.review_count DESC, s.id", {"q": "Willow"}),
+}
+assert FLOOR_SQL.keys() == QUERIES.keys()
+
+
+def phase_floor(runs: int) -> dict:
+    import psycopg
+
+    url = os.environ["DATABASE_URL"]
+    results = {}
+    statements = {
+        label: (
+            f"SELECT count(*) FROM {FLOOR_FROM} AND {where}",
+            f"SELECT {FLOOR_COLUMNS} FROM {FLOOR_FROM} AND {where} ORDER BY {order} LIMIT {PAGE_SIZE}",
+            params,
+        )
+        for label, (where, order, params) in FLOOR_SQL.items()
+    }
+    with psycopg.connect(url, autocommit=True) as conn:
+
+        def run(label: str) -> tuple[int, list, float, float]:
+            count_sql, page_sql, params = statements[label]
+            with conn.cursor() as cur:
+                started = time.perf_counter()
+                count = cur.execute(count_sql, params).fetchone()[0]
+                counted = time.perf_counter()
+                rows = cur.execute(page_sql, params).fetchall()
+                return count, rows, (counted - started) * 1000, (time.perf_counter() - counted) * 1000
+
+        for label in statements:
+            for _ in range(WARMUP):
+                run(label)
+        times: dict[str, list[float]] = {label: [] for label in statements}
+        count_times: dict[str, list[float]] = {label: [] for label in statements}
+        page_times: dict[str, list[float]] = {label: [] for label in statements}
+        for _ in range(runs):  # round robin, as the API phase
+            for label in statements:
+                _, _, count_ms, page_ms = run(label)
+                times[label].append(count_ms + page_ms)
+                count_times[label].append(count_ms)
+                page_times[label].append(page_ms)
+        for label in statements:
+            count, rows, _, _ = run(label)
+            results[label] = {
+                "ms": times[label],
+                "count_ms": count_times[label],
+                "page_ms": page_times[label],
+                "count": count,
+                "ids": [r[0] for r in rows],
+            }
+        # What a request would add if it opened its own connection (CONN_MAX_AGE = 0 under a real
+        # WSGI server; Django's test client keeps the connection open between requests).
+        connects = []
+        for _ in range(20):
+            started = time.perf_counter()
+            psycopg.connect(url).close()
+            connects.append((time.perf_counter() - started) * 1000)
+    return {"queries": results, "connect_ms": connects, "peak_mb": peak_mb()}
+
+
+def run_phase(name: str, *args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, *args], check=True, capture_output=True, text=True, env=os.environ
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def mark(missed: bool) -> str:
+    return "  MISSED" if missed else ""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--providers", type=int, default=100_000)
+    parser.add_argument("--services", type=int, default=500_000)
+    parser.add_argument("--runs", type=int, default=100, help="timed runs per query (after a warm-up of 5)")
+    parser.add_argument("--phase")
+    options = parser.parse_args()
+    if options.runs < 50:
+        parser.error("--runs must be at least 50 for a meaningful p95")
+    if options.phase:
+        result = {
+            "load": lambda: phase_load(options.providers, options.services),
+            "api": lambda: phase_api(options.runs),
+            "floor": lambda: phase_floor(options.runs),
+        }[options.phase]()
+        print(json.dumps(result))
+        return
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate.")
+    ensure_database(url)
+    load = run_phase("load", "--providers", str(options.providers), "--services", str(options.services))
+    print(f"load:  {load['rows']:,} rows ({load['providers']:,} providers, {load['services']:,} services, "
+          f"{load['areas']:,} service areas) in {load['seconds']:.2f} s = {load['rows_per_s']:,.0f} rows/s "
+          f"(target ≥ {LOAD_TARGET:,}){mark(load['rows_per_s'] < LOAD_TARGET)}")  # fmt: skip
+    print(f"       COPY incl. search-vector trigger, indexes and FK checks; generating the rows took "
+          f"{load['generate_seconds']:.1f} s (not timed), VACUUM (ANALYZE) {load['vacuum_seconds']:.1f} s; "
+          f"peak {load['peak_mb']:.0f} MB")  # fmt: skip
+    api = run_phase("api", "--runs", str(options.runs))
+    floor = run_phase("floor", "--runs", str(options.runs))
+    print(f"\ncatalogue: {options.runs} timed runs per query after {WARMUP} warm-up runs; page size {PAGE_SIZE}.")
+    print("API = GET /api/v1/services/ via django.test.Client, signed-in client, DEBUG off.")
+    print("floor = one hand-written count SELECT + one page SELECT (psycopg, no ORM); split = their p50s.")
+    print("ratio = API p95 / floor p95. Times in ms.\n")
+    header = (
+        f"{'query':<38} {'count':>7}  {'API p50':>7} {'API p95':>7}  {'floor p50':>9} {'floor p95':>9} "
+        f"{'split count+page':>16}  {'ratio':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    mismatches = []
+    for label in QUERIES:
+        a, f = api["queries"][label], floor["queries"][label]
+        a50, a95 = percentile(a["ms"], 50), percentile(a["ms"], 95)
+        f50, f95 = percentile(f["ms"], 50), percentile(f["ms"], 95)
+        ratio = a95 / f95
+        notes = []
+        if a95 > P95_TARGET_MS:
+            notes.append(f"MISSED p95 ≤ {P95_TARGET_MS:.0f} ms")
+        if ratio > RATIO_TARGET:
+            notes.append(f"MISSED ≤ {RATIO_TARGET:.0f}× floor")
+        split = f"{percentile(f['count_ms'], 50):.1f}+{percentile(f['page_ms'], 50):.1f}"
+        print(f"{label:<38} {a['count']:>7,}  {a50:>7.1f} {a95:>7.1f}  {f50:>9.1f} {f95:>9.1f} {split:>16}  "
+              f"{ratio:>5.2f}×  {'; '.join(notes)}".rstrip())  # fmt: skip
+        if a["ids"] != f["ids"] or a["count"] != f["count"]:
+            mismatches.append(label)
+        elif not a["ids"]:
+            print(f"  note: {label} found nothing; the comparison is empty")
+    print("-" * len(header))
+    print(f"targets: API p95 ≤ {P95_TARGET_MS:.0f} ms and ≤ {RATIO_TARGET:.0f}× the floor's p95")
+    connect = floor["connect_ms"]
+    print(f"a fresh PostgreSQL connection costs p50 {percentile(connect, 50):.1f} ms / p95 "
+          f"{percentile(connect, 95):.1f} ms — what each request adds when connections are not kept "
+          "(CONN_MAX_AGE 0); the test client keeps its connection")  # fmt: skip
+    print(f"peak RSS: load {load['peak_mb']:.0f} MB, API {api['peak_mb']:.0f} MB, floor {floor['peak_mb']:.0f} MB")
+    if mismatches:
+        for label in mismatches:
+            a, f = api["queries"][label], floor["queries"][label]
+            print(f"MISMATCH {label}: API count {a['count']} ids {a['ids'][:5]}…; "
+                  f"floor count {f['count']} ids {f['ids'][:5]}…", file=sys.stderr)  # fmt: skip
+        sys.exit("The API and the floor disagree: the benchmark is not measuring like for like.")
+
+
+if __name__ == "__main__":
+    main()
