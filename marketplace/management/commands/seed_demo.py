@@ -212,8 +212,10 @@ class Command(BaseCommand):
         """A draft plan with realistic lines for each demo client with a budget."""
         services = {s.title: s for s in ServiceOffering.objects.filter(provider__status=ProviderStatus.VERIFIED)}
         start = budget.period_start
+        amount = budget.indicative_amount.amount
+        hours = "1" if amount < 3000 else "3" if amount < 10000 else "5"  # so every demo plan fits its budget
         lines = [
-            {"service": services["Personal care visits"].pk, "units_per_week": "5", "start": start,
+            {"service": services["Personal care visits"].pk, "units_per_week": hours, "start": start,
              "end": budget.period_end},
             {"service": services["Door-to-door transport"].pk, "units_per_week": "1", "start": start,
              "end": budget.period_end},
