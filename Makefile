@@ -65,4 +65,5 @@ clean:
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cairn_bench
 bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ras_whatif.py
+	$(PY) bench/plan_pdf.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/search.py
