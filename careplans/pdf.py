@@ -6,7 +6,7 @@ from django.utils import timezone
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
-from accounts.pdf import esc, p, render, table
+from accounts.pdf import esc, p, render, table, wrap
 from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
@@ -35,17 +35,19 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
     outcomes = list(plan.outcomes.all())
     story += [p(f"• {esc(o.text)}") for o in outcomes] or [p("No outcomes written yet.")]
     story += [Spacer(1, 8), p("My support and what it costs", "h2")]
+    # Plain wrapped strings, not Paragraphs: a cell needs no markup, and line-breaking Paragraphs
+    # in every cell was most of the rendering time (bench/plan_pdf.py).
     rows = [["Support", "Provider", "When", "Cost"]]
     for line in plan.lines.all():
         rows.append(
             [
-                p(f"{esc(line.title)}<br/>{format_money(line.unit_price)} per {line.unit}", "small"),
-                p(esc(line.provider.name), "small"),
-                p(_when(line), "small"),
+                wrap(f"{line.title}\n{format_money(line.unit_price)} per {line.unit}", 50),
+                wrap(line.provider.name, 40),
+                wrap(_when(line), 55),
                 format_money(line.cost),
             ]
         )
-    rows.append(["", "", p("<b>Total</b>", "small"), format_money(plan.total_cost)])
+    rows.append(["", "", "Total", format_money(plan.total_cost)])
     story.append(table(rows, [50, 40, 55, 25], money_columns=(3,)))
     story += [
         Spacer(1, 6),
