@@ -119,7 +119,7 @@ def _fingerprint(kind: str, budget: PersonalBudget, value: Decimal, reverses: Le
 def _idempotent(
     key: str,
     fingerprint: str,
-    build: Callable[[], list[Movement]],
+    build: Callable[[dict[str, LedgerAccount]], list[Movement]],
     *,
     kind: str,
     budget: PersonalBudget,
@@ -127,8 +127,9 @@ def _idempotent(
     memo: str,
     reverses: LedgerTransaction | None = None,
 ) -> LedgerTransaction:
-    """Make one movement once per idempotency key. `build()` locks the accounts, checks the
-    rules and returns the postings; they are then written as one balanced transaction.
+    """Make one movement once per idempotency key. The budget's accounts are locked here;
+    `build(accounts)` checks the rules against them and returns the postings, which are then
+    written as one balanced transaction.
 
     A key seen before returns its transaction when the movement is the same (without re-checking
     balances: a retry of a movement that happened must not fail because it happened) and is
@@ -150,14 +151,14 @@ def _idempotent(
         with transaction.atomic():
             # Take the budget's locks, then look again: a call with this key may have finished
             # while this one waited, and its retry must get that transaction, not a refusal.
-            list(LedgerAccount.objects.select_for_update().filter(budget=budget).order_by("id"))
+            accounts = _locked_accounts(budget)
             existing = replay()
             if existing is not None:
                 return existing
             return _post(
                 kind=kind,
                 budget=budget,
-                movements=build(),
+                movements=build(accounts),
                 key=key,
                 actor=actor,
                 memo=memo,
@@ -179,8 +180,7 @@ def allocate(
     value = _positive(amount, "allocation", budget)
     fingerprint = _fingerprint(Kind.ALLOCATION, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         return [(council_account(AccountKind.FUNDING), -value), (accounts[AccountKind.AVAILABLE], value)]
 
     return _idempotent(
@@ -201,8 +201,7 @@ def adjust_allocation(
         return None
     fingerprint = _fingerprint(Kind.ADJUSTMENT, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         available = accounts[AccountKind.AVAILABLE]
         if value < 0 and available.balance.amount + value < 0:
             raise BudgetExceeded(
@@ -237,8 +236,7 @@ def commit(
     headroom = Decimal(extra_headroom.amount) if extra_headroom is not None else Decimal(0)
     fingerprint = _fingerprint(Kind.COMMITMENT, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         available = accounts[AccountKind.AVAILABLE].balance.amount
         allocated = sum((a.balance.amount for a in accounts.values()), Decimal(0))
         contingency = round_penny(allocated * policy().contingency_percent / 100)
@@ -267,8 +265,7 @@ def release(
     value = _positive(amount, "release", budget)
     fingerprint = _fingerprint(Kind.RELEASE, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         committed = accounts[AccountKind.COMMITTED]
         if value > committed.balance.amount:
             raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
@@ -287,8 +284,7 @@ def record_payment(
     value = _positive(amount, "payment", budget)
     fingerprint = _fingerprint(Kind.PAYMENT, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         committed = accounts[AccountKind.COMMITTED]
         if value > committed.balance.amount:
             raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
@@ -305,8 +301,7 @@ def reclaim(
     value = _positive(amount, "reclaim", budget)
     fingerprint = _fingerprint(Kind.RECLAIM, budget, value)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         available = accounts[AccountKind.AVAILABLE]
         if value > available.balance.amount:
             raise BudgetExceeded(f"Only £{available.balance.amount:,.2f} is available to reclaim.")
@@ -324,8 +319,7 @@ def reverse(*, original: LedgerTransaction, key: str, actor: User | None = None,
     budget = original.budget
     fingerprint = _fingerprint(Kind.REVERSAL, budget, Decimal(0), reverses=original)
 
-    def build():
-        accounts = _locked_accounts(budget)
+    def build(accounts):
         if LedgerTransaction.objects.filter(reverses=original).exclude(idempotency_key=key).exists():
             raise AlreadyReversed()
         by_id = {a.pk: a for a in accounts.values()}
