@@ -9,7 +9,7 @@ from accounts.money import format_money
 from accounts.pdf import esc, p, render, table
 
 from .models import PersonalBudget
-from .ras import OUTCOME_LABELS, compile_scheme, explain, price
+from .ras import compile_scheme, explain, price_answered
 from .selectors import budget_figures, ledger_list, transaction_size
 
 
@@ -17,8 +17,7 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
     figures = budget_figures(budget)
     assessment = budget.assessment
     compiled = compile_scheme(assessment.scheme)
-    answers = {c: a for c, a in assessment.answers.items() if c in compiled.questions}
-    pricing = price(compiled, answers, assessment.modifiers)
+    pricing = price_answered(compiled, assessment.answers, assessment.modifiers)
 
     story = [
         p("Personal budget statement", "title"),
@@ -49,8 +48,7 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
     story += [Spacer(1, 8), p("How your budget was worked out", "h2")]
     story.append(
         table(
-            [["Area of your life", "Points"]]
-            + [[OUTCOME_LABELS[d], str(points)] for d, points in pricing.points_by_domain.items()],
+            [["Area of your life", "Points"]] + [[label, str(points)] for label, points in pricing.domain_rows],
             [130, 40],
             money_columns=(1,),
         )

@@ -104,6 +104,11 @@ class Pricing:
     min_budget: Decimal
     max_budget: Decimal
 
+    @property
+    def domain_rows(self) -> list[tuple[str, int]]:
+        """(area of life, points) in outcome order, for tables people read."""
+        return [(OUTCOME_LABELS[d], points) for d, points in self.points_by_domain.items()]
+
     def as_dict(self) -> dict:
         return {
             "points_by_domain": self.points_by_domain,
@@ -241,6 +246,17 @@ def answer_errors(compiled: CompiledScheme, answers: dict, *, require_all: bool)
 
 def modifier_errors(compiled: CompiledScheme, modifiers: list[str]) -> list[str]:
     return [f"“{m}” is not a modifier in this scheme." for m in modifiers if m not in compiled.modifiers]
+
+
+def answered(compiled: CompiledScheme, answers: dict[str, str]) -> dict[str, str]:
+    """The answers to questions this scheme has (a saved draft may hold others)."""
+    return {code: answer for code, answer in answers.items() if code in compiled.questions}
+
+
+def price_answered(compiled: CompiledScheme, answers: dict[str, str], modifiers: list[str] = ()) -> Pricing:
+    """`price` over the answers given so far to this scheme's questions: what an assessment,
+    its budget page and its statement show."""
+    return price(compiled, answered(compiled, answers), modifiers)
 
 
 def price(compiled: CompiledScheme, answers: dict[str, str], modifiers: list[str] = ()) -> Pricing:

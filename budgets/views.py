@@ -24,7 +24,7 @@ from . import permissions, selectors
 from .forms import AnswersStepForm, CompleteForm, ConditionsForm, FinalBudgetForm
 from .models import AssessmentStatus, RasScheme, SchemeStatus, WhatIfRun, WhatIfStatus
 from .pdf import budget_statement_pdf
-from .ras import OUTCOME_LABELS, compile_scheme, explain, price
+from .ras import OUTCOME_LABELS, answered, compile_scheme, explain, price_answered
 from .services import assessments as assessment_services
 from .services.budgets import budget_set_final
 from .services.whatif import whatif_start
@@ -214,9 +214,8 @@ class AssessmentDetailView(LoginRequiredMixin, TemplateView):
                         "step": number,
                     }
                 )
-        answers = {c: a for c, a in assessment.answers.items() if c in compiled.questions}
-        pricing = price(compiled, answers, assessment.modifiers)
-        all_answered = len(answers) == len(compiled.questions)
+        pricing = price_answered(compiled, assessment.answers, assessment.modifiers)
+        all_answered = len(answered(compiled, assessment.answers)) == len(compiled.questions)
         conditions_done = assessment.impairment is not None and assessment.wellbeing_impact is not None
         context.update(
             assessment=assessment,
@@ -225,7 +224,7 @@ class AssessmentDetailView(LoginRequiredMixin, TemplateView):
             conditions_step=len(steps),
             pricing=pricing,
             explanation=explain(pricing),
-            domain_points=[(OUTCOME_LABELS[d], p) for d, p in pricing.points_by_domain.items()],
+            domain_points=pricing.domain_rows,
             ready=all_answered and conditions_done,
             all_answered=all_answered,
             conditions_done=conditions_done,
@@ -282,16 +281,14 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         budget = _visible(selectors.budget_get_for, self.request.user, kwargs["pk"])
         assessment = budget.assessment
-        compiled = compile_scheme(assessment.scheme)
-        answers = {c: a for c, a in assessment.answers.items() if c in compiled.questions}
-        pricing = price(compiled, answers, assessment.modifiers)
+        pricing = price_answered(compile_scheme(assessment.scheme), assessment.answers, assessment.modifiers)
         context.update(
             budget=budget,
             assessment=assessment,
             figures=selectors.budget_figures(budget),
             ledger=selectors.ledger_list(budget),
             explanation=explain(pricing),
-            domain_points=[(OUTCOME_LABELS[d], p) for d, p in pricing.points_by_domain.items()],
+            domain_points=pricing.domain_rows,
             is_own=budget.client_id == self.request.user.pk,
             can_set_final=permissions.can_set_final_budget(self.request.user, budget),
             # Seeing the budget already proves the relationship; of those roles these may plan.

@@ -23,14 +23,14 @@ from ..exceptions import (
 )
 from ..models import Assessment, AssessmentStatus, PersonalBudget
 from ..permissions import can_assess_client, can_edit_assessment
-from ..ras import CompiledScheme, answer_errors, compile_scheme, decide, modifier_errors, price
+from ..ras import CompiledScheme, answer_errors, answered, compile_scheme, decide, modifier_errors, price
 from ..selectors import active_scheme
 from . import ledger
 
 
 def _apply(assessment: Assessment, compiled: CompiledScheme) -> None:
     """Recompute the decision and pricing from the answers given so far."""
-    answers = {c: a for c, a in assessment.answers.items() if c in compiled.questions}
+    answers = answered(compiled, assessment.answers)
     pricing = price(compiled, answers, assessment.modifiers)
     decision = decide(compiled, answers, impairment=assessment.impairment, wellbeing_impact=assessment.wellbeing_impact)
     assessment.eligible = decision.eligible
