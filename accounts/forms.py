@@ -3,7 +3,16 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from .exceptions import CairnError
 from .models import User
+
+
+def add_service_errors(form: forms.Form, exc: CairnError) -> None:
+    """Show a service's refusal on the form: on the field it names where the form has that
+    field, otherwise at the top (the error summary lists both)."""
+    for field, messages in (exc.errors or {exc.field: [exc.message]}).items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
 
 
 class SignInForm(AuthenticationForm):

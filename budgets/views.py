@@ -15,6 +15,7 @@ from djmoney.money import Money
 
 from accounts import permissions as account_permissions
 from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import add_service_errors
 from accounts.models import AuditAction, CaseloadAssignment, Role, User
 from accounts.money import CURRENCY
 from accounts.selectors import client_get_for, current_social_worker
@@ -377,9 +378,7 @@ class BudgetFinalView(LoginRequiredMixin, TemplateView):
                     request=request,
                 )
             except CairnError as exc:
-                for field, msgs in (exc.errors or {None: [exc.message]}).items():
-                    for msg in msgs:
-                        form.add_error(field if field in form.fields else None, msg)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "The final budget is set.")
                 return HttpResponseRedirect(reverse("budget-detail", args=[pk]))

@@ -13,6 +13,7 @@ from django.views.generic import ListView, TemplateView
 from djmoney.money import Money
 
 from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import add_service_errors
 from accounts.models import Role
 from accounts.money import CURRENCY
 from accounts.permissions import has_role
@@ -20,13 +21,6 @@ from accounts.permissions import has_role
 from . import permissions, selectors, services
 from .forms import ProfileForm, ProviderAddForm, ReasonForm, ServiceForm
 from .models import Provider, ProviderStatus, ServiceOffering
-
-
-def _apply_errors(form, exc: CairnError) -> None:
-    """Put a service's refusal onto the form: per field where it names one, else at the top."""
-    for field, msgs in (exc.errors or {exc.field: [exc.message]}).items():
-        for msg in msgs:
-            form.add_error(field if field in form.fields else None, msg)
 
 
 class StaffMixin(LoginRequiredMixin):
@@ -79,7 +73,7 @@ class ProfileEditView(StaffMixin, TemplateView):
             try:
                 services.provider_update_profile(actor=request.user, provider=self.provider, **form.changes())
             except CairnError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "Your organisation's details are saved.")
                 return HttpResponseRedirect(reverse("my-organisation"))
@@ -136,7 +130,7 @@ class ServiceFormView(StaffMixin, TemplateView):
                 else:
                     services.service_create(actor=request.user, **fields)
             except CairnError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "The service is saved.")
                 return HttpResponseRedirect(reverse("my-organisation"))
@@ -199,7 +193,7 @@ class ProviderAddView(CaseManagerMixin, TemplateView):
             try:
                 provider = services.provider_create(actor=request.user, **form.cleaned_data)
             except CairnError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{provider.name} is recorded, pending checks.")
                 return HttpResponseRedirect(reverse("provider-manage", args=[provider.pk]))
@@ -248,7 +242,7 @@ class ProviderManageView(CaseManagerMixin, TemplateView):
                     actor=request.user, provider=provider, reason=form.cleaned_data["reason"]
                 )
             except CairnError as exc:
-                _apply_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{provider.name} is now {provider.get_status_display().lower()}.")
                 return HttpResponseRedirect(reverse("provider-manage", args=[pk]))
