@@ -40,6 +40,7 @@ build/static/.built: node_modules/.installed $(wildcard static_src/*)
 		--quiet-deps static_src/cairn.scss build/static/cairn.css
 	cp static_src/*.js build/static/
 	cp $(GOVUK)/govuk-frontend.min.js build/static/govuk/
+	cp node_modules/htmx.org/dist/htmx.min.js build/static/
 	cp -r $(GOVUK)/assets/images build/static/govuk/assets/
 	touch $@
 

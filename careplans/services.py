@@ -162,6 +162,18 @@ def _write(plan: CarePlan, outcomes: list[dict] | None, lines: list[PlanLine] | 
     plan.save(update_fields=["total_cost", "updated_at"])
 
 
+def plan_price(*, actor: User, plan: CarePlan, lines: list) -> tuple[list[PlanLine], Money]:
+    """Price a proposed set of lines for the plan **without writing anything**: the designer's
+    live running total. Same checks as `plan_update` (so the preview never promises what saving
+    would refuse): raises `NotVisible` for someone who may not edit the plan, `InvalidInput` per
+    line. Lines given with an `id` keep their copied price."""
+    if not can_edit_plan(actor, plan):
+        raise NotVisible("No such plan.")
+    priced = _lines(lines, plan.budget, {line.pk: line for line in plan.lines.select_related("service")})
+    total = sum((line.cost.amount for line in priced), Decimal(0))
+    return priced, Money(total, str(plan.budget.indicative_amount.currency))
+
+
 def _check_text_fields(fields: dict) -> None:
     if "money_management" in fields and fields["money_management"] not in MoneyManagement.values:
         raise InvalidInput(f"Choose one of: {', '.join(MoneyManagement.values)}.", field="money_management")

@@ -7,6 +7,8 @@ urlpatterns = [
     path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
     path("plans/<int:pk>/details/", views.PlanDetailsEditView.as_view(), name="plan-details"),
     path("plans/<int:pk>/lines/add/", views.LineAddView.as_view(), name="plan-line-add"),
+    path("plans/<int:pk>/lines/<int:line_id>/change/", views.LineChangeView.as_view(), name="plan-line-change"),
     path("plans/<int:pk>/lines/<int:line_id>/remove/", views.LineRemoveView.as_view(), name="plan-line-remove"),
+    path("plans/<int:pk>/new-version/", views.PlanNewVersionView.as_view(), name="plan-new-version"),
     path("plans/<int:pk>/plan.pdf", views.PlanPdfView.as_view(), name="plan-pdf"),
 ]

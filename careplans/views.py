@@ -11,18 +11,17 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
 from budgets.models import PersonalBudget
-from budgets.selectors import budget_figures
 from providers.selectors import catalogue_services
 
 from . import selectors, services
-from .models import CarePlan, MoneyManagement
+from .models import CarePlan, LineKind, MoneyManagement, PlanStatus
 from .pdf import plan_pdf
 from .permissions import can_edit_plan
 
@@ -45,6 +44,30 @@ def _existing_lines(plan: CarePlan) -> list[dict]:
             item["quantity"] = line.quantity
         result.append(item)
     return result
+
+
+def _costing(plan: CarePlan, total=None, *, line_cost=None, proposed=False, problems=()) -> dict:
+    """What the running-total panel shows: the plan's total (or the total a proposed change would
+    give), what the budget has available, the difference, and whether it is over budget."""
+    available = selectors.plan_available(plan)
+    total = plan.total_cost if total is None else total
+    difference = available - total
+    return {
+        "plan": plan,
+        "total": total,
+        "available": available,
+        "difference": difference,
+        "over_budget": difference.amount < 0,
+        "line_cost": line_cost,
+        "proposed": proposed,
+        "problems": list(problems),
+    }
+
+
+def _line_problems(exc: CairnError) -> list[str]:
+    """A service's per-line messages, without the "Line 3:" prefix the API needs (a page shows one line)."""
+    messages_ = (exc.errors or {}).get("lines", [exc.message])
+    return [m.split(": ", 1)[-1] if m.startswith("Line ") else m for m in messages_]
 
 
 class DetailsForm(forms.Form):
@@ -116,14 +139,14 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         plan = _plan(self.request.user, kwargs["pk"])
-        figures = budget_figures(plan.budget)
-        difference = figures.available - plan.total_cost
+        may_edit = can_edit_plan(self.request.user, plan)
+        versions = selectors.plan_versions(plan)
         context.update(
             plan=plan,
-            figures=figures,
-            difference=difference,
-            over_budget=difference.amount < 0,
-            can_edit=plan.is_editable and can_edit_plan(self.request.user, plan),
+            costing=_costing(plan),
+            can_edit=plan.is_editable and may_edit,
+            versions=versions if len(versions) > 1 else [],
+            can_amend=may_edit and plan.status == PlanStatus.APPROVED and versions[-1].pk == plan.pk,
         )
         return context
 
@@ -169,15 +192,81 @@ class PlanDetailsEditView(LoginRequiredMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
-class LineAddView(LoginRequiredMixin, TemplateView):
-    """Search the catalogue on the page, pick a service, say how much and when."""
+class _LineFormView(LoginRequiredMixin, TemplateView):
+    """Shared by adding and changing a line: the form posts to save; with `preview` it only
+    prices the change. htmx sends the preview as the person types (`HX-Request`) and gets just
+    the running-total panel back; without JavaScript the "Work out the cost" button posts the
+    same preview and gets the whole page."""
 
-    template_name = "careplans/line_add.html"
+    line = None
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             self.plan = _plan(request.user, kwargs["pk"])
+            if not can_edit_plan(request.user, self.plan):
+                raise Http404("No such plan.")
+            if not self.plan.is_editable:
+                # The plan is there and theirs, but in the wrong state: say so (409), don't pretend it's gone.
+                return render(request, "careplans/plan_locked.html", {"plan": self.plan}, status=409)
+            self.find_line(kwargs.get("line_id"))
         return super().dispatch(request, *args, **kwargs)
+
+    def find_line(self, line_id: int | None) -> None:
+        """Changing a line: the line must be one of this plan's (404 otherwise)."""
+        if line_id is not None:
+            self.line = next((line for line in self.plan.lines.all() if line.pk == line_id), None)
+            if self.line is None:
+                raise Http404("No such line in this plan.")
+
+    def proposed_lines(self, form: LineForm) -> list[dict]:
+        raise NotImplementedError
+
+    def saved_message(self) -> str:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["plan"] = self.plan
+        context.setdefault("costing", _costing(self.plan))
+        return context
+
+    def post(self, request, pk, **kwargs):
+        form = LineForm(request.POST)
+        if "preview" in request.POST:
+            costing = self.preview(form)
+            if request.headers.get("HX-Request"):
+                return render(request, "careplans/_costing.html", {"costing": costing})
+            return self.render_to_response(self.get_context_data(form=form, costing=costing))
+        if form.is_valid():
+            try:
+                services.plan_update(actor=request.user, plan=self.plan, lines=self.proposed_lines(form))
+            except CairnError as exc:
+                for message in _line_problems(exc):
+                    form.add_error(None, message)
+            else:
+                messages.success(request, self.saved_message())
+                return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def preview(self, form: LineForm) -> dict:
+        if not form.is_valid():
+            return _costing(self.plan, problems=["Fill in how many units and the dates to see the new total."])
+        lines = self.proposed_lines(form)
+        try:
+            priced, total = services.plan_price(actor=self.request.user, plan=self.plan, lines=lines)
+        except CairnError as exc:
+            return _costing(self.plan, problems=_line_problems(exc))
+        changed = self.changed_index(lines)
+        return _costing(self.plan, total, line_cost=priced[changed].cost, proposed=True)
+
+    def changed_index(self, lines: list[dict]) -> int:
+        return len(lines) - 1
+
+
+class LineAddView(_LineFormView):
+    """Search the catalogue on the page, pick a service, say how much and when."""
+
+    template_name = "careplans/line_add.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -186,7 +275,6 @@ class LineAddView(LoginRequiredMixin, TemplateView):
         results = catalogue_services(q=q, postcode_district=self.request.GET.get("postcode_district", ""))[:20]
         service = catalogue_services().filter(pk=chosen).first() if chosen and str(chosen).isdigit() else None
         context.update(
-            plan=self.plan,
             q=q,
             results=results if (q or self.request.GET.get("postcode_district")) and not service else [],
             service=service,
@@ -197,20 +285,46 @@ class LineAddView(LoginRequiredMixin, TemplateView):
         )
         return context
 
-    def post(self, request, pk):
-        form = LineForm(request.POST)
-        if form.is_valid():
-            try:
-                services.plan_update(
-                    actor=request.user, plan=self.plan, lines=[*_existing_lines(self.plan), form.line()]
-                )
-            except CairnError as exc:
-                for message in (exc.errors or {}).get("lines", [exc.message]):
-                    form.add_error(None, message.split(": ", 1)[-1] if message.startswith("Line ") else message)
-            else:
-                messages.success(request, "The support is added to your plan.")
-                return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
-        return self.render_to_response(self.get_context_data(form=form), status=400)
+    def proposed_lines(self, form: LineForm) -> list[dict]:
+        return [*_existing_lines(self.plan), form.line()]
+
+    def saved_message(self) -> str:
+        return "The support is added to your plan."
+
+
+class LineChangeView(_LineFormView):
+    """Change how much of a service, how often and when; the copied price stays."""
+
+    template_name = "careplans/line_change.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        line = self.line
+        weekly = line.kind == LineKind.WEEKLY
+        context["line"] = line
+        context.setdefault(
+            "form",
+            LineForm(
+                initial={
+                    "service": line.service_id,
+                    "frequency": line.kind,
+                    "amount": (line.units_per_week if weekly else line.quantity).normalize(),
+                    "start": line.start,
+                    "end": line.end if weekly else None,
+                }
+            ),
+        )
+        return context
+
+    def proposed_lines(self, form: LineForm) -> list[dict]:
+        changed = {**form.line(), "id": self.line.pk, "service": self.line.service_id}
+        return [changed if item["id"] == self.line.pk else item for item in _existing_lines(self.plan)]
+
+    def changed_index(self, lines: list[dict]) -> int:
+        return next(i for i, item in enumerate(lines) if item.get("id") == self.line.pk)
+
+    def saved_message(self) -> str:
+        return f"{self.line.title} is changed."
 
 
 class LineRemoveView(LoginRequiredMixin, View):
@@ -224,6 +338,24 @@ class LineRemoveView(LoginRequiredMixin, View):
         else:
             messages.success(request, "The support is removed from your plan.")
         return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
+
+
+class PlanNewVersionView(LoginRequiredMixin, View):
+    """Amend an approved plan: start a new draft version (the approved one stays in force)."""
+
+    def post(self, request, pk):
+        plan = _plan(request.user, pk)
+        try:
+            new = services.plan_new_version(actor=request.user, plan=plan)
+        except NotVisible as exc:
+            raise Http404(exc.message) from exc
+        except CairnError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
+        messages.success(
+            request, f"Version {new.version} is a draft. Version {plan.version} stays in force until it is approved."
+        )
+        return HttpResponseRedirect(reverse("plan-detail", args=[new.pk]))
 
 
 class PlanPdfView(LoginRequiredMixin, View):

@@ -97,7 +97,8 @@ def test_a_submitted_plan_cannot_be_changed_from_the_pages(web_as, client_user, 
         f"/plans/{plan.pk}/lines/add/",
         {"service": visits.pk, "frequency": "one_off", "amount": "1", "start": budget.period_start},
     )
-    assert response.status_code == 400 and "cannot be changed" in response.content.decode()
+    assert response.status_code == 409 and "cannot be changed" in response.content.decode()
+    assert not plan.lines.exists()
 
 
 @pytest.mark.parametrize("role_fixture", ["case_manager", "provider_user", "finance_user"])
