@@ -109,6 +109,8 @@ class PlanViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAcceptNegotiation)
     def pdf(self, request, pk=None):
         plan = self.get_object()
-        response = HttpResponse(plan_pdf(plan), content_type="application/pdf")
+        response = HttpResponse(
+            plan_pdf(plan, history=selectors.plan_history_rows(plan)), content_type="application/pdf"
+        )
         response["Content-Disposition"] = f'inline; filename="care-plan-{plan.pk}-v{plan.version}.pdf"'
         return response

@@ -1,9 +1,11 @@
 """Care plans: what matters to the person, the support they buy, and what it costs.
 
 Design:
-- A `CarePlan` belongs to one personal budget. Its `status` is the approval workflow's FSM field
-  (the transitions are declared by the approvals capability); plans are created in `draft` and
-  may be edited only in `draft` or `changes_requested`.
+- A `CarePlan` belongs to one personal budget. Its `status` is the approval workflow's FSM field;
+  the transitions are declared here (pure: they change the state only) and driven by one service
+  per edge in `approvals.services`, which locks, checks permission, saves, audits and moves money.
+  django-fsm-log records each transition (who, when, the comment) as the plan's history. Plans are
+  created in `draft` and may be edited only in `draft` or `changes_requested`.
 - A `PlanLine` buys one service offering, either weekly (units per week between two dates,
   inclusive) or once (a quantity on a date). The unit price, the service's title and unit are
   **copied** when the line is added, so later price changes never alter an agreed plan. The
@@ -19,7 +21,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from accounts.money import money_field
 from budgets.models import Outcome
@@ -38,6 +41,9 @@ class PlanStatus(models.TextChoices):
 
 
 EDITABLE_STATUSES = (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED)
+# A plan waiting for, or in, review: the review clock is running.
+UNDER_REVIEW_STATUSES = (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL)
+DECIDING_STATUSES = (PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL)
 
 
 class MoneyManagement(models.TextChoices):
@@ -61,6 +67,9 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     contacts = models.TextField(blank=True, help_text="Who to contact, and when.")
     contingency_note = models.TextField(blank=True)
     total_cost = money_field(default=Decimal("0"))
+    # Set by the workflow when the plan is approved: the commitment it made in the ledger.
+    approved_at = models.DateTimeField(null=True, blank=True)
+    committed_amount = money_field(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -75,6 +84,60 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status in EDITABLE_STATUSES
+
+    # The workflow's edges. Each is called as `plan.<edge>(by=user, description=comment)` by its
+    # service in `approvals.services`; `by` and `description` go to django-fsm-log's history.
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED], target=PlanStatus.SUBMITTED)
+    def submit(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=PlanStatus.SUBMITTED, target=PlanStatus.IN_REVIEW)
+    def start_review(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.CHANGES_REQUESTED)
+    def request_changes(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=PlanStatus.IN_REVIEW, target=PlanStatus.AWAITING_SENIOR_APPROVAL)
+    def refer_to_senior(self, by=None, description=None):
+        """An approval above the reviewer's delegated authority."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.APPROVED)
+    def approve(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.REJECTED)
+    def reject(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[PlanStatus.DRAFT, PlanStatus.SUBMITTED, PlanStatus.CHANGES_REQUESTED],
+        target=PlanStatus.WITHDRAWN,
+    )
+    def withdraw(self, by=None, description=None):
+        pass
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=PlanStatus.APPROVED, target=PlanStatus.SUPERSEDED)
+    def supersede(self, by=None, description=None):
+        """The next version was approved: it is now the plan in force."""
 
 
 class PlanOutcome(models.Model):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
+from django_fsm_log.models import StateLog
 from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
 from accounts.models import User
 from budgets.selectors import budget_figures
 
-from .models import CarePlan
+from .models import CarePlan, PlanStatus
 from .permissions import can_view_plan
 
 
@@ -44,3 +46,33 @@ def plan_versions(plan: CarePlan) -> list[CarePlan]:
     while chain[-1].pk in by_previous:
         chain.append(by_previous[chain[-1].pk])
     return chain
+
+
+def plan_history(plan: CarePlan) -> list[dict]:
+    """The plan's workflow history, oldest first: `{"from", "to", "by", "at", "comment"}` from
+    django-fsm-log's record of every transition (one query)."""
+    logs = StateLog.objects.for_(plan).select_related("by").order_by("timestamp", "id")
+    return [
+        {
+            "from": log.source_state,
+            "to": log.state,
+            "from_display": PlanStatus(log.source_state).label if log.source_state in PlanStatus.values else "",
+            "to_display": PlanStatus(log.state).label if log.state in PlanStatus.values else log.state,
+            "by": log.by,
+            "at": log.timestamp,
+            "comment": log.description or "",
+        }
+        for log in logs
+    ]
+
+
+def plan_history_rows(plan: CarePlan) -> list[tuple[str, str, str]]:
+    """The history as (when, what, who) text rows, for the plan PDF."""
+    rows = []
+    for entry in plan_history(plan):
+        what = f"{entry['from_display'] or 'New'} → {entry['to_display']}"
+        if entry["comment"]:
+            what += f": {entry['comment']}"
+        when = timezone.localtime(entry["at"]).strftime("%-d %b %Y %H:%M")
+        rows.append((when, what, entry["by"].full_name if entry["by"] else "Cairn"))
+    return rows

@@ -4,7 +4,7 @@ from . import views
 
 urlpatterns = [
     path("budgets/<int:budget_id>/plans/new/", views.PlanStartView.as_view(), name="plan-start"),
-    path("plans/<int:pk>/", views.PlanDetailView.as_view(), name="plan-detail"),
+    # `plans/<pk>/` (name "plan-detail") is routed by approvals/urls.py: the workflow extends this page.
     path("plans/<int:pk>/details/", views.PlanDetailsEditView.as_view(), name="plan-details"),
     path("plans/<int:pk>/lines/add/", views.LineAddView.as_view(), name="plan-line-add"),
     path("plans/<int:pk>/lines/<int:line_id>/change/", views.LineChangeView.as_view(), name="plan-line-change"),

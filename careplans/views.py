@@ -58,6 +58,7 @@ def _costing(plan: CarePlan, total=None, *, line_cost=None, proposed=False, prob
         "available": available,
         "difference": difference,
         "over_budget": difference.amount < 0,
+        "amount_over": -difference,
         "line_cost": line_cost,
         "proposed": proposed,
         "problems": list(problems),
@@ -146,6 +147,7 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
             costing=_costing(plan),
             can_edit=plan.is_editable and may_edit,
             versions=versions if len(versions) > 1 else [],
+            history=selectors.plan_history(plan),
             can_amend=may_edit and plan.status == PlanStatus.APPROVED and versions[-1].pk == plan.pk,
         )
         return context
@@ -361,6 +363,8 @@ class PlanNewVersionView(LoginRequiredMixin, View):
 class PlanPdfView(LoginRequiredMixin, View):
     def get(self, request, pk):
         plan = _plan(request.user, pk)
-        response = HttpResponse(plan_pdf(plan), content_type="application/pdf")
+        response = HttpResponse(
+            plan_pdf(plan, history=selectors.plan_history_rows(plan)), content_type="application/pdf"
+        )
         response["Content-Disposition"] = f'inline; filename="care-plan-{plan.pk}-v{plan.version}.pdf"'
         return response

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from accounts import permissions
 from accounts.models import Role
+from approvals import permissions as approval_permissions
 from budgets import permissions as budget_permissions
 from providers import permissions as provider_permissions
 
@@ -70,6 +71,18 @@ TASKS: list[Task] = [
         permissions.can_view_own_caseload,
     ),
     Task(
+        "Plans to review",
+        "review-queue",
+        "Care plans waiting for your review or decision, soonest due first.",
+        approval_permissions.is_reviewer,
+    ),
+    Task(
+        "Statutory reviews",
+        "statutory-reviews",
+        "When each approved plan must next be reviewed with the person.",
+        approval_permissions.is_reviewer,
+    ),
+    Task(
         "My team",
         "team",
         "Your social workers' caseloads, and allocating a client to one of them.",
@@ -98,6 +111,13 @@ TASKS: list[Task] = [
         "api-docs",
         "The JSON API for council systems, with an interactive explorer.",
         permissions.is_admin,
+    ),
+    Task("Notifications", "notifications", "What has happened to the plans you are involved in.", _signed_in),
+    Task(
+        "How long approval takes",
+        "stats-approval-times",
+        "Open statistics: the time each approval stage takes, by month.",
+        _signed_in,
     ),
     Task("Your account", "account", "Your details and your role.", _signed_in),
     Task("Change your password", "password_change", "Choose a new password.", _signed_in),

@@ -12,4 +12,10 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketplace.tasks.clear_expired_sessions",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Hourly in working hours, so an overdue review reaches the team manager the morning it is
+    # late; escalation marks each review once, so extra runs change nothing.
+    "escalate-overdue-reviews": {
+        "task": "approvals.escalate_overdue_reviews",
+        "schedule": crontab(minute=5, hour="7-18", day_of_week="mon-fri"),
+    },
 }

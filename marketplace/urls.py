@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("budgets.api_urls")),
     path("", include("providers.api_urls")),
     path("", include("careplans.api_urls")),
+    path("", include("approvals.api_urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
@@ -32,6 +33,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("providers.urls")),
     path("", include("careplans.urls")),
+    path("", include("approvals.urls")),
     path("services/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("services/compare/", catalogue.CompareView.as_view(), name="compare"),
     path("providers/<int:pk>/", catalogue.ProviderPageView.as_view(), name="provider-page"),

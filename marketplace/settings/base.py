@@ -133,6 +133,8 @@ CURRENCIES = ("GBP",)
 
 # Council name shown in the header and in documents.
 CAIRN_COUNCIL_NAME = env("CAIRN_COUNCIL_NAME", default="Northfield Council")
+# The address people use to reach Cairn, for links in emails.
+CAIRN_SITE_URL = env("CAIRN_SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -4,14 +4,17 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
+EVERYONE = {"Your account", "Change your password", "Notifications", "How long approval takes"}
+REVIEWER = {"Plans to review", "Statutory reviews"}
 EXPECTED = {
-    "client_user": {"Find support", "My budget", "Your account", "Change your password"},
-    "social_worker": {"Find support", "My caseload", "Your account", "Change your password"},
-    "team_manager": {"Find support", "My team", "Your account", "Change your password"},
-    "case_manager": {"Find support", "Providers", "Your account", "Change your password"},
-    "finance_user": {"Personal budgets", "Your account", "Change your password"},
-    "provider_user": {"Your organisation", "Your account", "Change your password"},
+    "client_user": {"Find support", "My budget", *EVERYONE},
+    "social_worker": {"Find support", "My caseload", *REVIEWER, *EVERYONE},
+    "team_manager": {"Find support", "My team", *REVIEWER, *EVERYONE},
+    "case_manager": {"Find support", "Providers", *EVERYONE},
+    "finance_user": {"Personal budgets", *EVERYONE},
+    "provider_user": {"Your organisation", *EVERYONE},
     "admin_person": {
+        *EVERYONE,
         "Administration",
         "Providers",
         "Personal budgets",

@@ -1,0 +1,111 @@
+"""Reads for the workflow: authority, policy, the review queue, statutory reviews, notifications."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.models import Role, TeamMembership, User
+from accounts.permissions import has_role
+from accounts.selectors import client_list_visible_to
+from careplans.models import UNDER_REVIEW_STATUSES, CarePlan, PlanStatus
+from careplans.selectors import plan_available
+
+from .models import ApprovalAuthority, Notification, PlanReview, StatutoryReview, WorkflowPolicy
+
+# Used when the admin has not configured a role (PRODUCT.md §5 defaults).
+DEFAULT_LIMITS: dict[str, Decimal | None] = {Role.SOCIAL_WORKER: Decimal("20000"), Role.TEAM_MANAGER: None}
+
+
+def workflow_policy() -> WorkflowPolicy:
+    policy, _ = WorkflowPolicy.objects.get_or_create(pk=1)
+    return policy
+
+
+def authority_limit(user: User) -> Money | None:
+    """The largest annual plan cost `user` may approve alone; None means no limit. Roles that do
+    not review have no authority at all (Money 0)."""
+    if user.role not in DEFAULT_LIMITS:
+        return Money(0, "GBP")
+    row = ApprovalAuthority.objects.filter(role=user.role).first()
+    if row is None:
+        limit = DEFAULT_LIMITS[user.role]
+        return None if limit is None else Money(limit, "GBP")
+    return row.annual_limit
+
+
+def authority_covers(user: User, amount: Money) -> bool:
+    """Equal to the limit is within it; a penny over is not."""
+    limit = authority_limit(user)
+    return limit is None or amount.amount <= limit.amount
+
+
+def team_manager_of(social_worker: User | None) -> User | None:
+    if social_worker is None:
+        return None
+    membership = TeamMembership.objects.select_related("team__manager").filter(social_worker=social_worker).first()
+    return membership.team.manager if membership else None
+
+
+def plan_remaining_commitment(plan: CarePlan) -> Money:
+    """What an approved plan still has set aside in the ledger: its commitment at approval. (Paid
+    invoices will reduce it once payments against plan lines exist.)"""
+    if plan.committed_amount is None:
+        return Money(0, str(plan.total_cost.currency))
+    return plan.committed_amount
+
+
+def plan_headroom(plan: CarePlan) -> Money:
+    """What the plan may cost: the budget's available money plus, for a new version of an
+    approved plan, what that version still has committed (its approval releases it)."""
+    available = plan_available(plan)
+    previous = plan.previous
+    if previous is not None and previous.status == PlanStatus.APPROVED:
+        available = available + plan_remaining_commitment(previous)
+    return available
+
+
+def review_queue_for(user: User) -> QuerySet[PlanReview]:
+    """Open reviews of plans whose clients the user can see, soonest due first."""
+    if not has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
+        return PlanReview.objects.none()
+    return (
+        PlanReview.objects.filter(
+            decided_at__isnull=True,
+            plan__status__in=UNDER_REVIEW_STATUSES,
+            plan__client__in=client_list_visible_to(user),
+        )
+        .select_related("plan__client", "plan__budget", "reviewer", "submitted_by")
+        .order_by("due", "submitted_at", "pk")
+    )
+
+
+def statutory_reviews_for(user: User) -> QuerySet[StatutoryReview]:
+    """Statutory reviews not yet done, of approved plans of clients the user can see."""
+    if not has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
+        return StatutoryReview.objects.none()
+    return (
+        StatutoryReview.objects.filter(
+            completed_at__isnull=True,
+            plan__status=PlanStatus.APPROVED,
+            plan__client__in=client_list_visible_to(user),
+        )
+        .select_related("plan__client")
+        .order_by("due", "pk")
+    )
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("plan").order_by("-created_at", "-pk")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def is_overdue(review: PlanReview, today: datetime.date | None = None) -> bool:
+    return review.decided_at is None and review.due < (today or timezone.localdate())

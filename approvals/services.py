@@ -1,0 +1,507 @@
+"""The approval workflow: one service per edge of the plan's state machine.
+
+Every edge runs in the order STYLE.md gives: lock the plan row (`select_for_update`), re-check the
+state and the per-plan rules *after* the lock, run the transition (django-fsm-2; django-fsm-log
+records who, when and the comment as it runs), save, write the audit row and any ledger entries,
+and queue emails with `transaction.on_commit` — all in one transaction, so a refusal or a lost
+race changes nothing. Refusals: `NotVisible` 404 (not the caller's plan), role/four-eyes/authority
+403, wrong state 409, missing comment or checklist 400, cost above the budget 409.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import can_proceed
+from djmoney.money import Money
+
+from accounts.exceptions import NotVisible
+from accounts.models import AuditAction, User
+from accounts.selectors import current_social_worker
+from accounts.services import audit_record
+from budgets.exceptions import BudgetExceeded
+from budgets.services import ledger
+from budgets.services.budgets import budget_set_final
+from careplans.models import CarePlan, PlanStatus
+from careplans.permissions import can_view_plan
+
+from . import selectors
+from .deadlines import add_months, add_working_days
+from .exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
+from .models import Notification, PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
+from .permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+
+CHECKLIST = {
+    "outcomes": "The outcomes are stated",
+    "costs": "The costs are within the budget",
+    "risks": "The risks have been considered",
+    "management": "How the support is managed is clear",
+    "contacts": "Who to contact is recorded",
+}
+
+# Past tense for messages: "This plan is approved, so it cannot be submitted."
+_VERB = {
+    "submit": "submitted",
+    "start_review": "reviewed",
+    "request_changes": "sent back for changes",
+    "approve": "approved",
+    "refer_to_senior": "referred for senior approval",
+    "reject": "rejected",
+    "withdraw": "withdrawn",
+}
+
+
+def _visible(actor: User, plan: CarePlan) -> None:
+    if not can_view_plan(actor, plan):
+        raise NotVisible("No such plan.")
+
+
+def _lock(plan: CarePlan) -> CarePlan:
+    return CarePlan.objects.select_for_update().select_related("budget", "client", "previous").get(pk=plan.pk)
+
+
+def _check_state(plan: CarePlan, edge: str) -> None:
+    if not can_proceed(getattr(plan, edge)):
+        raise WrongPlanState(
+            f"This plan is {plan.get_status_display().lower()}, so it cannot be {_VERB[edge]}.",
+        )
+
+
+def _transition(plan: CarePlan, edge: str, *, actor: User, comment: str = "", request=None) -> None:
+    before = plan.status
+    getattr(plan, edge)(by=actor, description=comment or None)
+    plan.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.TRANSITION,
+        target=plan,
+        subject=plan.client,
+        request=request,
+        changes={"from": before, "to": plan.status, "transition": edge},
+        message=comment,
+    )
+
+
+def _require_comment(comment: str, what: str) -> str:
+    comment = (comment or "").strip()
+    if not comment:
+        raise CommentRequired(f"Write a comment saying {what}.", field="comment")
+    return comment
+
+
+def _open_review(plan: CarePlan) -> PlanReview | None:
+    return PlanReview.objects.select_for_update().filter(plan=plan, decided_at__isnull=True).first()
+
+
+def _close_review(review: PlanReview | None, *, actor: User, outcome: str, comment: str = "", checklist=None) -> None:
+    if review is None:
+        return
+    review.decided_at = timezone.now()
+    review.decided_by = actor
+    review.outcome = outcome
+    review.comment = comment
+    if checklist is not None:
+        review.checklist = checklist
+    review.save()
+
+
+def _notify(plan: CarePlan, recipients: Iterable[User | None], message: str, *, actor: User | None) -> None:
+    """In-app notifications now; the email copies after the transaction commits."""
+    link = reverse("plan-detail", args=[plan.pk])
+    rows = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk) or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(Notification(recipient=user, plan=plan, message=message[:500], link=link))
+    ids = [n.pk for n in Notification.objects.bulk_create(rows)]  # PostgreSQL and SQLite return the ids
+    if ids:
+        from .tasks import notifications_email
+
+        notifications_email.delay_on_commit(ids)
+
+
+def _people(plan: CarePlan) -> dict[str, User | None]:
+    social_worker = current_social_worker(client=plan.client)
+    return {
+        "client": plan.client,
+        "social_worker": social_worker,
+        "team_manager": selectors.team_manager_of(social_worker),
+    }
+
+
+def _money(amount: Decimal | Money) -> str:
+    value = amount.amount if isinstance(amount, Money) else amount
+    return f"£{value:,.2f}"
+
+
+def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None) -> CarePlan:
+    """Send a draft (or a plan sent back for changes) for review.
+
+    Enforces: the client or their social worker/team manager (else 404/403); state draft or
+    changes requested (409); at least one line (400); the plan's cost within what the budget has
+    available — for a new version, plus what the approved version still has committed
+    (`BudgetExceeded`, 409). Starts the review clock: due after the policy's working days.
+    Locks the plan. Queues notification emails.
+    """
+    _visible(actor, plan)
+    if not can_submit_plan(actor, plan):
+        raise NotAReviewer("Only the client or their social worker can submit this plan.")
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "submit")
+        if not plan.lines.exists():
+            raise WrongPlanState("Add at least one service to the plan before submitting it.")
+        available = selectors.plan_headroom(plan)
+        if plan.total_cost > available:
+            raise BudgetExceeded(
+                f"This plan costs {_money(plan.total_cost)}, which is more than the {_money(available)} "
+                "available. Remove or reduce some support, then submit it."
+            )
+        _transition(plan, "submit", actor=actor, comment=comment.strip(), request=request)
+        now = timezone.now()
+        review = PlanReview.objects.create(
+            plan=plan,
+            submitted_by=actor,
+            submitted_at=now,
+            due=add_working_days(timezone.localdate(now), selectors.workflow_policy().review_working_days),
+        )
+        people = _people(plan)
+        _notify(
+            plan,
+            [people["client"], people["social_worker"]],
+            f"Care plan version {plan.version} for {plan.client.full_name} was submitted for review "
+            f"(review due by {review.due:%-d %B %Y}).",
+            actor=actor,
+        )
+    return plan
+
+
+def plan_start_review(*, actor: User, plan: CarePlan, request=None) -> CarePlan:
+    """A social worker or team manager picks up a submitted plan. Enforces: reviewer role (403),
+    the client on their caseload or team (404), state submitted (409). Records the reviewer on
+    the review clock. Locks the plan."""
+    _visible(actor, plan)
+    if not is_reviewer(actor) or not can_review_plan(actor, plan):
+        raise NotAReviewer()
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "start_review")
+        _transition(plan, "start_review", actor=actor, request=request)
+        review = _open_review(plan)
+        if review is not None:
+            review.reviewer = actor
+            review.started_at = timezone.now()
+            review.save(update_fields=["reviewer", "started_at"])
+        _notify(
+            plan,
+            [plan.client],
+            f"{actor.full_name} has started reviewing care plan version {plan.version}.",
+            actor=actor,
+        )
+    return plan
+
+
+def _check_senior(actor: User, plan: CarePlan) -> None:
+    """A plan awaiting senior approval can be decided only by someone whose authority covers it."""
+    if plan.status == PlanStatus.AWAITING_SENIOR_APPROVAL and not selectors.authority_covers(actor, plan.total_cost):
+        raise AboveAuthority(
+            f"This plan costs {_money(plan.total_cost)} a year, more than you may approve. "
+            "It is waiting for a senior approver."
+        )
+
+
+def plan_request_changes(*, actor: User, plan: CarePlan, comment: str, request=None) -> CarePlan:
+    """Send a plan back to the client with what to change. Enforces: a comment (400), reviewer
+    role and caseload (403/404), state in review or awaiting senior approval (409), and for the
+    latter the senior's authority (403). Closes the review. Locks the plan."""
+    comment = _require_comment(comment, "what needs to change")
+    _visible(actor, plan)
+    if not is_reviewer(actor) or not can_review_plan(actor, plan):
+        raise NotAReviewer()
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "request_changes")
+        _check_senior(actor, plan)
+        _transition(plan, "request_changes", actor=actor, comment=comment, request=request)
+        _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.CHANGES_REQUESTED, comment=comment)
+        people = _people(plan)
+        _notify(
+            plan,
+            [people["client"], people["social_worker"]],
+            f"Changes were asked for on care plan version {plan.version}: {comment}",
+            actor=actor,
+        )
+    return plan
+
+
+def plan_reject(*, actor: User, plan: CarePlan, comment: str, request=None) -> CarePlan:
+    """Refuse a plan, saying why. Same rules as requesting changes. Closes the review."""
+    comment = _require_comment(comment, "why the plan is rejected")
+    _visible(actor, plan)
+    if not is_reviewer(actor) or not can_review_plan(actor, plan):
+        raise NotAReviewer()
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "reject")
+        _check_senior(actor, plan)
+        _transition(plan, "reject", actor=actor, comment=comment, request=request)
+        _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.REJECTED, comment=comment)
+        people = _people(plan)
+        _notify(
+            plan,
+            [people["client"], people["social_worker"]],
+            f"Care plan version {plan.version} was rejected: {comment}",
+            actor=actor,
+        )
+    return plan
+
+
+def plan_withdraw(*, actor: User, plan: CarePlan, comment: str = "", request=None) -> CarePlan:
+    """The client takes their plan back (from draft, submitted or changes requested; else 409).
+    Closes any open review. Locks the plan."""
+    _visible(actor, plan)
+    if not can_withdraw_plan(actor, plan):
+        raise NotAReviewer("Only the client can withdraw their plan.")
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "withdraw")
+        _transition(plan, "withdraw", actor=actor, comment=comment.strip(), request=request)
+        _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.WITHDRAWN, comment=comment.strip())
+        _notify(
+            plan,
+            [_people(plan)["social_worker"]],
+            f"{plan.client.full_name} withdrew care plan version {plan.version}.",
+            actor=actor,
+        )
+    return plan
+
+
+def _check_checklist(checklist) -> dict[str, bool]:
+    if not isinstance(checklist, dict):
+        checklist = {}
+    missing = [label for key, label in CHECKLIST.items() if checklist.get(key) is not True]
+    if missing:
+        raise ChecklistIncomplete(errors={"checklist": [f"Confirm: {label.lower()}." for label in missing]})
+    return {key: True for key in CHECKLIST}
+
+
+def plan_approve(
+    *,
+    actor: User,
+    plan: CarePlan,
+    checklist: dict,
+    comment: str = "",
+    final_budget: Money | None = None,
+    final_budget_reason: str = "",
+    request=None,
+) -> CarePlan:
+    """Approve a plan in review (or awaiting senior approval), or refer it to a senior.
+
+    Enforces: the whole sign-off checklist (400); reviewer role and caseload (403/404); state
+    (409); four eyes — not whoever drafted or submitted it (403); delegated authority — a
+    reviewer whose authority is below the plan's annual cost moves it to awaiting senior approval
+    instead, and only someone whose authority covers it may then decide (403).
+    On approval, in one transaction: the final budget if given (team manager, with a reason), the
+    plan's cost committed in the ledger (key per plan, so a retry commits once), and for a new
+    version the old version's remaining commitment released and the old version superseded;
+    statutory reviews scheduled. Locks the plan, then the version it replaces.
+    """
+    ticked = _check_checklist(checklist)
+    comment = (comment or "").strip()
+    _visible(actor, plan)
+    if not is_reviewer(actor) or not can_review_plan(actor, plan):
+        raise NotAReviewer()
+    with transaction.atomic():
+        plan = _lock(plan)
+        _check_state(plan, "approve")
+        review = _open_review(plan)
+        if drafted_or_submitted(actor, plan, review.submitted_by_id if review else None):
+            raise FourEyes()
+        _check_senior(actor, plan)
+        people = _people(plan)
+        if not selectors.authority_covers(actor, plan.total_cost):
+            _transition(plan, "refer_to_senior", actor=actor, comment=comment, request=request)
+            if review is not None:
+                review.referred_at = timezone.now()
+                review.checklist = ticked
+                review.save(update_fields=["referred_at", "checklist"])
+            _notify(
+                plan,
+                [people["team_manager"], people["client"]],
+                f"Care plan version {plan.version} for {plan.client.full_name} costs {_money(plan.total_cost)} a "
+                "year and needs a senior approver.",
+                actor=actor,
+            )
+            return plan
+        if final_budget is not None:
+            budget_set_final(
+                actor=actor, budget=plan.budget, amount=final_budget, reason=final_budget_reason, request=request
+            )
+        previous = (
+            CarePlan.objects.select_for_update().get(pk=plan.previous_id) if plan.previous_id is not None else None
+        )
+        replacing = previous if previous is not None and previous.status == PlanStatus.APPROVED else None
+        remaining = selectors.plan_remaining_commitment(replacing) if replacing else None
+        _transition(plan, "approve", actor=actor, comment=comment, request=request)
+        plan.approved_at = timezone.now()
+        plan.committed_amount = plan.total_cost
+        plan.save(update_fields=["approved_at", "committed_amount", "updated_at"])
+        ledger.commit(
+            budget=plan.budget,
+            amount=plan.total_cost,
+            key=f"plan:{plan.pk}:approve",
+            actor=actor,
+            memo=f"Care plan version {plan.version} approved",
+            extra_headroom=remaining if remaining is not None and remaining.amount > 0 else None,
+        )
+        if replacing is not None:
+            if remaining is not None and remaining.amount > 0:
+                ledger.release(
+                    budget=plan.budget,
+                    amount=remaining,
+                    key=f"plan:{replacing.pk}:superseded",
+                    actor=actor,
+                    memo=f"Care plan version {replacing.version} replaced by version {plan.version}",
+                )
+            _transition(
+                replacing, "supersede", actor=actor, comment=f"Replaced by version {plan.version}.", request=request
+            )
+        _close_review(review, actor=actor, outcome=ReviewOutcome.APPROVED, comment=comment, checklist=ticked)
+        _schedule_statutory_reviews(plan, timezone.localdate(plan.approved_at))
+        _notify(
+            plan,
+            [people["client"], people["social_worker"]],
+            f"Care plan version {plan.version} for {plan.client.full_name} is approved. "
+            f"{_money(plan.total_cost)} is set aside for it.",
+            actor=actor,
+        )
+    return plan
+
+
+def _schedule_statutory_reviews(plan: CarePlan, approved_on: datetime.date) -> None:
+    policy = selectors.workflow_policy()
+    StatutoryReview.objects.bulk_create(
+        [
+            StatutoryReview(
+                plan=plan,
+                kind=StatutoryReviewKind.FIRST,
+                due=approved_on + datetime.timedelta(weeks=policy.first_review_weeks),
+            ),
+            StatutoryReview(
+                plan=plan, kind=StatutoryReviewKind.ANNUAL, due=add_months(approved_on, policy.review_interval_months)
+            ),
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def statutory_review_complete(*, actor: User, review: StatutoryReview, request=None) -> StatutoryReview:
+    """Record that a statutory review took place, and schedule the next annual one.
+    Enforces: the client's social worker or team manager (404 otherwise); once (409)."""
+    if not can_review_plan(actor, review.plan):
+        raise NotVisible("No such review.")
+    with transaction.atomic():
+        review = StatutoryReview.objects.select_for_update().select_related("plan__client").get(pk=review.pk)
+        if review.completed_at is not None:
+            raise WrongPlanState("This review is already recorded as done.")
+        review.completed_at = timezone.now()
+        review.save(update_fields=["completed_at"])
+        StatutoryReview.objects.get_or_create(
+            plan=review.plan,
+            kind=StatutoryReviewKind.ANNUAL,
+            due=add_months(timezone.localdate(review.completed_at), selectors.workflow_policy().review_interval_months),
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=review.plan,
+            subject=review.plan.client,
+            request=request,
+            changes={"statutory_review": review.kind, "due": review.due.isoformat(), "done": True},
+        )
+    return review
+
+
+def reviews_escalate_overdue(*, today: datetime.date | None = None) -> int:
+    """Flag every open review past its due date and tell the client's team manager — once per
+    review (the `escalated_at` mark is set under a row lock, so the beat job may run any number
+    of times, or twice at once). Returns how many were escalated now."""
+    today = today or timezone.localdate()
+    escalated = 0
+    candidates = PlanReview.objects.filter(decided_at__isnull=True, escalated_at__isnull=True, due__lt=today)
+    for review_id in candidates.values_list("pk", flat=True):
+        with transaction.atomic():
+            review = (
+                PlanReview.objects.select_for_update(skip_locked=True)
+                .select_related("plan__client")
+                .filter(pk=review_id, decided_at__isnull=True, escalated_at__isnull=True)
+                .first()
+            )
+            if review is None:
+                continue
+            plan = review.plan
+            people = _people(plan)
+            review.escalated_at = timezone.now()
+            review.escalated_to = people["team_manager"]
+            review.save(update_fields=["escalated_at", "escalated_to"])
+            audit_record(
+                actor=None,
+                actor_username="escalation job",
+                action=AuditAction.UPDATE,
+                target=plan,
+                subject=plan.client,
+                changes={"review_due": review.due.isoformat(), "escalated_to": str(review.escalated_to or "nobody")},
+                message="Review overdue: escalated to the team manager.",
+            )
+            _notify(
+                plan,
+                [people["team_manager"]],
+                f"The review of {plan.client.full_name}'s care plan was due on {review.due:%-d %B %Y} and is overdue.",
+                actor=None,
+            )
+            escalated += 1
+    return escalated
+
+
+def notifications_send_email(*, notification_ids: list[int]) -> int:
+    """Email each notification not yet emailed (marked under a row lock: a retried task sends once)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    sent = 0
+    for pk in notification_ids:
+        with transaction.atomic():
+            note = (
+                Notification.objects.select_for_update()
+                .select_related("recipient")
+                .filter(pk=pk, emailed_at__isnull=True)
+                .first()
+            )
+            if note is None or not note.recipient.email:
+                continue
+            note.emailed_at = timezone.now()
+            note.save(update_fields=["emailed_at"])
+        # After the mark is committed: a crash here loses one email rather than sending two.
+        send_mail(
+            subject="Cairn: a care plan has changed",
+            message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",
+            from_email=None,
+            recipient_list=[note.recipient.email],
+        )
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, actor: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all of them when no ids are given)."""
+    rows = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if notification_ids is not None:
+        rows = rows.filter(pk__in=notification_ids)
+    return rows.update(read_at=timezone.now())
