@@ -15,8 +15,10 @@ from djmoney.money import Money
 
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
+from approvals import services as workflow
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
+from careplans.models import CarePlan, PlanStatus
 from careplans.services import plan_create
 from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
@@ -88,6 +90,9 @@ DEMO_NEEDS = [
     ([1, 0, 0, 0, 0, 1, 0, 0, 0, 0], "none", "low", True, True),  # lowest eligible, with a carer
     ([2, 2, 1, 2, 1, 1, 2, 1, 2, 0], "occasional", "low", True, False),  # assessment in progress
 ]
+COMPLETED_NEEDS = 3  # the first three of DEMO_NEEDS end with a budget
+# Where each demo client's plan has got to (by client number; the rest stay drafts).
+WORKFLOW_DEMO = {1: "approved", 2: "submitted", 4: "in_review", 5: "changes_requested", 6: "approved", 7: "submitted"}
 OUTCOME_QUESTIONS = [
     "nutrition", "hygiene", "toilet", "dressing", "home_safety",
     "habitable_home", "relationships", "work_education", "community", "caring_for_child",
@@ -187,11 +192,14 @@ class Command(BaseCommand):
             if allocate and not CaseloadAssignment.objects.filter(client=client).exists():
                 caseload_assign(actor=admin, social_worker=social_workers[i % len(social_workers)], client=client)
                 created += 1
-            if allocate and i < len(DEMO_NEEDS) and not Assessment.objects.filter(client=client).exists():
-                created += self._assess(client, social_workers[i % len(social_workers)], DEMO_NEEDS[i])
+            if allocate and not Assessment.objects.filter(client=client).exists():
+                # The first four show each assessment outcome; later clients repeat the completed ones.
+                needs = DEMO_NEEDS[i] if i < len(DEMO_NEEDS) else DEMO_NEEDS[i % COMPLETED_NEEDS]
+                worker = social_workers[i % len(social_workers)]
+                created += self._assess(client, worker, needs, WORKFLOW_DEMO.get(i, "draft"), staff["taylor.reid"])
         return created
 
-    def _assess(self, client: User, social_worker: User, needs) -> int:
+    def _assess(self, client: User, social_worker: User, needs, stage: str, manager: User) -> int:
         levels, night, risk, carer, complete = needs
         answers = {q: LEVELS[level] for q, level in zip(OUTCOME_QUESTIONS, levels, strict=True)}
         answers.update(night_support=night, risk=risk)
@@ -205,10 +213,42 @@ class Command(BaseCommand):
         )
         if complete:
             budget = assessment_complete(actor=social_worker, assessment=assessment)
-            self._plan(client, budget)
+            plan = self._plan(client, budget)
+            self._advance(plan, stage, social_worker, manager)
         return 1
 
-    def _plan(self, client: User, budget) -> None:
+    def _advance(self, plan, stage: str, social_worker: User, manager: User) -> None:
+        """Move a demo plan through the real workflow services to `stage`, so its history,
+        notifications, review clock and ledger are what they would be."""
+        if stage == "draft":
+            return
+        plan = workflow.plan_submit(
+            actor=plan.client, plan=plan, comment="I have talked this through with my daughter."
+        )
+        if stage == "submitted":
+            return
+        plan = workflow.plan_start_review(actor=social_worker, plan=plan)
+        if stage == "in_review":
+            return
+        if stage == "changes_requested":
+            workflow.plan_request_changes(
+                actor=social_worker,
+                plan=plan,
+                comment="Please add how you will get to the day centre on Fridays, and who covers if a carer is ill.",
+            )
+            return
+        plan = workflow.plan_approve(
+            actor=social_worker, plan=plan, checklist=dict.fromkeys(workflow.CHECKLIST, True), comment="A clear plan."
+        )
+        if plan.status == PlanStatus.AWAITING_SENIOR_APPROVAL:
+            workflow.plan_approve(
+                actor=manager,
+                plan=plan,
+                checklist=dict.fromkeys(workflow.CHECKLIST, True),
+                comment="Agreed: the overnight support is needed.",
+            )
+
+    def _plan(self, client: User, budget) -> CarePlan:
         """A draft plan with realistic lines for each demo client with a budget."""
         services = {s.title: s for s in ServiceOffering.objects.filter(provider__status=ProviderStatus.VERIFIED)}
         start = budget.period_start
@@ -224,7 +264,7 @@ class Command(BaseCommand):
             lines.append(
                 {"service": services["Short respite breaks"].pk, "quantity": "6", "start": start + timedelta(days=60)}
             )
-        plan_create(
+        return plan_create(
             actor=client,
             budget=budget,
             outcomes=["Stay living in my own home", "Get out to the shops and see friends every week"],
