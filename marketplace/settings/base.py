@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_filters",
     "djmoney",
+    "django_fsm",  # its graph_transitions command draws docs/plan-workflow.svg
     "django_fsm_log",
     "django_celery_beat",
     "axes",
