@@ -403,7 +403,8 @@ def _schedule_statutory_reviews(plan: CarePlan, approved_on: datetime.date) -> N
 
 
 def statutory_review_complete(*, actor: User, review: StatutoryReview, request=None) -> StatutoryReview:
-    """Record that a statutory review took place, and schedule the next annual one.
+    """Record that a statutory review took place; when no other is pending, schedule the next
+    annual one.
     Enforces: the client's social worker or team manager (404 otherwise); once (409)."""
     if not can_review_plan(actor, review.plan):
         raise NotVisible("No such review.")
@@ -413,11 +414,15 @@ def statutory_review_complete(*, actor: User, review: StatutoryReview, request=N
             raise WrongPlanState("This review is already recorded as done.")
         review.completed_at = timezone.now()
         review.save(update_fields=["completed_at"])
-        StatutoryReview.objects.get_or_create(
-            plan=review.plan,
-            kind=StatutoryReviewKind.ANNUAL,
-            due=add_months(timezone.localdate(review.completed_at), selectors.workflow_policy().review_interval_months),
-        )
+        # The annual review scheduled at approval still stands after the first review; only when
+        # none is pending does completing one schedule the next.
+        if not StatutoryReview.objects.filter(plan=review.plan, completed_at__isnull=True).exists():
+            interval = selectors.workflow_policy().review_interval_months
+            StatutoryReview.objects.get_or_create(
+                plan=review.plan,
+                kind=StatutoryReviewKind.ANNUAL,
+                due=add_months(timezone.localdate(review.completed_at), interval),
+            )
         audit_record(
             actor=actor,
             action=AuditAction.UPDATE,

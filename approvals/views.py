@@ -241,8 +241,10 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
             self.plan = plan_get_for(request.user, pk)
             return self.render_to_response(self.get_context_data(form=form), status=status)
         messages.success(request, done)
-        target = "plan-review" if action == "start_review" else "review-queue"
-        return HttpResponseRedirect(reverse(target, args=[pk]) if target == "plan-review" else reverse(target))
+        # After starting a review the reviewer carries on on this page; after a decision, the queue.
+        if action == "start_review":
+            return HttpResponseRedirect(reverse("plan-review", args=[pk]))
+        return HttpResponseRedirect(reverse("review-queue"))
 
 
 class ReviewerMixin(LoginRequiredMixin):
