@@ -87,6 +87,7 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
         )
     }
     lines, problems = [], []
+    seen: set[int] = set()
     for n, item in enumerate(raw, start=1):
         here: list[str] = []
         if not isinstance(item, dict):
@@ -95,6 +96,10 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
         kept = existing.get(item.get("id")) if item.get("id") is not None else None
         if item.get("id") is not None and kept is None:
             here.append(f"there is no line {item.get('id')} in this plan.")
+        elif kept is not None and kept.pk in seen:
+            here.append(f"line {kept.pk} is given more than once.")
+        if kept is not None:
+            seen.add(kept.pk)
         service = services.get(item.get("service")) if kept is None else kept.service
         if kept is None:
             if service is None:
@@ -127,6 +132,7 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
         cost = weekly_cost(price.amount, amount, start, end) if weekly else one_off_cost(price.amount, amount)
         lines.append(
             PlanLine(
+                pk=kept.pk if kept else None,  # a kept line is updated in place: its id stays
                 service=service,
                 provider_id=service.provider_id,
                 title=kept.title if kept else service.title,
@@ -146,6 +152,9 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
     return lines
 
 
+LINE_TERMS = ["kind", "units_per_week", "quantity", "start", "end", "cost", "position"]
+
+
 def _write(plan: CarePlan, outcomes: list[dict] | None, lines: list[PlanLine] | None) -> None:
     if outcomes is not None:
         plan.outcomes.all().delete()
@@ -153,10 +162,14 @@ def _write(plan: CarePlan, outcomes: list[dict] | None, lines: list[PlanLine] | 
             [PlanOutcome(plan=plan, text=o["text"], domain=o["domain"], position=i) for i, o in enumerate(outcomes)]
         )
     if lines is not None:
-        plan.lines.all().delete()
+        # Kept lines are updated in place (their ids stay valid for anyone holding them), the
+        # rest of the old ones removed, new ones created.
         for line in lines:
             line.plan = plan
-        PlanLine.objects.bulk_create(lines)
+        kept = [line for line in lines if line.pk is not None]
+        plan.lines.exclude(pk__in=[line.pk for line in kept]).delete()
+        PlanLine.objects.bulk_update(kept, LINE_TERMS)
+        PlanLine.objects.bulk_create([line for line in lines if line.pk is None])
     total = sum((line.cost.amount for line in plan.lines.all()), Decimal(0))
     plan.total_cost = Money(total, str(plan.budget.indicative_amount.currency))
     plan.save(update_fields=["total_cost", "updated_at"])

@@ -65,10 +65,26 @@ def _costing(plan: CarePlan, total=None, *, line_cost=None, proposed=False, prob
     }
 
 
+# The service speaks the API's field names; a page speaks its labels.
+_PAGE_WORDS = {
+    "units_per_week must": "The number of units must",
+    "quantity must": "The number of units must",
+    "start must": "The start date must",
+    "end must": "The end date must",
+}
+
+
 def _line_problems(exc: CairnError) -> list[str]:
-    """A service's per-line messages, without the "Line 3:" prefix the API needs (a page shows one line)."""
-    messages_ = (exc.errors or {}).get("lines", [exc.message])
-    return [m.split(": ", 1)[-1] if m.startswith("Line ") else m for m in messages_]
+    """A service's per-line messages in the page's words, without the "Line 3:" prefix the API
+    needs (a page shows one line)."""
+    problems = []
+    for message in (exc.errors or {}).get("lines", [exc.message]):
+        message = message.split(": ", 1)[-1] if message.startswith("Line ") else message
+        for api_words, page_words in _PAGE_WORDS.items():
+            if message.startswith(api_words):
+                message = page_words + message[len(api_words) :]
+        problems.append(message[:1].upper() + message[1:])
+    return problems
 
 
 class DetailsForm(forms.Form):
@@ -103,14 +119,22 @@ class LineForm(forms.Form):
     start = forms.DateField(
         label="Start date",
         help_text="For example, 2027-04-01",
-        error_messages={"invalid": "Enter a date like 2027-04-01"},
+        widget=forms.DateInput(format="%Y-%m-%d"),
+        error_messages={"required": "Enter the start date", "invalid": "Enter a date like 2027-04-01"},
     )
     end = forms.DateField(
         label="End date (weekly support)",
         required=False,
         help_text="Leave blank for a one-off",
+        widget=forms.DateInput(format="%Y-%m-%d"),
         error_messages={"invalid": "Enter a date like 2027-04-01"},
     )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("frequency") == "weekly" and "end" in data and data["end"] is None:
+            self.add_error("end", "Enter the end date for support every week")
+        return data
 
     def line(self) -> dict:
         data = self.cleaned_data

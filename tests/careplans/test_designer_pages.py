@@ -68,7 +68,7 @@ def test_a_line_outside_the_budget_period_is_refused_with_a_message(web_as, clie
         f"/plans/{plan.pk}/lines/add/", {"service": visits.pk, "frequency": "one_off", "amount": "1", "start": too_late}
     )
     assert response.status_code == 400
-    assert "the start date must be in the budget period" in response.content.decode()
+    assert "The start date must be in the budget period" in response.content.decode()
     assert not plan.lines.exists()
 
 
