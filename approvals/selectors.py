@@ -51,22 +51,9 @@ def team_manager_of(social_worker: User | None) -> User | None:
     return membership.team.manager if membership else None
 
 
-def plan_remaining_commitment(plan: CarePlan) -> Money:
-    """What an approved plan still has set aside in the ledger: its commitment at approval. (Paid
-    invoices will reduce it once payments against plan lines exist.)"""
-    if plan.committed_amount is None:
-        return Money(0, str(plan.total_cost.currency))
-    return plan.committed_amount
-
-
 def plan_headroom(plan: CarePlan) -> Money:
-    """What the plan may cost: the budget's available money plus, for a new version of an
-    approved plan, what that version still has committed (its approval releases it)."""
-    available = plan_available(plan)
-    previous = plan.previous
-    if previous is not None and previous.status == PlanStatus.APPROVED:
-        available = available + plan_remaining_commitment(previous)
-    return available
+    """What the plan may cost when submitted or approved (see `careplans.selectors.plan_available`)."""
+    return plan_available(plan)
 
 
 def review_queue_for(user: User) -> QuerySet[PlanReview]:

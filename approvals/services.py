@@ -29,6 +29,7 @@ from budgets.services import ledger
 from budgets.services.budgets import budget_set_final
 from careplans.models import CarePlan, PlanStatus
 from careplans.permissions import can_view_plan
+from careplans.selectors import plan_remaining_commitment
 
 from . import selectors
 from .deadlines import add_months, add_working_days
@@ -348,7 +349,7 @@ def plan_approve(
             CarePlan.objects.select_for_update().get(pk=plan.previous_id) if plan.previous_id is not None else None
         )
         replacing = previous if previous is not None and previous.status == PlanStatus.APPROVED else None
-        remaining = selectors.plan_remaining_commitment(replacing) if replacing else None
+        remaining = plan_remaining_commitment(replacing) if replacing else None
         _transition(plan, "approve", actor=actor, comment=comment, request=request)
         plan.approved_at = timezone.now()
         plan.committed_amount = plan.total_cost

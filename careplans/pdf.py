@@ -6,7 +6,7 @@ from django.utils import timezone
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
-from accounts.pdf import esc, p, render, table, wrap
+from accounts.pdf import render, table, text
 from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
@@ -25,25 +25,26 @@ def _when(line) -> str:
 def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> bytes:
     """`history`: (when, what, who) rows of the approval history, when there is one."""
     figures = budget_figures(plan.budget)
+    # `text()` rather than `p()`: nothing here needs markup, people's words are shown literally
+    # without escaping, and plain text is far cheaper to lay out (bench/plan_pdf.py).
     story = [
-        p(f"Care plan for {esc(plan.client.full_name)}", "title"),
-        p(f"Version {plan.version} · {plan.get_status_display()} · printed {timezone.localdate():%-d %B %Y}"),
-        p(f"Budget period {plan.budget.period_start:%-d %B %Y} to {plan.budget.period_end:%-d %B %Y}"),
+        text(f"Care plan for {plan.client.full_name}", "title"),
+        text(f"Version {plan.version} · {plan.get_status_display()} · printed {timezone.localdate():%-d %B %Y}"),
+        text(f"Budget period {plan.budget.period_start:%-d %B %Y} to {plan.budget.period_end:%-d %B %Y}"),
         Spacer(1, 8),
-        p("What matters to me", "h2"),
+        text("What matters to me", "h2"),
     ]
     outcomes = list(plan.outcomes.all())
-    story += [p(f"• {esc(o.text)}") for o in outcomes] or [p("No outcomes written yet.")]
-    story += [Spacer(1, 8), p("My support and what it costs", "h2")]
-    # Plain wrapped strings, not Paragraphs: a cell needs no markup, and line-breaking Paragraphs
-    # in every cell was most of the rendering time (bench/plan_pdf.py).
+    story += [text(f"• {o.text}") for o in outcomes] or [text("No outcomes written yet.")]
+    story += [Spacer(1, 8), text("My support and what it costs", "h2")]
+    # Plain strings: `table` wraps each to its column and draws them all as one block of text.
     rows = [["Support", "Provider", "When", "Cost"]]
     for line in plan.lines.all():
         rows.append(
             [
-                wrap(f"{line.title}\n{format_money(line.unit_price)} per {line.unit}", 50),
-                wrap(line.provider.name, 40),
-                wrap(_when(line), 55),
+                f"{line.title}\n{format_money(line.unit_price)} per {line.unit}",
+                line.provider.name,
+                _when(line),
                 format_money(line.cost),
             ]
         )
@@ -62,15 +63,15 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
             money_columns=(1,),
         ),
         Spacer(1, 8),
-        p("How the money is managed", "h2"),
-        p(plan.get_money_management_display()),
-        p("Risks and how they are handled", "h2"),
-        p(esc(plan.risks) or "None recorded."),
-        p("Who to contact", "h2"),
-        p(esc(plan.contacts) or "None recorded."),
+        text("How the money is managed", "h2"),
+        text(plan.get_money_management_display()),
+        text("Risks and how they are handled", "h2"),
+        text(plan.risks or "None recorded."),
+        text("Who to contact", "h2"),
+        text(plan.contacts or "None recorded."),
     ]
     if plan.contingency_note:
-        story += [p("If things change", "h2"), p(esc(plan.contingency_note))]
+        story += [text("If things change", "h2"), text(plan.contingency_note)]
     if history:
-        story += [p("Approval history", "h2"), table([["When", "What", "Who"], *history], [40, 90, 40])]
+        story += [text("Approval history", "h2"), table([["When", "What", "Who"], *history], [40, 90, 40])]
     return render(story, title=f"Care plan for {plan.client.full_name}")

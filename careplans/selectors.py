@@ -27,11 +27,26 @@ def plan_get_for(user: User, plan_id: int) -> CarePlan:
     return plan
 
 
+def plan_remaining_commitment(plan: CarePlan) -> Money:
+    """What an approved plan still has set aside in the ledger: its commitment at approval.
+    (Payments against its lines will reduce it once invoices are paid.)"""
+    if plan.status != PlanStatus.APPROVED or plan.committed_amount is None:
+        return Money(0, str(plan.total_cost.currency))
+    return plan.committed_amount
+
+
 def plan_available(plan: CarePlan) -> Money:
-    """What the budget has available for this plan: the budget's uncommitted money. (A new
-    version of an approved plan may also use what the version it replaces still has committed;
-    the approval workflow adds that.)"""
-    return budget_figures(plan.budget).available
+    """What this plan may cost: the budget's uncommitted money, plus what is already set aside
+    for this plan — its own commitment once approved, or, for a new version not yet approved,
+    what the approved version it replaces still has committed (that version's approval
+    releases it). Used by the designer's running total and by the submit check alike."""
+    available = budget_figures(plan.budget).available
+    if plan.status == PlanStatus.APPROVED:
+        return available + plan_remaining_commitment(plan)
+    previous = plan.previous if plan.previous_id else None
+    if previous is not None and previous.status == PlanStatus.APPROVED:
+        available = available + plan_remaining_commitment(previous)
+    return available
 
 
 def plan_versions(plan: CarePlan) -> list[CarePlan]:
