@@ -20,11 +20,12 @@ from django.utils import timezone
 from django_fsm import can_proceed
 from djmoney.money import Money
 
-from accounts.exceptions import NotVisible
+from accounts.exceptions import InvalidInput, NotVisible
 from accounts.models import AuditAction, User
 from accounts.selectors import current_social_worker
 from accounts.services import audit_record
-from budgets.exceptions import BudgetExceeded
+from budgets.exceptions import BudgetExceeded, NotAllowed
+from budgets.permissions import can_set_final_budget
 from budgets.services import ledger
 from budgets.services.budgets import budget_set_final
 from careplans.models import CarePlan, PlanStatus
@@ -36,6 +37,8 @@ from .deadlines import add_months, add_working_days
 from .exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
 from .models import Notification, PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
 from .permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+
+FINAL_BUDGET_FIELDS = {"amount": "final_budget", "reason": "final_budget_reason"}
 
 CHECKLIST = {
     "outcomes": "The outcomes are stated",
@@ -63,7 +66,11 @@ def _visible(actor: User, plan: CarePlan) -> None:
 
 
 def _lock(plan: CarePlan) -> CarePlan:
-    return CarePlan.objects.select_for_update().select_related("budget", "client", "previous").get(pk=plan.pk)
+    # `of=("self",)`: lock the plan row only. PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to `previous`, and the budget and client rows need no lock here.
+    return (
+        CarePlan.objects.select_for_update(of=("self",)).select_related("budget", "client", "previous").get(pk=plan.pk)
+    )
 
 
 def _check_state(plan: CarePlan, edge: str) -> None:
@@ -146,7 +153,7 @@ def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None)
     """Send a draft (or a plan sent back for changes) for review.
 
     Enforces: the client or their social worker/team manager (else 404/403); state draft or
-    changes requested (409); at least one line (400); the plan's cost within what the budget has
+    changes requested (409); at least one line (409: the plan is not ready); the plan's cost within what the budget has
     available — for a new version, plus what the approved version still has committed
     (`BudgetExceeded`, 409). Starts the review clock: due after the policy's working days.
     Locks the plan. Queues notification emails.
@@ -319,6 +326,9 @@ def plan_approve(
     _visible(actor, plan)
     if not is_reviewer(actor) or not can_review_plan(actor, plan):
         raise NotAReviewer()
+    if final_budget is not None and not can_set_final_budget(actor, plan.budget):
+        # Refused whatever happens next (approval or referral): a refused part refuses the whole.
+        raise NotAllowed("Only the client's team manager can set the final budget.")
     with transaction.atomic():
         plan = _lock(plan)
         _check_state(plan, "approve")
@@ -342,9 +352,16 @@ def plan_approve(
             )
             return plan
         if final_budget is not None:
-            budget_set_final(
-                actor=actor, budget=plan.budget, amount=final_budget, reason=final_budget_reason, request=request
-            )
+            try:
+                budget_set_final(
+                    actor=actor, budget=plan.budget, amount=final_budget, reason=final_budget_reason, request=request
+                )
+            except InvalidInput as exc:
+                # Name the fields as the approve request does (`final_budget`, `final_budget_reason`).
+                raise InvalidInput(
+                    errors={FINAL_BUDGET_FIELDS.get(k, k): v for k, v in exc.as_dict().items()} or None,
+                    message=None if exc.as_dict() else exc.message,
+                ) from exc
         previous = (
             CarePlan.objects.select_for_update().get(pk=plan.previous_id) if plan.previous_id is not None else None
         )
@@ -445,7 +462,9 @@ def reviews_escalate_overdue(*, today: datetime.date | None = None) -> int:
     for review_id in candidates.values_list("pk", flat=True):
         with transaction.atomic():
             review = (
-                PlanReview.objects.select_for_update(skip_locked=True)
+                # `of=("self",)`: lock the review row only, so a run busy with one of a client's
+                # reviews never makes another run skip that client's other reviews.
+                PlanReview.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("plan__client")
                 .filter(pk=review_id, decided_at__isnull=True, escalated_at__isnull=True)
                 .first()

@@ -73,6 +73,7 @@ class PlanPageView(careplan_views.PlanDetailView):
             may_review=can_review_plan(user, plan)
             and plan.status in (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL),
             action_error=kwargs.get("action_error", ""),
+            review_working_days=selectors.workflow_policy().review_working_days,
         )
         return context
 
@@ -141,7 +142,14 @@ class ReviewForm(forms.Form):
 
 
 ACTIONS = {"start_review", "approve", "request_changes", "reject"}
-FIELD_FOR = {"checklist": "checklist", "comment": "comment", "reason": "final_budget_reason", "amount": "final_budget"}
+FIELD_FOR = {
+    "checklist": "checklist",
+    "comment": "comment",
+    "final_budget": "final_budget",
+    "final_budget_reason": "final_budget_reason",
+    "reason": "final_budget_reason",
+    "amount": "final_budget",
+}
 
 
 class PlanReviewView(LoginRequiredMixin, TemplateView):
