@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from django_fsm import can_proceed
+from django_fsm import can_proceed, has_transition_perm
 from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput, NotVisible
@@ -73,11 +73,16 @@ def _lock(plan: CarePlan) -> CarePlan:
     )
 
 
-def _check_state(plan: CarePlan, edge: str) -> None:
-    if not can_proceed(getattr(plan, edge)):
+def _check_state(plan: CarePlan, edge: str, actor: User) -> None:
+    """After the lock: the edge from the plan's state as it now is (409), then the transition's
+    own `permission=` (403) — django-fsm-2 does not enforce it when the method is called."""
+    method = getattr(plan, edge)
+    if not can_proceed(method):
         raise WrongPlanState(
             f"This plan is {plan.get_status_display().lower()}, so it cannot be {_VERB[edge]}.",
         )
+    if not has_transition_perm(method, actor):
+        raise NotAReviewer()
 
 
 def _transition(plan: CarePlan, edge: str, *, actor: User, comment: str = "", request=None) -> None:
@@ -163,7 +168,7 @@ def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None)
         raise NotAReviewer("Only the client or their social worker can submit this plan.")
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "submit")
+        _check_state(plan, "submit", actor)
         if not plan.lines.exists():
             raise WrongPlanState("Add at least one service to the plan before submitting it.")
         available = selectors.plan_headroom(plan)
@@ -200,7 +205,7 @@ def plan_start_review(*, actor: User, plan: CarePlan, request=None) -> CarePlan:
         raise NotAReviewer()
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "start_review")
+        _check_state(plan, "start_review", actor)
         _transition(plan, "start_review", actor=actor, request=request)
         review = _open_review(plan)
         if review is not None:
@@ -235,7 +240,7 @@ def plan_request_changes(*, actor: User, plan: CarePlan, comment: str, request=N
         raise NotAReviewer()
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "request_changes")
+        _check_state(plan, "request_changes", actor)
         _check_senior(actor, plan)
         _transition(plan, "request_changes", actor=actor, comment=comment, request=request)
         _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.CHANGES_REQUESTED, comment=comment)
@@ -257,7 +262,7 @@ def plan_reject(*, actor: User, plan: CarePlan, comment: str, request=None) -> C
         raise NotAReviewer()
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "reject")
+        _check_state(plan, "reject", actor)
         _check_senior(actor, plan)
         _transition(plan, "reject", actor=actor, comment=comment, request=request)
         _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.REJECTED, comment=comment)
@@ -279,7 +284,7 @@ def plan_withdraw(*, actor: User, plan: CarePlan, comment: str = "", request=Non
         raise NotAReviewer("Only the client can withdraw their plan.")
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "withdraw")
+        _check_state(plan, "withdraw", actor)
         _transition(plan, "withdraw", actor=actor, comment=comment.strip(), request=request)
         _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.WITHDRAWN, comment=comment.strip())
         _notify(
@@ -331,7 +336,7 @@ def plan_approve(
         raise NotAllowed("Only the client's team manager can set the final budget.")
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "approve")
+        _check_state(plan, "approve", actor)
         review = _open_review(plan)
         if drafted_or_submitted(actor, plan, review.submitted_by_id if review else None):
             raise FourEyes()

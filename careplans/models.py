@@ -27,6 +27,8 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from accounts.money import money_field
 from budgets.models import Outcome
 
+from . import permissions
+
 
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -50,6 +52,18 @@ class MoneyManagement(models.TextChoices):
     COUNCIL_MANAGED = "council_managed", "Council-managed account"
     DIRECT_PAYMENT = "direct_payment", "Direct payment to me"
     INDIVIDUAL_SERVICE_FUND = "individual_service_fund", "Individual service fund held by a provider"
+
+
+def _may_submit(plan: CarePlan, user) -> bool:
+    return permissions.can_submit_plan(user, plan)
+
+
+def _may_review(plan: CarePlan, user) -> bool:
+    return permissions.can_review_plan(user, plan)
+
+
+def _may_withdraw(plan: CarePlan, user) -> bool:
+    return permissions.can_withdraw_plan(user, plan)
 
 
 class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
@@ -89,37 +103,46 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # service in `approvals.services`; `by` and `description` go to django-fsm-log's history.
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=[PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED], target=PlanStatus.SUBMITTED)
+    @transition(
+        field=status,
+        source=[PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED],
+        target=PlanStatus.SUBMITTED,
+        permission=_may_submit,
+    )
     def submit(self, by=None, description=None):
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=PlanStatus.SUBMITTED, target=PlanStatus.IN_REVIEW)
+    @transition(field=status, source=PlanStatus.SUBMITTED, target=PlanStatus.IN_REVIEW, permission=_may_review)
     def start_review(self, by=None, description=None):
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.CHANGES_REQUESTED)
+    @transition(
+        field=status, source=list(DECIDING_STATUSES), target=PlanStatus.CHANGES_REQUESTED, permission=_may_review
+    )
     def request_changes(self, by=None, description=None):
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=PlanStatus.IN_REVIEW, target=PlanStatus.AWAITING_SENIOR_APPROVAL)
+    @transition(
+        field=status, source=PlanStatus.IN_REVIEW, target=PlanStatus.AWAITING_SENIOR_APPROVAL, permission=_may_review
+    )
     def refer_to_senior(self, by=None, description=None):
         """An approval above the reviewer's delegated authority."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.APPROVED)
+    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.APPROVED, permission=_may_review)
     def approve(self, by=None, description=None):
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.REJECTED)
+    @transition(field=status, source=list(DECIDING_STATUSES), target=PlanStatus.REJECTED, permission=_may_review)
     def reject(self, by=None, description=None):
         pass
 
@@ -129,13 +152,14 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         field=status,
         source=[PlanStatus.DRAFT, PlanStatus.SUBMITTED, PlanStatus.CHANGES_REQUESTED],
         target=PlanStatus.WITHDRAWN,
+        permission=_may_withdraw,
     )
     def withdraw(self, by=None, description=None):
         pass
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=status, source=PlanStatus.APPROVED, target=PlanStatus.SUPERSEDED)
+    @transition(field=status, source=PlanStatus.APPROVED, target=PlanStatus.SUPERSEDED, permission=_may_review)
     def supersede(self, by=None, description=None):
         """The next version was approved: it is now the plan in force."""
 

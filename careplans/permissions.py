@@ -29,3 +29,27 @@ def can_view_plan(user: User, plan: CarePlan) -> bool:
 
 def can_edit_plan(user: User, plan: CarePlan) -> bool:
     return can_plan_for(user, plan.budget)
+
+
+# The workflow's role rules. They live here, beside the plan, because the plan's FSM transitions
+# name them as their `permission=` (models cannot import the approvals app above them); the
+# approvals services check them with `has_transition_perm` after taking the plan's lock.
+
+
+def can_submit_plan(user: User, plan: CarePlan) -> bool:
+    """The client, or their social worker or team manager (the people who may edit it)."""
+    return can_edit_plan(user, plan)
+
+
+def can_withdraw_plan(user: User, plan: CarePlan) -> bool:
+    """Only the client withdraws their own plan (PRODUCT.md §5)."""
+    return has_role(user, Role.CLIENT) and plan.client_id == user.pk
+
+
+def is_reviewer(user: User) -> bool:
+    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+
+
+def can_review_plan(user: User, plan: CarePlan) -> bool:
+    """The client's social worker, or that worker's team manager."""
+    return is_reviewer(user) and can_view_client(user, plan.client)
