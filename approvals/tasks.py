@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
 
 from . import services
 
@@ -20,3 +24,53 @@ def escalate_overdue_reviews() -> int:
 )
 def notifications_email(notification_ids: list[int]) -> int:
     return services.notifications_send_email(notification_ids=notification_ids)
+
+
+def _backoff(retries: int) -> int:
+    """Seconds before the next attempt: doubling from the configured base, at most an hour."""
+    return min(settings.PAYMENT_RETRY_BACKOFF_SECONDS * (2**retries), 3600)
+
+
+# acks_late + reject_on_worker_lost: a worker killed mid-task leaves the message to be delivered
+# again, and `payments_resume_stalled` (on worker start and on a schedule) re-queues anything
+# stuck; each attempt is safe to repeat (see approvals.services.payments).
+@shared_task(bind=True, name="approvals.payment_send", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def payment_send_task(self, payment_id: int, allow_failed: bool = False) -> str:
+    try:
+        payment = services.payment_send(payment_id=payment_id, allow_failed=allow_failed)
+    except services.PaymentNotYetSent as exc:
+        if self.request.retries >= settings.PAYMENT_MAX_RETRIES:
+            services.payment_give_up(payment_id=payment_id, message=exc.message)
+            return "failed"
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return payment.status
+
+
+@shared_task(name="approvals.payments_send_batch", acks_late=True, reject_on_worker_lost=True)
+def payments_send_batch(payment_ids: list[int]) -> int:
+    """A run's payments in batches of 100 (one task per payment would cost more in Celery than
+    in paying); any that need another attempt get their own retrying task."""
+    sent = 0
+    for payment_id in payment_ids:
+        try:
+            services.payment_send(payment_id=payment_id)
+            sent += 1
+        except services.PaymentNotYetSent:
+            payment_send_task.apply_async((payment_id,), countdown=_backoff(0))
+    return sent
+
+
+@shared_task(name="approvals.payments_resume_stalled")
+def payments_resume_stalled(minutes: int = 5) -> int:
+    return services.payments_resume_stalled(older_than=datetime.timedelta(minutes=minutes))
+
+
+@shared_task(name="approvals.invoices_auto_confirm")
+def invoices_auto_confirm() -> int:
+    return services.invoices_auto_confirm()
+
+
+@worker_ready.connect
+def _resume_after_restart(sender=None, **kwargs) -> None:
+    """A worker that starts (or restarts after a crash) picks up payments left in flight."""
+    payments_resume_stalled.delay(0)

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from accounts.models import User
     from budgets.models import PersonalBudget
 
-    from .models import CarePlan
+    from .models import CarePlan, Invoice
 
 
 def can_plan_for(user: User, budget: PersonalBudget) -> bool:
@@ -46,10 +46,35 @@ def can_withdraw_plan(user: User, plan: CarePlan) -> bool:
     return has_role(user, Role.CLIENT) and plan.client_id == user.pk
 
 
+REVIEWER_ROLES = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+
+
 def is_reviewer(user: User) -> bool:
-    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+    return has_role(user, *REVIEWER_ROLES)
 
 
 def can_review_plan(user: User, plan: CarePlan) -> bool:
     """The client's social worker, or that worker's team manager."""
     return is_reviewer(user) and can_view_client(user, plan.client)
+
+
+def can_invoice(user: User) -> bool:
+    """Provider staff linked to an organisation."""
+    return has_role(user, Role.PROVIDER) and user.provider_id is not None
+
+
+def can_view_invoice(user: User, invoice: Invoice) -> bool:
+    """The provider's staff, the plan's client and their social worker or team manager, finance
+    and administrators."""
+    if has_role(user, Role.PROVIDER):
+        return user.provider_id is not None and user.provider_id == invoice.provider_id
+    if has_role(user, Role.FINANCE) or is_admin(user):
+        return True
+    return can_view_client(user, invoice.plan.client) if has_role(user, Role.CLIENT, *REVIEWER_ROLES) else False
+
+
+def can_confirm_invoice(user: User, invoice: Invoice) -> bool:
+    """The plan's client, or their social worker or team manager."""
+    if has_role(user, Role.CLIENT):
+        return invoice.plan.client_id == user.pk
+    return has_role(user, *REVIEWER_ROLES) and can_view_client(user, invoice.plan.client)

@@ -18,4 +18,14 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "approvals.escalate_overdue_reviews",
         "schedule": crontab(minute=5, hour="7-18", day_of_week="mon-fri"),
     },
+    # Daily: invoices nobody confirmed or disputed within the policy's days are confirmed.
+    "auto-confirm-invoices": {
+        "task": "approvals.invoices_auto_confirm",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
+    "resume-stalled-payments": {
+        "task": "approvals.payments_resume_stalled",
+        "schedule": crontab(minute="*/10"),
+    },
 }

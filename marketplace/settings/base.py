@@ -226,6 +226,11 @@ PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="ledger")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Seconds before a Stripe call counts as timed out (the payment is then looked up, never resent blind).
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+# Payment sending: how many times one payment is retried (with backoff) before finance must act.
+PAYMENT_MAX_RETRIES = env.int("PAYMENT_MAX_RETRIES", default=5)
+PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,

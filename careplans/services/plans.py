@@ -20,9 +20,11 @@ from accounts.services import audit_record
 from budgets.models import Outcome, PersonalBudget
 from providers.models import ProviderStatus, ServiceOffering
 
-from .costing import one_off_cost, weekly_cost
-from .models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
-from .permissions import can_edit_plan, can_plan_for
+from ..costing import one_off_cost, weekly_cost
+from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
+from ..permissions import can_edit_plan, can_plan_for
+
+__all__ = ["PlanNotEditable", "plan_create", "plan_new_version", "plan_price", "plan_update"]
 
 
 class PlanNotEditable(StateConflict):

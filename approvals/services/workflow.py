@@ -32,11 +32,25 @@ from careplans.models import CarePlan, PlanStatus
 from careplans.permissions import can_view_plan
 from careplans.selectors import plan_remaining_commitment
 
-from . import selectors
-from .deadlines import add_months, add_working_days
-from .exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
-from .models import Notification, PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
-from .permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+from .. import selectors
+from ..deadlines import add_months, add_working_days
+from ..exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
+from ..models import Notification, PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
+from ..permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+
+__all__ = [
+    "CHECKLIST",
+    "notification_mark_read",
+    "notifications_send_email",
+    "plan_approve",
+    "plan_reject",
+    "plan_request_changes",
+    "plan_start_review",
+    "plan_submit",
+    "plan_withdraw",
+    "reviews_escalate_overdue",
+    "statutory_review_complete",
+]
 
 FINAL_BUDGET_FIELDS = {"amount": "final_budget", "reason": "final_budget_reason"}
 
@@ -123,9 +137,11 @@ def _close_review(review: PlanReview | None, *, actor: User, outcome: str, comme
     review.save()
 
 
-def _notify(plan: CarePlan, recipients: Iterable[User | None], message: str, *, actor: User | None) -> None:
+def _notify(
+    plan: CarePlan | None, recipients: Iterable[User | None], message: str, *, actor: User | None, link: str = ""
+) -> None:
     """In-app notifications now; the email copies after the transaction commits."""
-    link = reverse("plan-detail", args=[plan.pk])
+    link = link or (reverse("plan-detail", args=[plan.pk]) if plan is not None else "")
     rows = []
     seen: set[int] = set()
     for user in recipients:
@@ -135,7 +151,7 @@ def _notify(plan: CarePlan, recipients: Iterable[User | None], message: str, *, 
         rows.append(Notification(recipient=user, plan=plan, message=message[:500], link=link))
     ids = [n.pk for n in Notification.objects.bulk_create(rows)]  # PostgreSQL and SQLite return the ids
     if ids:
-        from .tasks import notifications_email
+        from ..tasks import notifications_email
 
         notifications_email.delay_on_commit(ids)
 
@@ -520,7 +536,9 @@ def notifications_send_email(*, notification_ids: list[int]) -> int:
             note.save(update_fields=["emailed_at"])
         # After the mark is committed: a crash here loses one email rather than sending two.
         send_mail(
-            subject="Cairn: a care plan has changed",
+            subject="Cairn: something needs your attention"
+            if note.plan_id is None
+            else "Cairn: a care plan has changed",
             message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",
             from_email=None,
             recipient_list=[note.recipient.email],
