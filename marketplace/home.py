@@ -112,11 +112,37 @@ TASKS: list[Task] = [
         "The JSON API for council systems, with an interactive explorer.",
         permissions.is_admin,
     ),
+    Task(
+        "Invoices",
+        "invoice-list",
+        "Invoices for support: send them (providers), confirm or dispute them (clients and social workers).",
+        lambda user: permissions.has_role(
+            user, Role.PROVIDER, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.FINANCE
+        ),
+    ),
+    Task(
+        "Get paid",
+        "payouts",
+        "Set up how your organisation receives payments.",
+        lambda user: permissions.has_role(user, Role.PROVIDER) and user.provider_id is not None,
+    ),
+    Task(
+        "Payment runs",
+        "payment-runs",
+        "Pay confirmed invoices, follow a run, retry failures, remittance advice and reconciliation.",
+        approval_permissions.can_run_payments,
+    ),
     Task("Notifications", "notifications", "What has happened to the plans you are involved in.", _signed_in),
     Task(
         "How long approval takes",
         "stats-approval-times",
         "Open statistics: the time each approval stage takes, by month.",
+        _signed_in,
+    ),
+    Task(
+        "Where the money goes",
+        "stats-spend",
+        "Open statistics: spend by kind of support and month.",
         _signed_in,
     ),
     Task("Your account", "account", "Your details and your role.", _signed_in),

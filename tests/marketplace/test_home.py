@@ -4,17 +4,18 @@ import pytest
 
 pytestmark = pytest.mark.django_db
 
-EVERYONE = {"Your account", "Change your password", "Notifications", "How long approval takes"}
+EVERYONE = {"Your account", "Change your password", "Notifications", "How long approval takes", "Where the money goes"}
 REVIEWER = {"Plans to review", "Statutory reviews"}
 EXPECTED = {
-    "client_user": {"Find support", "My budget", *EVERYONE},
-    "social_worker": {"Find support", "My caseload", *REVIEWER, *EVERYONE},
-    "team_manager": {"Find support", "My team", *REVIEWER, *EVERYONE},
+    "client_user": {"Find support", "My budget", "Invoices", *EVERYONE},
+    "social_worker": {"Find support", "My caseload", "Invoices", *REVIEWER, *EVERYONE},
+    "team_manager": {"Find support", "My team", "Invoices", *REVIEWER, *EVERYONE},
     "case_manager": {"Find support", "Providers", *EVERYONE},
-    "finance_user": {"Personal budgets", *EVERYONE},
-    "provider_user": {"Your organisation", *EVERYONE},
+    "finance_user": {"Personal budgets", "Invoices", "Payment runs", *EVERYONE},
+    "provider_user": {"Your organisation", "Invoices", "Get paid", *EVERYONE},
     "admin_person": {
         *EVERYONE,
+        "Payment runs",
         "Administration",
         "Providers",
         "Personal budgets",

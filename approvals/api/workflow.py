@@ -19,7 +19,7 @@ from careplans.models import CarePlan
 from careplans.permissions import can_view_plan
 from careplans.selectors import plan_get_for, plan_history
 
-from . import services, stats
+from .. import services, stats
 
 
 class CommentSerializer(serializers.Serializer):

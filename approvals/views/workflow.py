@@ -30,9 +30,9 @@ from careplans import views as careplan_views
 from careplans.models import DECIDING_STATUSES, EDITABLE_STATUSES, CarePlan, PlanStatus
 from careplans.selectors import plan_get_for, plan_history
 
-from . import selectors, services, stats
-from .models import PlanReview, StatutoryReview
-from .permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+from .. import selectors, services, stats
+from ..models import PlanReview, StatutoryReview
+from ..permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
 
 
 def _status(exc: CairnError) -> int:
