@@ -143,15 +143,16 @@ class StripeGateway:
             raise GatewayRetryLater(_message(exc)) from exc
         except stripe.IdempotencyError as exc:
             raise GatewayRefused(_message(exc)) from exc
-        except (stripe.APIConnectionError, stripe.APIError) as exc:
-            # APIError is Stripe's 5xx family: the request may have been done.
+        except stripe.APIError as exc:
+            if getattr(exc, "http_status", None) == 409:  # a concurrent request with the same key
+                raise GatewayRetryLater(_message(exc)) from exc
+            raise GatewayAmbiguous(_message(exc)) from exc
+        except stripe.APIConnectionError as exc:
             raise GatewayAmbiguous(_message(exc)) from exc
         except stripe.StripeError as exc:
             status = getattr(exc, "http_status", None)
             if status is not None and status >= 500:
                 raise GatewayAmbiguous(_message(exc)) from exc
-            if status == 409:  # Stripe: a concurrent request with the same key; try again
-                raise GatewayRetryLater(_message(exc)) from exc
             raise GatewayRefused(_message(exc)) from exc
 
     def transfer(

@@ -1,16 +1,19 @@
-"""The budget statement a client can keep: figures, how the budget was worked out, the ledger."""
+"""The budget statements a client can keep: the whole budget (figures, how it was worked out, the
+ledger) and one month at a time (the figures then, and each payment)."""
 
 from __future__ import annotations
+
+import datetime
 
 from django.utils import timezone
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
-from accounts.pdf import esc, p, render, table
+from accounts.pdf import esc, p, render, table, text
 
 from .models import PersonalBudget
 from .ras import compile_scheme, explain, price_answered
-from .selectors import budget_figures, ledger_list, transaction_size
+from .selectors import budget_figures, budget_figures_at, ledger_list, transaction_size
 
 
 def budget_statement_pdf(budget: PersonalBudget) -> bytes:
@@ -67,3 +70,43 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
         )
     story.append(table(rows, [28, 112, 30], money_columns=(2,)))
     return render(story, title=f"Budget statement for {budget.client.full_name}")
+
+
+def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> bytes:
+    """One month's statement: the figures at the start and end of the month, and every payment
+    (and reversal or other movement) in it."""
+    start = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
+    next_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    end = timezone.make_aware(datetime.datetime.combine(next_month, datetime.time.min))
+    before, after = budget_figures_at(budget, start), budget_figures_at(budget, end)
+    rows = [["", f"1 {month:%B %Y}", f"End of {month:%B %Y}"]]
+    for label, attr in [
+        ("Allocated", "allocated"),
+        ("Committed to your care plan", "committed"),
+        ("Paid to providers", "paid"),
+        ("Available to plan", "available"),
+    ]:
+        rows.append([label, format_money(getattr(before, attr)), format_money(getattr(after, attr))])
+    movements = [["Date", "What", "Amount"]]
+    for tx in ledger_list(budget).filter(created_at__gte=start, created_at__lt=end):
+        movements.append(
+            [
+                f"{timezone.localtime(tx.created_at):%-d %b %Y}",
+                f"{tx.get_kind_display()}: {tx.memo}",
+                format_money(transaction_size(tx)),
+            ]
+        )
+    story = [
+        text(f"Monthly statement: {month:%B %Y}", "title"),
+        text(budget.client.full_name, "h2"),
+        text(f"Budget period {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
+        Spacer(1, 8),
+        table(rows, [80, 45, 45], money_columns=(1, 2)),
+        Spacer(1, 8),
+        text("Payments and other movements this month", "h2"),
+    ]
+    if len(movements) > 1:
+        story.append(table(movements, [28, 112, 30], money_columns=(2,)))
+    else:
+        story.append(text("Nothing moved this month."))
+    return render(story, title=f"Statement for {budget.client.full_name}, {month:%B %Y}")

@@ -167,3 +167,24 @@ def client_status(row) -> str:
     if row.assessment_status == AssessmentStatus.COMPLETED:
         return "Assessed"
     return "Not assessed"
+
+
+def budget_figures_at(budget: PersonalBudget, moment: datetime.datetime) -> Figures:
+    """The four figures as they stood at `moment`, summed from the postings made before it."""
+    sums = (
+        LedgerPosting.objects.filter(account__budget=budget, transaction__created_at__lt=moment)
+        .values("account__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("account__kind", "total")
+    )
+    return _figures({kind: round_penny(total) for kind, total in sums}, str(budget.indicative_amount.currency))
+
+
+def budget_months(budget: PersonalBudget, today: datetime.date) -> list[datetime.date]:
+    """The first day of each month of the budget period up to this one, newest first."""
+    months, day = [], budget.period_start.replace(day=1)
+    last = min(today, budget.period_end)
+    while day <= last:
+        months.append(day)
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return months[::-1]

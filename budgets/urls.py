@@ -16,6 +16,11 @@ urlpatterns = [
     path("budgets/", views.BudgetListView.as_view(), name="budget-list"),
     path("budgets/<int:pk>/", views.BudgetDetailView.as_view(), name="budget-detail"),
     path("budgets/<int:pk>/statement.pdf", views.BudgetStatementView.as_view(), name="budget-statement"),
+    path(
+        "budgets/<int:pk>/statements/<int:year>/<int:month>.pdf",
+        views.BudgetMonthStatementView.as_view(),
+        name="budget-month-statement",
+    ),
     path("budgets/<int:pk>/final/", views.BudgetFinalView.as_view(), name="budget-final"),
     path("ras/", views.SchemeListView.as_view(), name="ras-schemes"),
     path("ras/<int:scheme_id>/what-if/", views.WhatIfStartView.as_view(), name="whatif-start"),

@@ -3,12 +3,15 @@ it was worked out and its ledger, the statement PDF, the final budget, and what-
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import ListView, TemplateView
 from djmoney.money import Money
@@ -24,7 +27,7 @@ from accounts.services import audit_record
 from . import permissions, selectors
 from .forms import AnswersStepForm, CompleteForm, ConditionsForm, FinalBudgetForm
 from .models import AssessmentStatus, RasScheme, SchemeStatus, WhatIfRun, WhatIfStatus
-from .pdf import budget_statement_pdf
+from .pdf import budget_month_statement_pdf, budget_statement_pdf
 from .ras import OUTCOME_LABELS, answered, compile_scheme, explain, price_answered
 from .services import assessments as assessment_services
 from .services.budgets import budget_set_final
@@ -297,6 +300,7 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
                 self.request.user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER
             ),
             plans=budget.plans.order_by("-version", "-id"),
+            months=selectors.budget_months(budget, timezone.localdate()),
         )
         return context
 
@@ -337,6 +341,20 @@ class BudgetStatementView(LoginRequiredMixin, View):
         pdf = budget_statement_pdf(budget)
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="budget-statement-{budget.pk}.pdf"'
+        return response
+
+
+class BudgetMonthStatementView(LoginRequiredMixin, View):
+    def get(self, request, pk, year, month):
+        budget = _visible(selectors.budget_get_for, request.user, pk)
+        try:
+            first = datetime.date(year, month, 1)
+        except ValueError as exc:
+            raise Http404("No such month.") from exc
+        if first not in selectors.budget_months(budget, timezone.localdate()):
+            raise Http404("That month is outside the budget period, or still to come.")
+        response = HttpResponse(budget_month_statement_pdf(budget, first), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="statement-{budget.pk}-{first:%Y-%m}.pdf"'
         return response
 
 

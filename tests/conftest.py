@@ -6,6 +6,9 @@ from rest_framework.test import APIClient
 
 from tests import factories
 
+# The local Stripe fake (STACK.md): `stripe_fake` and `stripe_fake_server` fixtures.
+pytest_plugins = ["tests.stripe_fake.fixtures"]
+
 
 @pytest.fixture
 def client_user(db):
