@@ -11,15 +11,18 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
+from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
 from approvals import services as workflow
+from approvals.models import PaymentRun
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
 from careplans.models import CarePlan, PlanStatus
-from careplans.services import plan_create
+from careplans.services import invoice_submit, plan_create
 from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
 
@@ -115,7 +118,9 @@ class Command(BaseCommand):
     def handle(self, *args, clients: int, **options):
         if clients < 0:
             raise CommandError("--clients must be 0 or more.")
-        with transaction.atomic():
+        # The demo people's addresses are fictional: whatever EMAIL_URL says, their workflow
+        # notifications are kept in memory, never sent.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
             created = self._seed(clients)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new records)."))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
@@ -212,10 +217,41 @@ class Command(BaseCommand):
             wellbeing_impact=True,
         )
         if complete:
-            budget = assessment_complete(actor=social_worker, assessment=assessment)
+            # Approved demo plans started six weeks ago, so there is delivered support to invoice.
+            started = timezone.localdate() - timedelta(days=42) if stage == "approved" else None
+            budget = assessment_complete(actor=social_worker, assessment=assessment, period_start=started)
             plan = self._plan(client, budget)
             self._advance(plan, stage, social_worker, manager)
+            if stage == "approved":
+                self._invoice(plan, social_worker)
         return 1
+
+    def _invoice(self, plan, social_worker: User) -> None:
+        """Weekly invoices for the support delivered so far: the older ones confirmed and paid
+        in a payment run, the last week's waiting for the client to confirm."""
+        line = plan.lines.filter(kind="weekly").order_by("position").first()
+        staff = User.objects.filter(provider_id=line.provider_id, role=Role.PROVIDER).first()
+        if staff is None:
+            return
+        start = line.start
+        invoices = []
+        for week in range(5):
+            first = start + timedelta(days=7 * week)
+            invoices.append(
+                invoice_submit(
+                    actor=staff,
+                    line=line,
+                    period_start=first,
+                    period_end=first + timedelta(days=6),
+                    units=line.units_per_week,
+                    reference=f"{line.provider.name[:3].upper()}-{plan.pk:03d}-{week + 1}",
+                )
+            )
+        for invoice in invoices[:4]:
+            workflow.invoice_confirm(actor=plan.client, invoice=invoice)
+        finance = User.objects.filter(role=Role.FINANCE).first()
+        if finance is not None and not PaymentRun.objects.filter(payments__invoice__in=invoices).exists():
+            workflow.payment_run_start(actor=finance)
 
     def _advance(self, plan, stage: str, social_worker: User, manager: User) -> None:
         """Move a demo plan through the real workflow services to `stage`, so its history,
