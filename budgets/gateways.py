@@ -173,7 +173,7 @@ class StripeGateway:
     def find(self, *, group: str, payment_ref: str) -> Transfer | None:
         def look():
             for item in self.client.v1.transfers.list({"transfer_group": group, "limit": 100}).auto_paging_iter():
-                if (item.get("metadata") or {}).get("payment") == payment_ref:
+                if (_plain(item).get("metadata") or {}).get("payment") == payment_ref:
                     return item
             return None
 
@@ -210,10 +210,15 @@ class StripeGateway:
         return link["url"]
 
     def account_ready(self, *, account_id: str) -> bool:
-        account = self._call(self.client.v1.accounts.retrieve, account_id)
+        account = _plain(self._call(self.client.v1.accounts.retrieve, account_id))
         return bool(account.get("payouts_enabled") or account.get("charges_enabled")) and bool(
             account.get("details_submitted")
         )
+
+
+def _plain(obj) -> dict:
+    """A Stripe object as a plain dict (stripe 16's objects have no `.get`)."""
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
 def _message(exc) -> str:
@@ -221,6 +226,7 @@ def _message(exc) -> str:
 
 
 def _stripe_transfer(item) -> Transfer:
+    item = _plain(item)
     return Transfer(
         id=item["id"],
         amount=Money(Decimal(item["amount"]) / 100, str(item["currency"]).upper()),

@@ -198,6 +198,9 @@ class PlanLine(models.Model):
     end = models.DateField()
     cost = money_field()
     position = models.PositiveIntegerField(default=0)
+    # The line of the previous version this one was copied from: invoices against either count
+    # against both, so a week is never billed once per version.
+    copied_from = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="copies")
 
     class Meta:
         ordering = ["position", "id"]

@@ -149,5 +149,13 @@ def invoices_auto_confirm(*, today: datetime.date | None = None) -> int:
                 confirmed_automatically=True,
                 decided_at=timezone.now(),
             )
+            _notify(
+                None,
+                _provider_staff(invoice),
+                f"Invoice {invoice.pk} ({invoice.amount}) was confirmed automatically after {days} days "
+                "and will be paid in the next payment run.",
+                actor=None,
+                link=reverse("invoice-detail", args=[invoice.pk]),
+            )
             confirmed += 1
     return confirmed

@@ -33,7 +33,7 @@ from accounts.services import audit_record
 from budgets.gateways import GatewayAmbiguous, GatewayError, GatewayRefused, GatewayRetryLater, Transfer, gateway
 from budgets.services import ledger
 from careplans.models import Invoice, InvoiceStatus
-from providers.models import Provider
+from providers.models import Provider, ProviderStatus
 from providers.services import provider_set_stripe_account
 
 from ..models import Payment, PaymentRun, PaymentStatus, StripeEvent
@@ -149,6 +149,9 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
             return payment
         if payment.status == PaymentStatus.FAILED and not allow_failed:
             return payment
+        if payment.provider.status != ProviderStatus.VERIFIED:
+            # Only verified providers are paid (PRODUCT.md §6); finance retries once reinstated.
+            return _fail(payment, f"{payment.provider.name} is {payment.provider.get_status_display().lower()}.")
         destination = _destination(payment)
         if destination is None:
             return _fail(payment, "The provider has not finished setting up Stripe payouts (onboarding).")

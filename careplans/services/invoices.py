@@ -5,7 +5,7 @@ the approvals capability's (`approvals.services`)."""
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from accounts.models import AuditAction, Role, User
 from accounts.money import round_penny
 from accounts.permissions import has_role
 from accounts.services import audit_record
+from providers.models import ProviderStatus
 
 from ..models import CarePlan, Invoice, InvoiceStatus, LineKind, PlanLine, PlanStatus
 
@@ -49,13 +50,28 @@ def _days(start: datetime.date, end: datetime.date) -> int:
 
 def committed_units(line: PlanLine, start: datetime.date, end: datetime.date) -> Decimal:
     """The units the line commits within [start, end]: a weekly line's units per week for the
-    overlapping days / 7; a one-off line's quantity when its date falls in the period."""
+    overlapping days / 7, **not rounded** (rounding each period up would let many short invoices
+    add up to more than the line commits); a one-off line's quantity when its date falls in it."""
     first, last = max(start, line.start), min(end, line.end)
     if last < first:
         return Decimal(0)
     if line.kind == LineKind.ONE_OFF:
         return line.quantity
-    return round_penny(line.units_per_week * _days(first, last) / 7)
+    return line.units_per_week * _days(first, last) / 7
+
+
+def line_lineage(line: PlanLine) -> list[int]:
+    """The line and its copies in earlier and later versions of the plan (`copied_from`)."""
+    ids = {line.pk}
+    current = line
+    while current.copied_from_id is not None and current.copied_from_id not in ids:
+        ids.add(current.copied_from_id)
+        current = PlanLine.objects.only("pk", "copied_from_id").get(pk=current.copied_from_id)
+    frontier = set(ids)
+    while frontier:
+        frontier = set(PlanLine.objects.filter(copied_from_id__in=frontier).values_list("pk", flat=True)) - ids
+        ids |= frontier
+    return sorted(ids)
 
 
 def _units(value, problems: dict) -> Decimal | None:
@@ -119,6 +135,11 @@ def invoice_submit(
     """
     if not has_role(actor, Role.PROVIDER) or actor.provider_id is None:
         raise ActionNotAllowed("Only a provider's staff can send invoices.")
+    if actor.provider.status != ProviderStatus.VERIFIED:
+        raise NotInvoiceable(
+            f"{actor.provider.name} is {actor.provider.get_status_display().lower()}: only verified providers "
+            "can send invoices. Contact the council's case manager."
+        )
     problems: dict[str, list[str]] = {}
     if line.provider_id != actor.provider_id:
         raise InvalidInput("This plan line is not one of your organisation's.", field="plan_line")
@@ -143,19 +164,20 @@ def invoice_submit(
         line = PlanLine.objects.select_for_update().select_related("plan").get(pk=line.pk)
         plan = line.plan
         _check_plan(plan, end)
-        if (
-            Invoice.objects.filter(line=line, period_start=start, period_end=end)
-            .exclude(status=InvoiceStatus.CANCELLED)
-            .exists()
-        ):
+        lineage = line_lineage(line)
+        live = Invoice.objects.filter(line_id__in=lineage).exclude(status=InvoiceStatus.CANCELLED)
+        if live.filter(period_start=start, period_end=end).exists():
             raise InvoiceDuplicate()
-        already = Invoice.objects.filter(line=line, period_start__lte=end, period_end__gte=start).exclude(
-            status=InvoiceStatus.CANCELLED
-        ).aggregate(total=Sum("units"))["total"] or Decimal(0)
+        overlapping = live.filter(period_start__lte=end, period_end__gte=start)
+        already = overlapping.aggregate(total=Sum("units"))["total"] or Decimal(0)
         allowed = committed_units(line, start, end) - already
+        # And never more, in all, than the line commits from its start to the end of this period.
+        so_far = live.filter(period_start__lte=end).aggregate(total=Sum("units"))["total"] or Decimal(0)
+        allowed = min(allowed, committed_units(line, line.start, end) - so_far)
         if amount_units > allowed:
+            left = max(allowed, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
             raise InvalidInput(
-                f"The line commits {max(allowed, Decimal(0)).normalize():f} more {line.unit}(s) for this period "
+                f"The line commits {left.normalize():f} more {line.unit}(s) for this period "
                 f"({already.normalize():f} already invoiced), so {amount_units.normalize():f} is too many.",
                 field="units",
             )

@@ -308,6 +308,7 @@ def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
                     end=line.end,
                     cost=line.cost,
                     position=line.position,
+                    copied_from=line,
                 )
                 for line in plan.lines.all()
             ]

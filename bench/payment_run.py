@@ -1,0 +1,326 @@
+"""Benchmark: a payment run of 10,000 confirmed invoices, against floors measured in the same run.
+
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/cairn_bench \\
+    CELERY_BROKER_URL=redis://127.0.0.1:6379/15 .venv/bin/python bench/payment_run.py [--invoices N]
+
+1. Creates (or empties) the database, migrates it and loads N confirmed invoices against one
+   approved plan (1 client, 100 weekly lines; invoices bulk-inserted) with enough committed.
+2. `ledger` gateway, in-process with eager Celery: `payment_run_start` and every payment.
+   Floor: N bare balanced ledger writes (a transaction row, two postings, two balance updates)
+   with no Cairn layers.
+3. Stripe gateway against the project's local Stripe fake, through a real Celery worker on Redis
+   (concurrency 1): start the run, wait until it has finished.
+   Floor: N bare `stripe` client transfer calls to the same fake, in one thread.
+   Celery overhead: the same sending done by calling the batch task's function directly,
+   in-process, compared with the worker's wall time.
+Targets (issue 7): Cairn ≤ 2× the floor; Celery overhead ≤ 10% of task time; peak memory
+≤ 300 MB. Not run by `make test` or CI; `make bench` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import resource
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cairn_bench")
+BROKER = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ["DATABASE_URL"] = DB_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.base")
+os.environ["PAYMENT_RETRY_BACKOFF_SECONDS"] = "1"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def load(n: int):
+    """An approved plan of 100 weekly lines and `n` confirmed invoices, committed enough."""
+    from django.core.management import call_command
+    from django.utils import timezone
+    from djmoney.money import Money
+
+    from accounts.models import Role, User
+    from budgets.models import Assessment, AssessmentStatus, PersonalBudget
+    from budgets.selectors import active_scheme
+    from budgets.services import ledger
+    from careplans.models import CarePlan, Invoice, InvoiceStatus, LineKind, PlanLine, PlanStatus
+    from providers.models import Provider, ProviderStatus, ServiceOffering
+
+    call_command("migrate", verbosity=0)
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=360)
+    client = User.objects.create(username="bench-client", full_name="Bench Client", role=Role.CLIENT)
+    finance = User.objects.create(username="bench-finance", full_name="Bench Finance", role=Role.FINANCE)
+    provider = Provider.objects.create(name="Bench Care", stripe_account_id="", stripe_onboarded=False)
+    Provider.objects.filter(pk=provider.pk).update(status=ProviderStatus.VERIFIED)
+    service = ServiceOffering.objects.create(
+        provider=provider, title="Visits", category="personal_care", unit="hour", unit_price=Money("20.00", "GBP")
+    )
+    assessment = Assessment.objects.create(
+        client=client, assessor=client, scheme=active_scheme(), status=AssessmentStatus.COMPLETED,
+        eligible=True, indicative_budget=Money("60000", "GBP"),
+    )  # fmt: skip
+    budget = PersonalBudget.objects.create(
+        client=client, assessment=assessment, period_start=start, period_end=start + datetime.timedelta(days=364),
+        indicative_amount=Money("60000000", "GBP"),
+    )  # fmt: skip
+    ledger.open_budget_accounts(budget)
+    ledger.allocate(budget=budget, amount=Money("60000000", "GBP"), key="bench:allocate")
+    plan = CarePlan.objects.create(budget=budget, client=client, created_by=client, total_cost=Money("1", "GBP"))
+    CarePlan.objects.filter(pk=plan.pk).update(status=PlanStatus.APPROVED, committed_amount=Money("50000000", "GBP"))
+    ledger.commit(budget=budget, amount=Money("50000000", "GBP"), key="bench:commit")
+    lines = PlanLine.objects.bulk_create(
+        [
+            PlanLine(
+                plan=plan, service=service, provider=provider, title="Visits", unit="hour",
+                unit_price=Money("20.00", "GBP"), kind=LineKind.WEEKLY, units_per_week=Decimal("10"),
+                start=start, end=start + datetime.timedelta(days=364), cost=Money("10000", "GBP"), position=i,
+            )
+            for i in range(100)
+        ]
+    )  # fmt: skip
+    invoices, per_line = [], -(-n // 100)
+    for i in range(n):
+        line = lines[i % 100]
+        day = start + datetime.timedelta(days=(i // 100) % per_line)
+        invoices.append(
+            Invoice(
+                line=line, plan=plan, provider=provider, period_start=day, period_end=day, units=Decimal("1"),
+                unit_price=line.unit_price, amount=Money("20.00", "GBP"), status=InvoiceStatus.CONFIRMED,
+                submitted_by=client,
+            )
+        )  # fmt: skip
+    Invoice.objects.bulk_create(invoices, batch_size=2000)
+    return finance, provider, budget
+
+
+def reset_payments(provider, *, account: str = "", onboarded: bool = False) -> None:
+    """Invoices back to confirmed and payments gone, for the next phase (bench data only)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE careplans_invoice SET status = 'confirmed', paid_at = NULL")
+        cursor.execute("DELETE FROM approvals_payment")
+        cursor.execute("DELETE FROM approvals_paymentrun")
+        cursor.execute(
+            "UPDATE providers_provider SET stripe_account_id = %s, stripe_onboarded = %s", [account, onboarded]
+        )
+
+
+def ledger_phase(finance, n: int) -> dict:
+    from django.conf import settings
+
+    from approvals.models import Payment, PaymentStatus
+    from approvals.services import payment_run_start
+
+    settings.PAYMENT_GATEWAY = "ledger"
+    began = time.perf_counter()
+    run = payment_run_start(actor=finance)  # eager Celery: every payment is sent before it returns
+    elapsed = time.perf_counter() - began
+    paid = Payment.objects.filter(run=run, status=PaymentStatus.PAID).count()
+    assert paid == n, f"{paid} of {n} paid"
+    return {"seconds": elapsed, "per_second": n / elapsed}
+
+
+def ledger_floor(budget, n: int) -> dict:
+    """N balanced two-posting transactions written with the fewest statements the ORM allows."""
+    from django.db import transaction
+    from django.db.models import F
+    from djmoney.money import Money
+
+    from budgets.models import AccountKind, LedgerAccount, LedgerPosting, LedgerTransaction
+
+    accounts = {a.kind: a for a in LedgerAccount.objects.filter(budget=budget)}
+    committed, paid = accounts[AccountKind.COMMITTED], accounts[AccountKind.PAID]
+    amount = Money("20.00", "GBP")
+    began = time.perf_counter()
+    for i in range(n):
+        with transaction.atomic():
+            tx = LedgerTransaction.objects.create(
+                kind="payment", budget=budget, idempotency_key=f"floor:{i}", fingerprint="floor", memo="floor"
+            )
+            LedgerPosting.objects.bulk_create(
+                [
+                    LedgerPosting(transaction=tx, account=committed, amount=-amount),
+                    LedgerPosting(transaction=tx, account=paid, amount=amount),
+                ]
+            )
+            LedgerAccount.objects.filter(pk=committed.pk).update(balance=F("balance") - amount.amount)
+            LedgerAccount.objects.filter(pk=paid.pk).update(balance=F("balance") + amount.amount)
+    elapsed = time.perf_counter() - began
+    return {"seconds": elapsed, "per_second": n / elapsed}
+
+
+def start_worker(fake_url: str) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        CELERY_BROKER_URL=BROKER,
+        PAYMENT_GATEWAY="stripe",
+        STRIPE_API_BASE=fake_url,
+        STRIPE_SECRET_KEY="sk_test_bench",  # noqa: S106  (the local fake's test key)
+        STRIPE_WEBHOOK_SECRET="whsec_bench",  # noqa: S106
+        STRIPE_TIMEOUT_SECONDS="10",
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "marketplace", "worker", "--concurrency", "1", "--pool", "prefork",
+         "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+
+
+def stripe_phase(finance, provider, n: int, fake) -> dict:
+    import signal
+
+    from approvals.models import PaymentRun
+    from approvals.services import payment_run_start
+
+    account = fake.create_account(onboarded=True)["id"]
+    reset_payments(provider, account=account, onboarded=True)
+    point_at(fake)
+    from marketplace.celery import app
+
+    app.conf.task_always_eager = False
+    app.conf.broker_url = BROKER
+    worker = start_worker(fake.url)
+    try:
+        time.sleep(4)  # the worker connects to Redis
+        began = time.perf_counter()
+        run = payment_run_start(actor=finance)
+        while not PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
+            time.sleep(0.2)
+            if time.perf_counter() - began > 900:
+                raise SystemExit("the Stripe run did not finish in 15 minutes")
+        elapsed = time.perf_counter() - began
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=30)
+        app.conf.task_always_eager = True
+    assert fake.transfer_count() == n, f"{fake.transfer_count()} transfers for {n} invoices"
+    return {"seconds": elapsed, "per_second": n / elapsed, "run": run.pk}
+
+
+def point_at(fake) -> None:
+    from django.conf import settings
+
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.STRIPE_API_BASE = fake.url
+    settings.STRIPE_SECRET_KEY = "sk_test_bench"  # noqa: S105  (the local fake's test key)
+    settings.STRIPE_TIMEOUT_SECONDS = 10
+
+
+def stripe_direct(finance, provider, n: int, fake) -> dict:
+    """The same sending without Celery: the batch task's function called in-process."""
+    from django.db import transaction
+
+    from approvals.models import PaymentRun
+    from approvals.services import payment_run_start
+    from approvals.tasks import payments_send_batch
+
+    fake.reset()
+    account = fake.create_account(onboarded=True)["id"]
+    reset_payments(provider, account=account, onboarded=True)
+    point_at(fake)
+    original = transaction.on_commit
+    transaction.on_commit = lambda *a, **k: None  # keep payment_run_start from queueing the batches
+    try:
+        run = payment_run_start(actor=finance)
+    finally:
+        transaction.on_commit = original
+    ids = list(PaymentRun.objects.get(pk=run.pk).payments.values_list("pk", flat=True))
+    began = time.perf_counter()
+    for start in range(0, len(ids), 100):
+        payments_send_batch.run(ids[start : start + 100])
+    elapsed = time.perf_counter() - began
+    assert fake.transfer_count() == n
+    return {"seconds": elapsed, "per_second": n / elapsed}
+
+
+def stripe_floor(n: int, fake) -> dict:
+    import stripe
+
+    fake.reset()
+    account = fake.create_account(onboarded=True)["id"]
+    client = stripe.StripeClient(
+        "sk_test_bench", base_addresses={"api": fake.url}, max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=10),
+    )  # fmt: skip
+    began = time.perf_counter()
+    for i in range(n):
+        client.v1.transfers.create(
+            {"amount": 2000, "currency": "gbp", "destination": account, "transfer_group": "floor",
+             "metadata": {"payment": str(i)}},
+            options={"idempotency_key": f"floor-{i}"},
+        )  # fmt: skip
+    elapsed = time.perf_counter() - began
+    return {"seconds": elapsed, "per_second": n / elapsed}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=10_000)
+    parser.add_argument("--skip-stripe", action="store_true")
+    options = parser.parse_args()
+    n = options.invoices
+    ensure_database(DB_URL)
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    began = time.perf_counter()
+    finance, provider, budget = load(n)
+    print(f"loaded {n:,} confirmed invoices in {time.perf_counter() - began:.1f} s")
+
+    cairn = ledger_phase(finance, n)
+    floor = ledger_floor(budget, n)
+    print(
+        f"ledger gateway: {n:,} payments in {cairn['seconds']:.2f} s = {cairn['per_second']:,.0f}/s; "
+        f"floor {floor['seconds']:.2f} s = {floor['per_second']:,.0f}/s; "
+        f"ratio {cairn['seconds'] / floor['seconds']:.2f}× (target ≤ 2×)"
+    )
+    if not options.skip_stripe:
+        sys.path.insert(0, str(ROOT))
+        from tests.stripe_fake.server import StripeFake
+
+        with StripeFake() as fake:
+            direct = stripe_direct(finance, provider, n, fake)
+            fake.reset()
+            worker = stripe_phase(finance, provider, n, fake)
+            floor_s = stripe_floor(n, fake)
+        overhead = (worker["seconds"] - direct["seconds"]) / worker["seconds"]
+        print(
+            f"stripe fake, real worker: {n:,} payments in {worker['seconds']:.2f} s = {worker['per_second']:,.0f}/s; "
+            f"floor (bare client transfers) {floor_s['seconds']:.2f} s = {floor_s['per_second']:,.0f}/s; "
+            f"ratio {worker['seconds'] / floor_s['seconds']:.2f}× (target ≤ 2×)"
+        )
+        print(
+            f"celery overhead: in-process {direct['seconds']:.2f} s vs worker {worker['seconds']:.2f} s = "
+            f"{overhead:.1%} of task time (target ≤ 10%)"
+        )
+    print(f"peak memory (this process) {peak_mb():.0f} MB (target ≤ 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
