@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/cairn_bench")
 BROKER = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ["DATABASE_URL"] = DB_URL
+os.environ["CELERY_BROKER_URL"] = BROKER  # the app talks to Redis; phases that want eager say so
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "marketplace.settings.base")
 os.environ["PAYMENT_RETRY_BACKOFF_SECONDS"] = "1"
 
@@ -200,7 +201,7 @@ def stripe_phase(finance, provider, n: int, fake) -> dict:
     from marketplace.celery import app
 
     app.conf.task_always_eager = False
-    app.conf.broker_url = BROKER
+    app.control.purge()
     worker = start_worker(fake.url)
     try:
         time.sleep(4)  # the worker connects to Redis
@@ -286,9 +287,9 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.conf import settings
+    from marketplace.celery import app
 
-    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True  # the ledger phase runs in-process
     began = time.perf_counter()
     finance, provider, budget = load(n)
     print(f"loaded {n:,} confirmed invoices in {time.perf_counter() - began:.1f} s")

@@ -53,7 +53,7 @@ class InvoiceCreateSerializer(serializers.Serializer):
     supporting_file = serializers.FileField(required=False)
 
 
-class ReasonSerializer(serializers.Serializer):
+class DisputeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, error_messages={"required": "Say what is wrong with the invoice."})
 
 
@@ -105,10 +105,10 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         invoice = services.invoice_confirm(actor=request.user, invoice=self.get_object(), request=request)
         return Response(InvoiceSerializer(invoice).data)
 
-    @extend_schema(request=ReasonSerializer, responses=InvoiceSerializer)
+    @extend_schema(request=DisputeSerializer, responses=InvoiceSerializer)
     @action(detail=True, methods=["post"])
     def dispute(self, request, pk=None):
-        body = ReasonSerializer(data=request.data)
+        body = DisputeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         invoice = services.invoice_dispute(
             actor=request.user, invoice=self.get_object(), reason=body.validated_data["reason"], request=request

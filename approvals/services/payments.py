@@ -138,8 +138,9 @@ def _lock(payment_id: int) -> Payment:
 
 def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
     """One attempt at paying one payment. Safe to call any number of times, from any number of
-    workers: a paid or reversed payment is left alone; a `sending` one is looked up at the gateway
-    before anything is sent; the send reuses the payment's key. Raises `PaymentNotYetSent` when
+    workers: a paid or reversed payment is left alone; a `sending` one (and a failed one finance
+    retries) is looked up at the gateway before anything is sent; the send reuses the payment's
+    key (a retried failed payment gets a new one, after the lookup). Raises `PaymentNotYetSent` when
     the outcome is unknown or the gateway asks to wait (the caller retries with backoff); a
     definite refusal marks it failed with the gateway's message. `allow_failed`: finance's retry
     of a failed payment."""
@@ -155,7 +156,10 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
         destination = _destination(payment)
         if destination is None:
             return _fail(payment, "The provider has not finished setting up Stripe payouts (onboarding).")
-        unsure = payment.status == PaymentStatus.SENDING
+        # A `sending` payment's last attempt got no answer; a `failed` one being retried may have
+        # failed after the gateway acted. Either way: look the transfer up before sending.
+        unsure = payment.status in (PaymentStatus.SENDING, PaymentStatus.FAILED)
+        retrying_failed = payment.status == PaymentStatus.FAILED
         payment.start_sending()
         payment.attempts += 1
         payment.sent_at = timezone.now()
@@ -167,6 +171,11 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
             found = gw.find(group=group, payment_ref=payment.reference)
             if found is not None:
                 return _complete(payment.pk, found)
+        if retrying_failed:
+            # The gateway remembers a refusal under its key (Stripe replays it for 24 hours), so a
+            # retry the lookup has shown to be safe goes out under a new key, stored first.
+            payment.idempotency_key = f"{payment.idempotency_key.split('-retry')[0]}-retry{payment.attempts}"
+            Payment.objects.filter(pk=payment.pk).update(idempotency_key=payment.idempotency_key)
         transfer = gw.transfer(
             amount=payment.amount,
             destination=destination,
@@ -387,10 +396,23 @@ def _handle_event(data: dict) -> str:
         payment = _payment_for(obj)
         if payment is None:
             return f"No payment for transfer {obj.get('id')}."
-        if kind == "transfer.reversed" or obj.get("reversed"):
+        if kind == "transfer.reversed" or obj.get("reversed") or obj.get("amount_reversed"):
+            amount, reversed_amount = int(obj.get("amount") or 0), int(obj.get("amount_reversed") or 0)
+            if not obj.get("reversed") and reversed_amount < amount:
+                # A partial reversal: not undone automatically (paying the invoice again in full
+                # would overpay); finance decides.
+                _notify(
+                    None,
+                    _finance_users(),
+                    f"Stripe reversed £{Decimal(reversed_amount) / 100:,.2f} of the £{Decimal(amount) / 100:,.2f} "
+                    f"transfer for payment {payment.pk}: check it with the provider.",
+                    actor=None,
+                    link=reverse("payment-run-detail", args=[payment.run_id]),
+                )
+                return f"Partial reversal of payment {payment.pk}: finance told."
             payment_reverse(payment=payment, transfer_id=obj.get("id", ""), reason="Stripe reversed the transfer.")
             return f"Payment {payment.pk} reversed."
-        if payment.status in (PaymentStatus.PENDING, PaymentStatus.SENDING):
+        if payment.status in (PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED):
             amount = Money(Decimal(obj.get("amount", 0)) / 100, str(obj.get("currency", "gbp")).upper())
             _complete(
                 payment.pk, Transfer(id=obj["id"], amount=amount, destination="", group=payment.run.transfer_group)

@@ -81,7 +81,14 @@ def _invoiceable_lines(user):
 
 
 class InvoiceForm(forms.Form):
-    line = forms.ChoiceField(label="Which support", help_text="The plan line you delivered")
+    line = forms.ChoiceField(
+        label="Which support",
+        help_text="The plan line you delivered",
+        error_messages={
+            "required": "Choose the support you delivered",
+            "invalid_choice": "Choose the support you delivered",
+        },
+    )
     period_start = forms.DateField(
         label="Period start",
         help_text="For example, 2027-04-01",
@@ -181,6 +188,7 @@ class InvoiceDetailView(LoginRequiredMixin, TemplateView):
             may_dispute=can_confirm_invoice(user, invoice) and invoice.status == InvoiceStatus.SUBMITTED,
             may_cancel=user.provider_id == invoice.provider_id and invoice.status == InvoiceStatus.DISPUTED,
             payments=list(invoice.payments.order_by("pk")),
+            may_see_remittance=can_run_payments(user) or user.provider_id == invoice.provider_id,
             error=kwargs.get("error", ""),
         )
         return context
@@ -264,7 +272,8 @@ class PaymentRunListView(FinanceMixin, TemplateView):
 
     def post(self, request):
         run = services.payment_run_start(actor=request.user, request=request)
-        messages.success(request, f"Payment run {run.pk} started: {run.payment_count} payment(s), {run.total}.")
+        count = f"{run.payment_count} payment{'' if run.payment_count == 1 else 's'}"
+        messages.success(request, f"Payment run {run.pk} started: {count}, {run.total}.")
         return HttpResponseRedirect(reverse("payment-run-detail", args=[run.pk]))
 
 

@@ -237,7 +237,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # The stripe library logs every request at INFO: too much for a payment run of thousands.
+    "loggers": {"axes": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }
 
 if PAYMENT_GATEWAY not in {"ledger", "stripe"}:
