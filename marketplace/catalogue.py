@@ -14,6 +14,8 @@ from django.http import Http404
 from django.views.generic import ListView, TemplateView
 
 from accounts.exceptions import NotVisible
+from marketplace import selectors as selectors_reviews
+from marketplace.permissions import can_review_provider
 from providers.models import ProviderStatus, RegulatorRating, ServiceCategory
 from providers.selectors import ORDERINGS, catalogue_services, provider_get_for, services_compare
 
@@ -94,7 +96,16 @@ class ProviderPageView(LoginRequiredMixin, TemplateView):
             if provider.status == ProviderStatus.VERIFIED
             else provider.services.filter(retired_at__isnull=True).select_related("provider").order_by("title")
         )
-        context.update(provider=provider, services=services)
+        user = self.request.user
+        reviews = list(selectors_reviews.provider_reviews_for(user, provider)[:10])
+        context.update(
+            provider=provider,
+            services=services,
+            summary=selectors_reviews.rating_summary(provider),
+            reviews=reviews,
+            can_review=can_review_provider(user, provider),
+            can_answer=user.provider_id == provider.pk,
+        )
         return context
 
 

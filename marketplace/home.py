@@ -113,6 +113,12 @@ TASKS: list[Task] = [
         permissions.is_admin,
     ),
     Task(
+        "Quality dashboard",
+        "quality",
+        "Providers by client score, falling and low-rated ones, disagreements with the regulator; moderate reviews.",
+        lambda user: permissions.has_role(user, Role.CASE_MANAGER) or permissions.is_admin(user),
+    ),
+    Task(
         "Invoices",
         "invoice-list",
         "Invoices for support: send them (providers), confirm or dispute them (clients and social workers).",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import catalogue, views
+from . import catalogue, reviews, views
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("providers.api_urls")),
     path("", include("careplans.api_urls")),
     path("", include("approvals.api_urls")),
+    path("", include("marketplace.api_urls")),
     path(
         "schema/",
         SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]),
@@ -37,6 +38,11 @@ urlpatterns = [
     path("services/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("services/compare/", catalogue.CompareView.as_view(), name="compare"),
     path("providers/<int:pk>/", catalogue.ProviderPageView.as_view(), name="provider-page"),
+    path("providers/<int:pk>/review/", reviews.ReviewCreateView.as_view(), name="provider-review"),
+    path("reviews/<int:pk>/answer/", reviews.ReviewAnswerView.as_view(), name="review-answer"),
+    path("quality/", reviews.QualityDashboardView.as_view(), name="quality"),
+    path("quality/reviews/", reviews.ModerationView.as_view(), name="moderation"),
+    path("quality/reviews/<int:pk>/<str:decision>/", reviews.ModerationActionView.as_view(), name="moderation-action"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
