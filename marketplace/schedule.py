@@ -23,6 +23,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "approvals.invoices_auto_confirm",
         "schedule": crontab(hour=6, minute=0),
     },
+    # Scores are refreshed on every review; the prior they share drifts, so all are redone nightly.
+    "refresh-ratings": {
+        "task": "marketplace.ratings_refresh_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
     "resume-stalled-payments": {
         "task": "approvals.payments_resume_stalled",

@@ -13,3 +13,11 @@ def clear_expired_sessions() -> int:
     """
     deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
     return deleted
+
+
+@shared_task(name="marketplace.ratings_refresh_all")
+def ratings_refresh_all() -> int:
+    """Nightly: every provider's Bayesian score with today's prior (the mean of all reviews)."""
+    from . import services
+
+    return services.ratings_refresh_all()

@@ -23,6 +23,7 @@ from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
 from careplans.models import CarePlan, PlanStatus
 from careplans.services import invoice_submit, plan_create
+from marketplace.services import review_create
 from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
 
@@ -224,7 +225,22 @@ class Command(BaseCommand):
             self._advance(plan, stage, social_worker, manager)
             if stage == "approved":
                 self._invoice(plan, social_worker)
+                self._review(plan)
         return 1
+
+    def _review(self, plan) -> None:
+        """The client reviews each provider of their approved plan."""
+        words = {
+            4: "Reliable and kind. The carers arrive on time and know what I like.",
+            5: "Excellent: they treat me as a person, not a task list.",
+        }
+        for n, provider_id in enumerate(sorted({line.provider_id for line in plan.lines.all()})):
+            provider = Provider.objects.get(pk=provider_id)
+            if not provider.reviews.filter(author=plan.client).exists():
+                stars = 4 + (plan.pk + n) % 2
+                review_create(
+                    actor=plan.client, provider=provider, rating=stars, text=words[stars], reliability=stars, kindness=5
+                )
 
     def _invoice(self, plan, social_worker: User) -> None:
         """Weekly invoices for the support delivered so far: the older ones confirmed and paid
