@@ -58,6 +58,7 @@ class Transfer:
 
 class LedgerGateway:
     name = "ledger"
+    local = True  # lives in Cairn's own database: callers may use it inside a transaction
 
     def transfer(
         self, *, amount: Money, destination: str, key: str, group: str, metadata: dict, description: str = ""
@@ -116,6 +117,7 @@ def _ledger_transfer(row) -> Transfer:
 
 class StripeGateway:
     name = "stripe"
+    local = False
 
     def __init__(self, client=None):
         self._client = client

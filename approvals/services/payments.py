@@ -163,8 +163,20 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
         payment.start_sending()
         payment.attempts += 1
         payment.sent_at = timezone.now()
+        gw = gateway(payment.run.gateway)
+        if gw.local:
+            # The embedded gateway is this database: the whole payment is one transaction, so
+            # there is no unanswered call to recover from (and one commit instead of three).
+            payment.save()
+            transfer = gw.transfer(
+                amount=payment.amount,
+                destination=destination,
+                key=payment.idempotency_key,
+                group=payment.run.transfer_group,
+                metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
+            )
+            return _complete_locked(payment, transfer)
         payment.save()
-    gw = gateway(payment.run.gateway)
     group = payment.run.transfer_group
     try:
         if unsure:
@@ -226,36 +238,38 @@ def _complete(payment_id: int, transfer: Transfer) -> Payment:
     """The gateway holds a transfer for this payment: mark it paid, post it to the ledger, mark
     the invoice paid — once, in one transaction."""
     with transaction.atomic():
-        payment = _lock(payment_id)
-        if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
-            return payment
-        if transfer.amount != payment.amount:
-            return _fail(
-                payment, f"The gateway's transfer {transfer.id} is for {transfer.amount}, not {payment.amount}."
-            )
-        payment.succeed()
-        payment.transfer_id = transfer.id
-        payment.paid_at = timezone.now()
-        payment.last_error = ""
-        payment.ledger_transaction = ledger.record_payment(
-            budget=payment.budget,
-            amount=payment.amount,
-            key=f"payment:{payment.pk}",
-            memo=f"Paid {payment.provider.name} for invoice {payment.invoice_id}"[:300],
-        )
-        payment.save()
-        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
-        invoice.mark_paid()
-        invoice.paid_at = payment.paid_at
-        invoice.save()
-        audit_record(
-            actor=None,
-            actor_username="payments",
-            action=AuditAction.TRANSITION,
-            target=payment,
-            changes={"to": payment.status, "transfer": transfer.id},
-        )
-        _finish_run_if_done(payment.run_id)
+        return _complete_locked(_lock(payment_id), transfer)
+
+
+def _complete_locked(payment: Payment, transfer: Transfer) -> Payment:
+    """`_complete` inside the caller's transaction, with `payment` locked."""
+    if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
+        return payment
+    if transfer.amount != payment.amount:
+        return _fail(payment, f"The gateway's transfer {transfer.id} is for {transfer.amount}, not {payment.amount}.")
+    payment.succeed()
+    payment.transfer_id = transfer.id
+    payment.paid_at = timezone.now()
+    payment.last_error = ""
+    payment.ledger_transaction = ledger.record_payment(
+        budget=payment.budget,
+        amount=payment.amount,
+        key=f"payment:{payment.pk}",
+        memo=f"Paid {payment.provider.name} for invoice {payment.invoice_id}"[:300],
+    )
+    payment.save()
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
+    invoice.mark_paid()
+    invoice.paid_at = payment.paid_at
+    invoice.save()
+    audit_record(
+        actor=None,
+        actor_username="payments",
+        action=AuditAction.TRANSITION,
+        target=payment,
+        changes={"to": payment.status, "transfer": transfer.id},
+    )
+    _finish_run_if_done(payment.run_id)
     return payment
 
 
@@ -263,7 +277,7 @@ def _finish_run_if_done(run_id: int) -> None:
     if not Payment.objects.filter(run_id=run_id, status__in=[PaymentStatus.PENDING, PaymentStatus.SENDING]).exists():
         PaymentRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=timezone.now())
     else:
-        PaymentRun.objects.filter(pk=run_id).update(finished_at=None)
+        PaymentRun.objects.filter(pk=run_id, finished_at__isnull=False).update(finished_at=None)
 
 
 def payment_give_up(*, payment_id: int, message: str) -> Payment:
