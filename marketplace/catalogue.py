@@ -16,6 +16,7 @@ from django.views.generic import ListView, TemplateView
 from accounts.exceptions import NotVisible
 from marketplace import selectors as selectors_reviews
 from marketplace.permissions import can_review_provider
+from marketplace.services import rating_policy
 from providers.models import ProviderStatus, RegulatorRating, ServiceCategory
 from providers.selectors import ORDERINGS, catalogue_services, provider_get_for, services_compare
 
@@ -104,6 +105,7 @@ class ProviderPageView(LoginRequiredMixin, TemplateView):
             summary=selectors_reviews.rating_summary(provider),
             reviews=reviews,
             can_review=can_review_provider(user, provider),
+            review_again=selectors_reviews.review_again_from(user, provider, rating_policy()),
             can_answer=user.provider_id == provider.pk,
         )
         return context

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -148,7 +149,12 @@ class ModerationActionView(CaseManagerMixin, View):
                 raise Http404("No such action.")
         except CairnError as exc:
             messages.error(request, exc.message)
-        return HttpResponseRedirect(request.POST.get("next") or reverse("moderation"))
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("moderation")
+        return HttpResponseRedirect(back)
 
 
 class QualityDashboardView(CaseManagerMixin, TemplateView):

@@ -91,3 +91,12 @@ def spend_by_provider() -> dict[int, Decimal]:
 def reviews_for_moderation(*, hidden: bool | None = None) -> QuerySet[Review]:
     reviews = Review.objects.select_related("provider", "author", "hidden_by").order_by("-created_at", "-pk")
     return reviews if hidden is None else reviews.filter(hidden=hidden)
+
+
+def review_again_from(user: User, provider: Provider, policy: RatingPolicy) -> datetime.date | None:
+    """When the user may next review the provider (None: now), by the policy's waiting period."""
+    last = Review.objects.filter(author_id=user.pk, provider=provider).order_by("-created_at").first()
+    if last is None:
+        return None
+    again = last.created_at + datetime.timedelta(days=policy.review_interval_days)
+    return timezone.localdate(again) if again > timezone.now() else None
