@@ -50,6 +50,20 @@ class CatalogueForm(forms.Form):
     regulator_rating = forms.ChoiceField(
         label="CQC rating", required=False, choices=[("", "Any"), *RegulatorRating.choices]
     )
+    min_rating = forms.DecimalField(
+        label="Lowest rating by people who use it",
+        help_text="From 1 to 5, for example 4 or 3.5",
+        required=False,
+        min_value=Decimal("1"),
+        max_value=Decimal("5"),
+        max_digits=3,
+        decimal_places=2,
+        error_messages={
+            "invalid": "Enter a rating from 1 to 5, like 4 or 3.5",
+            "min_value": "Enter a rating from 1 to 5",
+            "max_value": "Enter a rating from 1 to 5",
+        },
+    )
     ordering = forms.ChoiceField(label="Sort by", required=False, choices=SORTS)
 
 
@@ -69,6 +83,7 @@ class CatalogueView(LoginRequiredMixin, ListView):
             postcode_district=data.get("postcode_district", ""),
             max_price=data.get("max_price"),
             regulator_rating=data.get("regulator_rating", ""),
+            min_rating=data.get("min_rating"),
             ordering=ordering if ordering in ORDERINGS else "title",
         )
 

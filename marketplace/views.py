@@ -33,7 +33,9 @@ def server_error(request):
 
 
 def permission_denied(request, exception=None):
-    return render(request, "403.html", status=403)
+    """A view may say why (`PermissionDenied("reason")`); the page shows it."""
+    reason = str(exception) if exception is not None and str(exception) else ""
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 def favicon(request):

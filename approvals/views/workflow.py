@@ -73,6 +73,9 @@ class PlanPageView(careplan_views.PlanDetailView):
             may_review=can_review_plan(user, plan)
             and plan.status in (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL),
             action_error=kwargs.get("action_error", ""),
+            rate_providers=list({line.provider_id: line.provider for line in plan.lines.all()}.values())
+            if plan.status == PlanStatus.APPROVED and plan.client_id == user.pk
+            else [],
             review_working_days=selectors.workflow_policy().review_working_days,
         )
         return context
