@@ -9,6 +9,7 @@ from celery.signals import worker_ready
 from django.conf import settings
 
 from . import services
+from .models import Payment
 
 
 @shared_task(name="approvals.escalate_overdue_reviews")
@@ -67,10 +68,13 @@ def payments_send_batch(payment_ids: list[int]) -> int:
     sent = 0
     for payment_id in payment_ids:
         try:
-            services.payment_send(payment_id=payment_id)
+            services.payment_send(payment_id=payment_id, check_run=False)
             sent += 1
         except services.PaymentNotYetSent:
             payment_send_task.apply_async((payment_id,), countdown=_backoff(0))
+    run_ids = set(Payment.objects.filter(pk__in=payment_ids).values_list("run_id", flat=True))
+    for run_id in run_ids:
+        services.payment_run_check_finished(run_id=run_id)
     return sent
 
 

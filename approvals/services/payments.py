@@ -45,6 +45,7 @@ __all__ = [
     "payment_give_up",
     "payment_retry",
     "payment_reverse",
+    "payment_run_check_finished",
     "payment_run_reconcile",
     "payment_run_start",
     "payment_send",
@@ -136,14 +137,15 @@ def _lock(payment_id: int) -> Payment:
     )
 
 
-def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
+def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool = True) -> Payment:
     """One attempt at paying one payment. Safe to call any number of times, from any number of
     workers: a paid or reversed payment is left alone; a `sending` one (and a failed one finance
     retries) is looked up at the gateway before anything is sent; the send reuses the payment's
     key (a retried failed payment gets a new one, after the lookup). Raises `PaymentNotYetSent` when
     the outcome is unknown or the gateway asks to wait (the caller retries with backoff); a
     definite refusal marks it failed with the gateway's message. `allow_failed`: finance's retry
-    of a failed payment."""
+    of a failed payment. `check_run=False`: the caller (a batch) checks whether the run has
+    finished once at its end, instead of after every payment."""
     with transaction.atomic():
         payment = _lock(payment_id)
         if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
@@ -166,8 +168,8 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
         gw = gateway(payment.run.gateway)
         if gw.local:
             # The embedded gateway is this database: the whole payment is one transaction, so
-            # there is no unanswered call to recover from (and one commit instead of three).
-            payment.save()
+            # there is no unanswered call to recover from (and one commit instead of three); the
+            # `sending` state never needs to be written.
             transfer = gw.transfer(
                 amount=payment.amount,
                 destination=destination,
@@ -175,7 +177,7 @@ def payment_send(*, payment_id: int, allow_failed: bool = False) -> Payment:
                 group=payment.run.transfer_group,
                 metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
             )
-            return _complete_locked(payment, transfer)
+            return _complete_locked(payment, transfer, check_run=check_run)
         payment.save()
     group = payment.run.transfer_group
     try:
@@ -241,7 +243,7 @@ def _complete(payment_id: int, transfer: Transfer) -> Payment:
         return _complete_locked(_lock(payment_id), transfer)
 
 
-def _complete_locked(payment: Payment, transfer: Transfer) -> Payment:
+def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = True) -> Payment:
     """`_complete` inside the caller's transaction, with `payment` locked."""
     if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
         return payment
@@ -269,8 +271,14 @@ def _complete_locked(payment: Payment, transfer: Transfer) -> Payment:
         target=payment,
         changes={"to": payment.status, "transfer": transfer.id},
     )
-    _finish_run_if_done(payment.run_id)
+    if check_run:
+        _finish_run_if_done(payment.run_id)
     return payment
+
+
+def payment_run_check_finished(*, run_id: int) -> None:
+    """Mark the run finished when none of its payments is still to send (or unmark it)."""
+    _finish_run_if_done(run_id)
 
 
 def _finish_run_if_done(run_id: int) -> None:

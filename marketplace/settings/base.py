@@ -221,6 +221,11 @@ from marketplace.schedule import BEAT_SCHEDULE  # noqa: E402
 
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 
+# django-fsm-log keeps the history of plans, assessments, providers and invoices. A payment's
+# every state change already writes its own audit row; two more log rows per payment in a run of
+# thousands would be cost without a reader.
+DJANGO_FSM_LOG_IGNORED_MODELS = ["approvals.models.Payment"]
+
 # --- Payments (used from the payments capability on) ---------------------------------------
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="ledger")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
