@@ -1,17 +1,27 @@
-"""Benchmark: the service catalogue (GET /api/v1/services/) on 100,000 providers and 500,000
-services, against a floor measured in the same run.
+"""Benchmark: the service catalogue (GET /api/v1/services/) on 100,000 providers, 500,000
+services and 1,000,000 client reviews, against a floor measured in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cairn_bench_search .venv/bin/python bench/search.py \
-        [--providers N] [--services M] [--runs R]
+        [--providers N] [--services M] [--reviews K] [--runs R]
 
 1. Creates (or empties) the database named in DATABASE_URL, migrates it, and loads N providers,
    M services and their service-area rows with PostgreSQL COPY (the search-vector trigger fires
    for every service row and is part of the load), in one transaction. Reports rows/s over all
    three tables, then runs VACUUM (ANALYZE): the statistics, and the visibility map index-only
    scans need — the state autovacuum reaches minutes after a bulk load.
+   With --reviews K (default 1,000,000; 0 skips every review step) providers are loaded unrated,
+   and then, in a fresh process: K/20 client users (unusable passwords) and K reviews with COPY in
+   one transaction — 45% of providers have none, the rest share them by a Pareto weight (a few
+   have thousands), 1–5 stars round each provider's own quality, created over a year, ~1% hidden;
+   rows/s over both tables. Then the summaries in one INSERT … SELECT … GROUP BY, and every
+   provider's Bayesian score stored by the product's `ratings_refresh_all()` (timed: one UPDATE
+   per provider), then by one set-based UPDATE for comparison — it must agree with the product's
+   scores — and VACUUM (ANALYZE).
 2. In a fresh process, signs one client in (`force_login`) and times five typical catalogue
-   requests through Django's test client (real URLconf, middleware, session, DRF, pagination and
-   serialisation; DEBUG off): R timed runs each after a warm-up.
+   requests (eleven with reviews: six more sorted by -rating or -review_count and filtered by
+   min_rating, with a text query or a postcode district, and min_rating alone) through Django's
+   test client (real URLconf, middleware, session, DRF, pagination and serialisation; DEBUG off):
+   R timed runs each after a warm-up.
 3. In a fresh process, the floor: for each request one hand-written SQL statement (psycopg, no
    ORM) for the same first page — the columns the API shows, same order, page size 50 — plus one
    count statement, since the API returns the total count. Two statements, not a window
@@ -20,10 +30,15 @@ services, against a floor measured in the same run.
    text is written so both arms are index conditions on the service table (the GIN-indexed
    search vector, OR provider_id = ANY of the trigram-matched provider ids), which PostgreSQL
    combines with a BitmapOr; the same set as the catalogue's OR across the provider join.
+   The floor connection never prepares statements: a prepared statement gets a generic plan,
+   which can be many times slower than the plan for the actual values that the API gets.
+4. With reviews, in a fresh process: one review write's score refresh — `_refresh` inside the
+   transaction that locks the summary row, as `review_create` runs it — for the provider with the
+   most reviews and a median one; its parts (the provider's aggregate, `prior_mean()`) alone.
 The floor's page ids and count must equal the API's for every query, or the run exits non-zero.
-Targets (issue): load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request and ≤ 3× the floor's
-p95. A missed target prints MISSED; it does not fail the run. Not run by `make test` or CI;
-`make bench` runs it.
+Targets (issues): load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request, including those
+sorted and filtered by rating, and ≤ 3× the floor's p95. A missed target prints MISSED; it does
+not fail the run. Not run by `make test` or CI; `make bench` runs it.
 """
 
 from __future__ import annotations
@@ -37,6 +52,7 @@ import resource
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,6 +157,26 @@ QUERIES = {
     "4 district+regulator, by title": {"postcode_district": "NF3", "regulator_rating": "good", "ordering": "title"},
     "5 provider name q=Willow, by -reviews": {"q": "Willow", "ordering": "-review_count"},
 }
+# With reviews loaded (--reviews > 0): sorted and filtered by the stored score, with a text query
+# and a postcode district as above, and the widest case — the whole catalogue, best rated first.
+RATING_QUERIES = {
+    "6 district NF12, by -rating": {"postcode_district": "NF12", "ordering": "-rating"},
+    "7 category+district+min_rating=4, by -rating": {
+        "category": "personal_care", "postcode_district": "NF5", "min_rating": "4", "ordering": "-rating",
+    },
+    "8 q=respite+min_rating=4, by -rating": {"q": "respite", "min_rating": "4", "ordering": "-rating"},
+    "9 q=dementia+district NF3, by -reviews": {
+        "q": "dementia", "postcode_district": "NF3", "ordering": "-review_count",
+    },
+    "10 district+min_rating=4.5, by -reviews": {
+        "postcode_district": "NF7", "min_rating": "4.5", "ordering": "-review_count",
+    },
+    "11 min_rating=4, by -rating (no other filter)": {"min_rating": "4", "ordering": "-rating"},
+}  # fmt: skip
+
+
+def catalogue_queries(reviews: int) -> dict[str, dict]:
+    return {**QUERIES, **RATING_QUERIES} if reviews else QUERIES
 
 
 def peak_mb() -> float:
@@ -174,9 +210,13 @@ def copy_text(value: str) -> str:
     return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
 
 
-def generate(providers: int, services: int) -> tuple[io.BytesIO, io.BytesIO, io.BytesIO, int]:
+def generate(
+    providers: int, services: int, *, stored_ratings: bool = True
+) -> tuple[io.BytesIO, io.BytesIO, io.BytesIO, int]:
     """The three tables as COPY text (UTF-8 bytes: a str buffer would hold 4 bytes a character):
-    providers, services, service areas."""
+    providers, services, service areas. Without `stored_ratings` every provider starts unrated
+    (rating null, no reviews): the review phase loads real reviews and stores their scores. The
+    random draws are made either way, so the rest of the data is the same."""
     rng = random.Random(11)
     now = "2025-01-15 09:00:00+00"
     rating_names = [r for r, _ in RATINGS]
@@ -192,6 +232,8 @@ def generate(providers: int, services: int) -> tuple[io.BytesIO, io.BytesIO, io.
             reviews = max(1, int(rng.expovariate(1 / 25)))
             rating = f"{min(5.0, max(1.0, rng.gauss(4.1, 0.6))):.2f}"
         else:
+            reviews, rating = 0, "\\N"
+        if not stored_ratings:
             reviews, rating = 0, "\\N"
         district = rng.choice(NF) if rng.random() < 0.6 else rng.choice(DISTRICTS)
         areas = sorted({*rng.sample(DISTRICTS, rng.randint(1, 4)), district})
@@ -217,6 +259,8 @@ def generate(providers: int, services: int) -> tuple[io.BytesIO, io.BytesIO, io.
                     f"2025-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}" if rated else "\\N",
                     rating,
                     str(reviews),
+                    "",  # stripe_account_id
+                    "f",  # stripe_onboarded
                     now,
                     now,
                 ]
@@ -274,19 +318,19 @@ def copy_in(cur, table: str, columns: str, buffer: io.BytesIO) -> None:
     data.release()
 
 
-def phase_load(providers: int, services: int) -> dict:
+def phase_load(providers: int, services: int, reviews: int) -> dict:
     setup_django()
     from django.core.management import call_command
     from django.db import connection
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    provider_rows, service_rows, area_rows, areas = generate(providers, services)
+    provider_rows, service_rows, area_rows, areas = generate(providers, services, stored_ratings=not reviews)
     generate_seconds = time.perf_counter() - started
     provider_columns = (
         "id, name, status, status_reason, status_changed_at, postcode, address, email, phone, website, description, "
         "areas_served, regulator_id, regulator_provider_id, regulator_rating, regulator_rating_date, "
-        "regulator_checked_at, rating, review_count, created_at, updated_at"
+        "regulator_checked_at, rating, review_count, stripe_account_id, stripe_onboarded, created_at, updated_at"
     )
     service_columns = (
         "id, provider_id, title, category, unit, unit_price, unit_price_currency, description, postcode_districts, "
@@ -326,7 +370,236 @@ def phase_load(providers: int, services: int) -> dict:
     }
 
 
-def phase_api(runs: int) -> dict:
+# --- Reviews: 1,000,000 by default, skewed over the providers ------------------------------------
+REVIEW_SENTENCES = [
+    "The carers were kind and always on time.", "Visits were sometimes late.", "Communication could be better.",
+    "They listened to what I wanted.", "Good value for money.", "Staff changed too often.",
+    "My mother looks forward to every visit.", "Booking was easy.", "They went the extra mile.",
+    "Cancelled twice without telling us.", "Friendly, patient and reliable.", "I would recommend them.",
+]  # fmt: skip
+NO_REVIEW_SHARE = 0.45  # providers nobody has reviewed
+PARETO_ALPHA = 1.16  # how the reviewed providers share the reviews: a long tail of a few with very many
+YEAR_SECONDS = 365 * 24 * 3600
+SET_RUNS = 3  # timed runs of the set-based refresh
+REVIEWS_END = 1_736_931_600  # 2025-01-15 09:00 UTC, the catalogue's "now"
+SUMMARY_SQL = """
+INSERT INTO marketplace_providerratingsummary
+    (provider_id, count, total, stars_1, stars_2, stars_3, stars_4, stars_5, updated_at)
+SELECT provider_id, count(*) FILTER (WHERE NOT hidden), coalesce(sum(rating) FILTER (WHERE NOT hidden), 0),
+       count(*) FILTER (WHERE NOT hidden AND rating = 1), count(*) FILTER (WHERE NOT hidden AND rating = 2),
+       count(*) FILTER (WHERE NOT hidden AND rating = 3), count(*) FILTER (WHERE NOT hidden AND rating = 4),
+       count(*) FILTER (WHERE NOT hidden AND rating = 5), now()
+FROM marketplace_review GROUP BY provider_id
+"""
+# The nightly refresh as one statement, for comparison with `ratings_refresh_all` (one UPDATE per
+# provider): the same (C·m + sum) / (C + n), rounded half up to two places.
+SET_BASED_SCORE = """
+WITH prior AS (SELECT sum(total)::numeric / nullif(sum(count), 0) AS m FROM marketplace_providerratingsummary)
+SELECT s.provider_id, CASE WHEN s.count > 0 THEN round((%(w)s * prior.m + s.total) / (%(w)s + s.count), 2) END AS score,
+       s.count FROM marketplace_providerratingsummary s, prior
+"""
+
+
+def generate_reviews(providers: int, reviews: int, first_user_id: int) -> tuple[io.BytesIO, io.BytesIO, int, dict]:
+    """Client users and their reviews as COPY text. 45% of providers have no review; the others
+    share the reviews by a Pareto weight, so a few have thousands. Each provider has its own
+    quality; a review's stars scatter round it. About 1% are hidden, 10% answered."""
+    rng = random.Random(23)
+    clients = max(100, reviews // 20)
+    user_rows = io.BytesIO()
+    joined = "2024-01-10 09:00:00+00"
+    for uid in range(first_user_id, first_user_id + clients):
+        user_rows.write(
+            f"{uid}\t!{rng.getrandbits(160):040x}\t\\N\tf\tbench-client-{uid}\t\t\tclient{uid}@example.org\tf\tt\t"
+            f"{joined}\tclient\tBench Client {uid}\t\t\\N\n".encode()
+        )
+    weights, quality = [], [0.0]
+    for _ in range(providers):
+        weights.append(0.0 if rng.random() < NO_REVIEW_SHARE else rng.paretovariate(PARETO_ALPHA))
+        quality.append(min(5.0, max(1.5, rng.gauss(4.0, 0.6))))
+    targets = rng.choices(range(1, providers + 1), weights=weights, k=reviews)
+    per_provider: dict[int, int] = {}
+    review_rows = io.BytesIO()
+    write = review_rows.write
+    for rid, pid in enumerate(targets, start=1):
+        per_provider[pid] = per_provider.get(pid, 0) + 1
+        stars = min(5, max(1, round(rng.gauss(quality[pid], 1.0))))
+        created = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(REVIEWS_END - rng.randrange(YEAR_SECONDS)))
+        text = " ".join(rng.sample(REVIEW_SENTENCES, rng.randint(1, 3)))
+        draw = rng.random()
+        hidden = ("t\tPersonal details removed.\t" + created) if draw < 0.01 else "f\t\t\\N"
+        answer = ("Thank you for your feedback.\t" + created) if draw > 0.9 else "\t\\N"
+        author = rng.randint(first_user_id, first_user_id + clients - 1)
+        write(f"{rid}\t{pid}\t{author}\t{stars}\t{text}\t{created}\t{hidden}\t{answer}\n".encode())
+    counts = sorted(per_provider.values())
+    stats = {
+        "reviewed_providers": len(counts),
+        "max_per_provider": counts[-1] if counts else 0,
+        "median_per_provider": counts[len(counts) // 2] if counts else 0,
+        "p99_per_provider": counts[int(len(counts) * 0.99)] if counts else 0,
+    }
+    return user_rows, review_rows, clients, stats
+
+
+def phase_reviews(providers: int, reviews: int) -> dict:
+    """Load the clients and reviews (COPY, one transaction), build the summaries (one INSERT …
+    SELECT … GROUP BY), store every score with the product's `ratings_refresh_all`, then time the
+    same refresh as one set-based UPDATE for comparison."""
+    setup_django()
+    from django.db import connection
+
+    from marketplace.services import rating_policy, ratings_refresh_all
+
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cur:
+        first_user_id = cur.execute("SELECT coalesce(max(id), 0) + 1 FROM accounts_user").fetchone()[0]
+    started = time.perf_counter()
+    user_rows, review_rows, clients, stats = generate_reviews(providers, reviews, first_user_id)
+    generate_seconds = time.perf_counter() - started
+    user_columns = (
+        "id, password, last_login, is_superuser, username, first_name, last_name, email, is_staff, is_active, "
+        "date_joined, role, full_name, postcode, provider_id"
+    )
+    review_columns = (
+        "id, provider_id, author_id, rating, text, created_at, hidden, hidden_reason, hidden_at, answer, answered_at"
+    )
+    started = time.perf_counter()
+    with raw.transaction(), raw.cursor() as cur:  # deferred FK checks (author, provider) run at commit
+        copy_in(cur, "accounts_user", user_columns, user_rows)
+        copy_in(cur, "marketplace_review", review_columns, review_rows)
+        for table in ("accounts_user", "marketplace_review"):
+            cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
+    load_seconds = time.perf_counter() - started
+    del user_rows, review_rows
+    started = time.perf_counter()
+    with raw.transaction(), raw.cursor() as cur:
+        cur.execute(SUMMARY_SQL)
+        summaries = cur.rowcount
+    summary_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    with connection.cursor() as cursor:  # the statistics a nightly job would find; not timed as part of it
+        for table in ("accounts_user", "marketplace_review", "marketplace_providerratingsummary"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    analyze_seconds = time.perf_counter() - started
+
+    weight = rating_policy().bayesian_weight
+    started = time.perf_counter()
+    refreshed = ratings_refresh_all()
+    refresh_seconds = time.perf_counter() - started
+
+    # The same scores in SQL: check they agree with the stored ones, then time it as one UPDATE.
+    with raw.cursor() as cur:
+        disagree = cur.execute(
+            f"SELECT count(*) FROM ({SET_BASED_SCORE}) f JOIN providers_provider p ON p.id = f.provider_id "
+            "WHERE p.rating IS DISTINCT FROM f.score OR p.review_count <> f.count",
+            {"w": weight},
+        ).fetchone()[0]
+    set_times = []
+    for _ in range(SET_RUNS):
+        started = time.perf_counter()
+        with raw.transaction(), raw.cursor() as cur:
+            cur.execute(
+                f"UPDATE providers_provider p SET rating = f.score, review_count = f.count "
+                f"FROM ({SET_BASED_SCORE}) f WHERE p.id = f.provider_id",
+                {"w": weight},
+            )
+            set_rows = cur.rowcount
+        set_times.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:  # the updates left dead provider rows; the state autovacuum reaches
+        cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE rating IS NOT NULL), count(*) FILTER (WHERE rating >= 4), "
+            "count(*) FILTER (WHERE rating >= 4.5), min(rating), max(rating) FROM providers_provider"
+        )
+        rated, four, four_half, low, high = cursor.fetchone()
+        cursor.execute("SELECT sum(total)::numeric / sum(count) FROM marketplace_providerratingsummary")
+        prior = cursor.fetchone()[0]
+    vacuum_seconds = time.perf_counter() - started
+    rows = clients + reviews
+    return {
+        "clients": clients,
+        "reviews": reviews,
+        "rows": rows,
+        "seconds": load_seconds,
+        "rows_per_s": rows / load_seconds,
+        "generate_seconds": generate_seconds,
+        "summaries": summaries,
+        "summary_seconds": summary_seconds,
+        "analyze_seconds": analyze_seconds,
+        "refreshed": refreshed,
+        "refresh_seconds": refresh_seconds,
+        "set_disagree": disagree,
+        "set_rows": set_rows,
+        "set_seconds": set_times,
+        "vacuum_seconds": vacuum_seconds,
+        "rated": rated,
+        "rated_4": four,
+        "rated_4_5": four_half,
+        "score_range": [str(low), str(high)],
+        "prior": f"{prior:.4f}" if prior is not None else None,
+        **stats,
+        "peak_mb": peak_mb(),
+    }
+
+
+def phase_write(runs: int) -> dict:
+    """What one review write adds for the score: `_refresh` (the provider's aggregate over its
+    visible reviews, the prior over all summaries, two UPDATEs) inside the transaction that holds the
+    summary's row lock, as `review_create` runs it — for the provider with the most reviews and for
+    a median one. The parts are timed alone as well."""
+    setup_django()
+    from django.db import transaction
+    from django.db.models import Count, Q, Sum
+
+    from marketplace.models import ProviderRatingSummary, Review
+    from marketplace.services import _locked_summary, _refresh, prior_mean
+
+    reviewed = ProviderRatingSummary.objects.filter(count__gt=0)
+    total = reviewed.count()
+    picks = {
+        "most reviews": reviewed.order_by("-count", "provider_id").first(),
+        "median": reviewed.order_by("count", "provider_id")[total // 2],
+    }
+    results = {}
+    for label, summary in picks.items():
+        provider = summary.provider
+        refresh, whole, aggregate, prior = [], [], [], []
+        for run in range(WARMUP + runs):
+            started = time.perf_counter()
+            with transaction.atomic():
+                locked = _locked_summary(provider)
+                before = time.perf_counter()
+                _refresh(locked)
+                after = time.perf_counter()
+            done = time.perf_counter()
+            started_parts = time.perf_counter()
+            Review.objects.filter(provider_id=provider.pk, hidden=False).aggregate(
+                count=Count("id"),
+                total=Sum("rating"),
+                **{f"stars_{n}": Count("id", filter=Q(rating=n)) for n in range(1, 6)},
+            )
+            aggregated = time.perf_counter()
+            prior_mean()
+            priored = time.perf_counter()
+            if run >= WARMUP:
+                refresh.append((after - before) * 1000)
+                whole.append((done - started) * 1000)
+                aggregate.append((aggregated - started_parts) * 1000)
+                prior.append((priored - aggregated) * 1000)
+        results[label] = {
+            "provider": provider.pk,
+            "reviews": summary.count,
+            "refresh_ms": refresh,
+            "transaction_ms": whole,
+            "aggregate_ms": aggregate,
+            "prior_ms": prior,
+        }
+    return {"providers": results, "summaries": total, "peak_mb": peak_mb()}
+
+
+def phase_api(runs: int, reviews: int) -> dict:
     os.environ["DEBUG"] = "false"
     setup_django()
     from django.conf import settings
@@ -344,23 +617,24 @@ def phase_api(runs: int) -> dict:
         user.save()
     client = Client()
     client.force_login(user)
+    queries = catalogue_queries(reviews)
 
     def get(label: str):
-        response = client.get("/api/v1/services/", QUERIES[label])
+        response = client.get("/api/v1/services/", queries[label])
         assert response.status_code == 200, (label, response.status_code, response.content[:500])
         return response
 
-    for label in QUERIES:
+    for label in queries:
         for _ in range(WARMUP):
             get(label)
-    times: dict[str, list[float]] = {label: [] for label in QUERIES}
+    times: dict[str, list[float]] = {label: [] for label in queries}
     for _ in range(runs):  # round robin, so background load falls on every query alike
-        for label in QUERIES:
+        for label in queries:
             started = time.perf_counter()
             get(label)
             times[label].append((time.perf_counter() - started) * 1000)
     results = {}
-    for label in QUERIES:
+    for label in queries:
         body = get(label).json()
         results[label] = {"ms": times[label], "count": body["count"], "ids": [s["id"] for s in body["results"]]}
     return {"queries": results, "peak_mb": peak_mb()}
@@ -403,9 +677,40 @@ FLOOR_SQL = {
     "5 provider name q=Willow, by -reviews": (FLOOR_TEXT, "p.review_count DESC, s.id", {"q": "Willow"}),
 }
 assert FLOOR_SQL.keys() == QUERIES.keys()
+BY_RATING = "p.rating DESC NULLS LAST, s.id"
+BY_REVIEWS = "p.review_count DESC, s.id"
+RATING_FLOOR_SQL = {
+    "6 district NF12, by -rating": (FLOOR_AREA, BY_RATING, {"district": "NF12"}),
+    "7 category+district+min_rating=4, by -rating": (
+        f"s.category = %(category)s AND {FLOOR_AREA} AND p.rating >= %(min_rating)s",
+        BY_RATING,
+        {"category": "personal_care", "district": "NF5", "min_rating": Decimal("4")},
+    ),
+    "8 q=respite+min_rating=4, by -rating": (
+        f"{FLOOR_TEXT} AND p.rating >= %(min_rating)s",
+        BY_RATING,
+        {"q": "respite", "min_rating": Decimal("4")},
+    ),
+    "9 q=dementia+district NF3, by -reviews": (
+        f"{FLOOR_TEXT} AND {FLOOR_AREA}",
+        BY_REVIEWS,
+        {"q": "dementia", "district": "NF3"},
+    ),
+    "10 district+min_rating=4.5, by -reviews": (
+        f"{FLOOR_AREA} AND p.rating >= %(min_rating)s",
+        BY_REVIEWS,
+        {"district": "NF7", "min_rating": Decimal("4.5")},
+    ),
+    "11 min_rating=4, by -rating (no other filter)": (
+        "p.rating >= %(min_rating)s",
+        BY_RATING,
+        {"min_rating": Decimal("4")},
+    ),
+}
+assert RATING_FLOOR_SQL.keys() == RATING_QUERIES.keys()
 
 
-def phase_floor(runs: int) -> dict:
+def phase_floor(runs: int, reviews: int) -> dict:
     import psycopg
 
     url = os.environ["DATABASE_URL"]
@@ -416,9 +721,13 @@ def phase_floor(runs: int) -> dict:
             f"SELECT {FLOOR_COLUMNS} FROM {FLOOR_FROM} AND {where} ORDER BY {order} LIMIT {PAGE_SIZE}",
             params,
         )
-        for label, (where, order, params) in FLOOR_SQL.items()
+        for label, (where, order, params) in ({**FLOOR_SQL, **RATING_FLOOR_SQL} if reviews else FLOOR_SQL).items()
     }
-    with psycopg.connect(url, autocommit=True) as conn:
+    # No prepared statements: psycopg prepares a statement after 5 runs, and PostgreSQL then
+    # plans it once for any parameters — a generic plan, up to 8× slower here (query 10 walked the
+    # review_count index: 117 ms against 15 ms). Django binds on the client, so every API request
+    # is planned for its values; so is every floor statement.
+    with psycopg.connect(url, autocommit=True, prepare_threshold=None) as conn:
 
         def run(label: str) -> tuple[int, list, float, float]:
             count_sql, page_sql, params = statements[label]
@@ -475,16 +784,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--providers", type=int, default=100_000)
     parser.add_argument("--services", type=int, default=500_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000, help="client reviews to load; 0 skips them")
     parser.add_argument("--runs", type=int, default=100, help="timed runs per query (after a warm-up of 5)")
     parser.add_argument("--phase")
     options = parser.parse_args()
     if options.runs < 50:
         parser.error("--runs must be at least 50 for a meaningful p95")
+    if options.reviews < 0:
+        parser.error("--reviews must be 0 or more")
     if options.phase:
         result = {
-            "load": lambda: phase_load(options.providers, options.services),
-            "api": lambda: phase_api(options.runs),
-            "floor": lambda: phase_floor(options.runs),
+            "load": lambda: phase_load(options.providers, options.services, options.reviews),
+            "reviews": lambda: phase_reviews(options.providers, options.reviews),
+            "api": lambda: phase_api(options.runs, options.reviews),
+            "floor": lambda: phase_floor(options.runs, options.reviews),
+            "write": lambda: phase_write(options.runs),
         }[options.phase]()
         print(json.dumps(result))
         return
@@ -492,28 +806,56 @@ def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate.")
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     ensure_database(url)
-    load = run_phase("load", "--providers", str(options.providers), "--services", str(options.services))
+    sizes = ["--providers", str(options.providers), "--services", str(options.services)]
+    load = run_phase("load", *sizes, "--reviews", str(options.reviews))
     print(f"load:  {load['rows']:,} rows ({load['providers']:,} providers, {load['services']:,} services, "
           f"{load['areas']:,} service areas) in {load['seconds']:.2f} s = {load['rows_per_s']:,.0f} rows/s "
           f"(target ≥ {LOAD_TARGET:,}){mark(load['rows_per_s'] < LOAD_TARGET)}")  # fmt: skip
     print(f"       COPY incl. search-vector trigger, indexes and FK checks; generating the rows took "
           f"{load['generate_seconds']:.1f} s (not timed), VACUUM (ANALYZE) {load['vacuum_seconds']:.1f} s; "
           f"peak {load['peak_mb']:.0f} MB")  # fmt: skip
-    api = run_phase("api", "--runs", str(options.runs))
-    floor = run_phase("floor", "--runs", str(options.runs))
+    reviews = None
+    if options.reviews:
+        reviews = run_phase("reviews", *sizes, "--reviews", str(options.reviews))
+        r = reviews
+        print(f"\nreviews: {r['reviews']:,} reviews by {r['clients']:,} client users over "
+              f"{r['reviewed_providers']:,} of {options.providers:,} providers (per reviewed provider: "
+              f"median {r['median_per_provider']:,}, p99 {r['p99_per_provider']:,}, "
+              f"max {r['max_per_provider']:,})")  # fmt: skip
+        print(f"       load {r['rows']:,} rows (users + reviews) in {r['seconds']:.2f} s = "
+              f"{r['rows_per_s']:,.0f} rows/s (COPY incl. 8 review indexes and deferred FK checks at "
+              f"commit; generating took {r['generate_seconds']:.1f} s, not timed)")  # fmt: skip
+        print(f"       summaries: INSERT … SELECT … GROUP BY, {r['summaries']:,} rows in {r['summary_seconds']:.2f} s; "
+              f"VACUUM (ANALYZE) of the new tables {r['analyze_seconds']:.1f} s (not timed)")  # fmt: skip
+        per = r["refresh_seconds"] / max(1, r["summaries"]) * 1000
+        print(f"       ratings_refresh_all(): {r['refresh_seconds']:.1f} s for {r['summaries']:,} providers "
+              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — one UPDATE per provider")  # fmt: skip
+        runs = ", ".join(f"{t:.2f}" for t in r["set_seconds"])
+        print(f"       set-based SQL, one UPDATE … FROM (same formula): {min(r['set_seconds']):.2f} s "
+              f"(runs: {runs} s; {r['set_rows']:,} rows); providers whose stored score differs from it: "
+              f"{r['set_disagree']}")  # fmt: skip
+        print(f"       scores: prior m = {r['prior']}; {r['rated']:,} providers rated, {r['rated_4']:,} ≥ 4, "
+              f"{r['rated_4_5']:,} ≥ 4.5, range {r['score_range'][0]}–{r['score_range'][1]}; "
+              f"VACUUM (ANALYZE) {r['vacuum_seconds']:.1f} s; peak {r['peak_mb']:.0f} MB")  # fmt: skip
+        if r["set_disagree"]:
+            print("       MISMATCH: the set-based scores differ from ratings_refresh_all's", file=sys.stderr)
+    api = run_phase("api", "--runs", str(options.runs), "--reviews", str(options.reviews))
+    floor = run_phase("floor", "--runs", str(options.runs), "--reviews", str(options.reviews))
     print(f"\ncatalogue: {options.runs} timed runs per query after {WARMUP} warm-up runs; page size {PAGE_SIZE}.")
     print("API = GET /api/v1/services/ via django.test.Client, signed-in client, DEBUG off.")
     print("floor = one hand-written count SELECT + one page SELECT (psycopg, no ORM); split = their p50s.")
     print("ratio = API p95 / floor p95. Times in ms.\n")
+    width = max(38, *(len(label) for label in api["queries"]))
     header = (
-        f"{'query':<38} {'count':>7}  {'API p50':>7} {'API p95':>7}  {'floor p50':>9} {'floor p95':>9} "
+        f"{'query':<{width}} {'count':>7}  {'API p50':>7} {'API p95':>7}  {'floor p50':>9} {'floor p95':>9} "
         f"{'split count+page':>16}  {'ratio':>6}"
     )
     print(header)
     print("-" * len(header))
     mismatches = []
-    for label in QUERIES:
+    for label in catalogue_queries(options.reviews):
         a, f = api["queries"][label], floor["queries"][label]
         a50, a95 = percentile(a["ms"], 50), percentile(a["ms"], 95)
         f50, f95 = percentile(f["ms"], 50), percentile(f["ms"], 95)
@@ -524,7 +866,7 @@ def main() -> None:
         if ratio > RATIO_TARGET:
             notes.append(f"MISSED ≤ {RATIO_TARGET:.0f}× floor")
         split = f"{percentile(f['count_ms'], 50):.1f}+{percentile(f['page_ms'], 50):.1f}"
-        print(f"{label:<38} {a['count']:>7,}  {a50:>7.1f} {a95:>7.1f}  {f50:>9.1f} {f95:>9.1f} {split:>16}  "
+        print(f"{label:<{width}} {a['count']:>7,}  {a50:>7.1f} {a95:>7.1f}  {f50:>9.1f} {f95:>9.1f} {split:>16}  "
               f"{ratio:>5.2f}×  {'; '.join(notes)}".rstrip())  # fmt: skip
         if a["ids"] != f["ids"] or a["count"] != f["count"]:
             mismatches.append(label)
@@ -536,13 +878,38 @@ def main() -> None:
     print(f"a fresh PostgreSQL connection costs p50 {percentile(connect, 50):.1f} ms / p95 "
           f"{percentile(connect, 95):.1f} ms — what each request adds when connections are not kept "
           "(CONN_MAX_AGE 0); the test client keeps its connection")  # fmt: skip
-    print(f"peak RSS: load {load['peak_mb']:.0f} MB, API {api['peak_mb']:.0f} MB, floor {floor['peak_mb']:.0f} MB")
+    write = None
+    if options.reviews:
+        write = run_phase("write", "--runs", str(options.runs))
+        print(f"\none review write's score refresh ({options.runs} runs after {WARMUP} warm-up; "
+              f"{write['summaries']:,} providers with reviews). Times in ms, p50 / p95:")  # fmt: skip
+        for label, w in write["providers"].items():
+            figures = "; ".join(
+                f"{name} {percentile(w[key], 50):.2f} / {percentile(w[key], 95):.2f}"
+                for name, key in (
+                    ("_refresh", "refresh_ms"),
+                    ("whole transaction (lock, _refresh, commit)", "transaction_ms"),
+                    ("alone: the provider's aggregate", "aggregate_ms"),
+                    ("alone: prior_mean()", "prior_ms"),
+                )
+            )
+            print(f"  {label} (provider {w['provider']}, {w['reviews']:,} visible reviews): {figures}")
+    peaks = [f"load {load['peak_mb']:.0f} MB"]
+    if reviews:
+        peaks.append(f"reviews {reviews['peak_mb']:.0f} MB")
+    peaks += [f"API {api['peak_mb']:.0f} MB", f"floor {floor['peak_mb']:.0f} MB"]
+    if write:
+        peaks.append(f"write {write['peak_mb']:.0f} MB")
+    print(f"peak RSS: {', '.join(peaks)}")
+    print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if mismatches:
         for label in mismatches:
             a, f = api["queries"][label], floor["queries"][label]
             print(f"MISMATCH {label}: API count {a['count']} ids {a['ids'][:5]}…; "
                   f"floor count {f['count']} ids {f['ids'][:5]}…", file=sys.stderr)  # fmt: skip
         sys.exit("The API and the floor disagree: the benchmark is not measuring like for like.")
+    if reviews and reviews["set_disagree"]:
+        sys.exit("The set-based scores differ from ratings_refresh_all's.")
 
 
 if __name__ == "__main__":

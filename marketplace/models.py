@@ -87,6 +87,11 @@ class Review(models.Model):
         indexes = [
             models.Index(fields=["provider", "hidden", "-created_at"]),
             models.Index(fields=["author", "provider", "-created_at"]),
+            # The per-write recount reads only this (an index-only scan): 3 ms instead of 18–140 ms
+            # for a provider with 20,000 reviews (bench/search.py).
+            models.Index(
+                fields=["provider"], include=["rating"], condition=Q(hidden=False), name="review_visible_by_provider"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -198,11 +198,15 @@ def ratings_refresh_all() -> int:
     come in). Returns how many providers have reviews."""
     prior, weight = prior_mean(), rating_policy().bayesian_weight
     updated = 0
-    for summary in ProviderRatingSummary.objects.select_related("provider").iterator(chunk_size=2000):
-        provider_rating_update(
-            provider=summary.provider,
-            rating=bayesian(summary.total, summary.count, prior, weight),
-            review_count=summary.count,
-        )
+    for summary_id in ProviderRatingSummary.objects.values_list("pk", flat=True).iterator(chunk_size=2000):
+        # Each provider under its summary's lock, read afresh: a review written meanwhile is
+        # never overwritten by a score computed before it.
+        with transaction.atomic():
+            summary = ProviderRatingSummary.objects.select_for_update().select_related("provider").get(pk=summary_id)
+            provider_rating_update(
+                provider=summary.provider,
+                rating=bayesian(summary.total, summary.count, prior, weight),
+                review_count=summary.count,
+            )
         updated += summary.count > 0
     return updated
