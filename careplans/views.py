@@ -222,7 +222,8 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
     """Shared by adding and changing a line: the form posts to save; with `preview` it only
     prices the change. htmx sends the preview as the person types (`HX-Request`) and gets just
     the running-total panel back; without JavaScript the "Work out the cost" button posts the
-    same preview and gets the whole page."""
+    same preview and gets the whole page. Subclasses say what the plan's lines would become
+    (`proposed_lines(form)`) and what to tell the person when saved (`saved_message()`)."""
 
     line = None
 
@@ -243,12 +244,6 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
             self.line = next((line for line in self.plan.lines.all() if line.pk == line_id), None)
             if self.line is None:
                 raise Http404("No such line in this plan.")
-
-    def proposed_lines(self, form: LineForm) -> list[dict]:
-        raise NotImplementedError
-
-    def saved_message(self) -> str:
-        raise NotImplementedError
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

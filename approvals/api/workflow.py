@@ -55,10 +55,10 @@ def _plan(request, pk) -> CarePlan:
 
 
 class _TransitionView(APIView):
-    body = CommentSerializer
+    """One transition endpoint: subclasses name the body's serializer and `perform(request, plan,
+    data)` the service call."""
 
-    def perform(self, request, plan: CarePlan, data: dict) -> None:
-        raise NotImplementedError
+    body = CommentSerializer
 
     def post(self, request, pk):
         plan = _plan(request, pk)
