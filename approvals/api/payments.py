@@ -23,7 +23,7 @@ from .. import selectors, services, stats
 from ..models import Payment, PaymentRun, PaymentStatus
 from ..pdf import invoice_pdf
 from ..permissions import can_invoice, can_run_payments, can_view_invoice
-from .workflow import CSVRenderer
+from .workflow import OpenDataView
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -278,13 +278,11 @@ SpendRow = inline_serializer(
 )
 
 
-class SpendView(APIView):
+class SpendView(OpenDataView):
     """Public open data: spend by service category by month, small groups suppressed."""
 
-    authentication_classes: list = []
-    permission_classes: list = []
-    renderer_classes = [JSONRenderer, CSVRenderer]
     csv_fields = stats.SPEND_CSV_FIELDS
+    csv_filename = "cairn-spend.csv"
 
     @extend_schema(
         summary="Spend by service category by month (open data)",
@@ -302,9 +300,7 @@ class SpendView(APIView):
         tags=["statistics"],
     )
     def get(self, request):
-        response = Response(
-            {"suppressed_below": stats.SUPPRESS_BELOW, "currency": "GBP", "results": stats.spend_by_category()}
-        )
-        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
-            response["Content-Disposition"] = 'attachment; filename="cairn-spend.csv"'
-        return response
+        return super().get(request)
+
+    def data(self) -> dict:
+        return {"suppressed_below": stats.SUPPRESS_BELOW, "currency": "GBP", "results": stats.spend_by_category()}

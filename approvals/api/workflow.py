@@ -210,13 +210,31 @@ ApprovalTimeRow = inline_serializer(
 )
 
 
-class ApprovalTimesView(APIView):
-    """Public: no login (open data)."""
+class OpenDataView(APIView):
+    """Public open data (no login), as JSON or, with `?format=csv`, a CSV download named
+    `csv_filename`. Subclasses give `csv_fields` and `data()`."""
 
     authentication_classes: list = []
     permission_classes: list = []
     renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_fields: list[str] = []
+    csv_filename = "cairn.csv"
+
+    def data(self) -> dict:
+        raise TypeError(f"{type(self).__name__} must say what data it publishes")
+
+    def get(self, request):
+        response = Response(self.data())
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+        return response
+
+
+class ApprovalTimesView(OpenDataView):
+    """How long each approval stage takes, by month."""
+
     csv_fields = stats.CSV_FIELDS
+    csv_filename = "cairn-approval-times.csv"
 
     @extend_schema(
         summary="How long each approval stage takes, by month (open data)",
@@ -234,9 +252,11 @@ class ApprovalTimesView(APIView):
         tags=["statistics"],
     )
     def get(self, request):
-        response = Response(
-            {"suppressed_below": stats.SUPPRESS_BELOW, "stages": stats.STAGE_LABELS, "results": stats.approval_times()}
-        )
-        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
-            response["Content-Disposition"] = 'attachment; filename="cairn-approval-times.csv"'
-        return response
+        return super().get(request)
+
+    def data(self) -> dict:
+        return {
+            "suppressed_below": stats.SUPPRESS_BELOW,
+            "stages": stats.STAGE_LABELS,
+            "results": stats.approval_times(),
+        }

@@ -250,43 +250,49 @@ def plan_request_changes(*, actor: User, plan: CarePlan, comment: str, request=N
     """Send a plan back to the client with what to change. Enforces: a comment (400), reviewer
     role and caseload (403/404), state in review or awaiting senior approval (409), and for the
     latter the senior's authority (403). Closes the review. Locks the plan."""
-    comment = _require_comment(comment, "what needs to change")
-    _visible(actor, plan)
-    if not is_reviewer(actor) or not can_review_plan(actor, plan):
-        raise NotAReviewer()
-    with transaction.atomic():
-        plan = _lock(plan)
-        _check_state(plan, "request_changes", actor)
-        _check_senior(actor, plan)
-        _transition(plan, "request_changes", actor=actor, comment=comment, request=request)
-        _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.CHANGES_REQUESTED, comment=comment)
-        people = _people(plan)
-        _notify(
-            plan,
-            [people["client"], people["social_worker"]],
-            f"Changes were asked for on care plan version {plan.version}: {comment}",
-            actor=actor,
-        )
-    return plan
+    return _send_back(
+        actor=actor,
+        plan=plan,
+        edge="request_changes",
+        outcome=ReviewOutcome.CHANGES_REQUESTED,
+        comment=_require_comment(comment, "what needs to change"),
+        message="Changes were asked for on care plan version {version}: {comment}",
+        request=request,
+    )
 
 
 def plan_reject(*, actor: User, plan: CarePlan, comment: str, request=None) -> CarePlan:
     """Refuse a plan, saying why. Same rules as requesting changes. Closes the review."""
-    comment = _require_comment(comment, "why the plan is rejected")
+    return _send_back(
+        actor=actor,
+        plan=plan,
+        edge="reject",
+        outcome=ReviewOutcome.REJECTED,
+        comment=_require_comment(comment, "why the plan is rejected"),
+        message="Care plan version {version} was rejected: {comment}",
+        request=request,
+    )
+
+
+def _send_back(
+    *, actor: User, plan: CarePlan, edge: str, outcome: str, comment: str, message: str, request
+) -> CarePlan:
+    """A reviewer's decision other than approval: checks, transition, the review closed with the
+    comment, the client and social worker told."""
     _visible(actor, plan)
     if not is_reviewer(actor) or not can_review_plan(actor, plan):
         raise NotAReviewer()
     with transaction.atomic():
         plan = _lock(plan)
-        _check_state(plan, "reject", actor)
+        _check_state(plan, edge, actor)
         _check_senior(actor, plan)
-        _transition(plan, "reject", actor=actor, comment=comment, request=request)
-        _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.REJECTED, comment=comment)
+        _transition(plan, edge, actor=actor, comment=comment, request=request)
+        _close_review(_open_review(plan), actor=actor, outcome=outcome, comment=comment)
         people = _people(plan)
         _notify(
             plan,
             [people["client"], people["social_worker"]],
-            f"Care plan version {plan.version} was rejected: {comment}",
+            message.format(version=plan.version, comment=comment),
             actor=actor,
         )
     return plan
