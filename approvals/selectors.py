@@ -9,11 +9,12 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from djmoney.money import Money
 
+from accounts.exceptions import NotVisible
 from accounts.models import Role, TeamMembership, User
 from accounts.permissions import has_role
 from accounts.selectors import client_list_visible_to
-from careplans.models import UNDER_REVIEW_STATUSES, CarePlan, Invoice, InvoiceStatus, PlanStatus
-from careplans.selectors import plan_available
+from careplans.models import UNDER_REVIEW_STATUSES, Invoice, InvoiceStatus, PlanStatus
+from careplans.permissions import can_view_invoice
 
 from .models import (
     ApprovalAuthority,
@@ -60,11 +61,6 @@ def team_manager_of(social_worker: User | None) -> User | None:
     return membership.team.manager if membership else None
 
 
-def plan_headroom(plan: CarePlan) -> Money:
-    """What the plan may cost when submitted or approved (see `careplans.selectors.plan_available`)."""
-    return plan_available(plan)
-
-
 def review_queue_for(user: User) -> QuerySet[PlanReview]:
     """Open reviews of plans whose clients the user can see, soonest due first."""
     if not has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
@@ -105,6 +101,14 @@ def unread_count(user: User) -> int:
 
 def is_overdue(review: PlanReview, today: datetime.date | None = None) -> bool:
     return review.decided_at is None and review.due < (today or timezone.localdate())
+
+
+def invoice_get_for(user: User, invoice_id: int) -> Invoice:
+    """The invoice with its plan, client, provider and line, or `NotVisible` (404)."""
+    invoice = Invoice.objects.select_related("plan__client", "provider", "line").filter(pk=invoice_id).first()
+    if invoice is None or not can_view_invoice(user, invoice):
+        raise NotVisible("No such invoice.")
+    return invoice
 
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:

@@ -22,7 +22,7 @@ from careplans.models import Invoice, PlanLine
 from .. import selectors, services, stats
 from ..models import Payment, PaymentRun, PaymentStatus
 from ..pdf import invoice_pdf
-from ..permissions import can_invoice, can_run_payments, can_view_invoice
+from ..permissions import can_invoice, can_run_payments
 from .workflow import OpenDataView
 
 
@@ -74,10 +74,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return selectors.invoices_visible_to(self.request.user)
 
     def get_object(self):
-        invoice = Invoice.objects.select_related("plan__client", "provider").filter(pk=self.kwargs["pk"]).first()
-        if invoice is None or not can_view_invoice(self.request.user, invoice):
-            raise NotVisible("No such invoice.")
-        return invoice
+        return selectors.invoice_get_for(self.request.user, self.kwargs["pk"])
 
     @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer})
     def create(self, request):

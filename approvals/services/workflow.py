@@ -30,7 +30,7 @@ from budgets.services import ledger
 from budgets.services.budgets import budget_set_final
 from careplans.models import CarePlan, PlanStatus
 from careplans.permissions import can_view_plan
-from careplans.selectors import plan_remaining_commitment
+from careplans.selectors import plan_available, plan_remaining_commitment
 
 from .. import selectors
 from ..deadlines import add_months, add_working_days
@@ -187,7 +187,7 @@ def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None)
         _check_state(plan, "submit", actor)
         if not plan.lines.exists():
             raise WrongPlanState("Add at least one service to the plan before submitting it.")
-        available = selectors.plan_headroom(plan)
+        available = plan_available(plan)
         if plan.total_cost > available:
             raise BudgetExceeded(
                 f"This plan costs {_money(plan.total_cost)}, which is more than the {_money(available)} "

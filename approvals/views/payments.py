@@ -25,7 +25,7 @@ from .. import selectors, services, stats
 from ..api.payments import supporting_file_response
 from ..models import Payment, PaymentRun, PaymentStatus
 from ..pdf import invoice_pdf, remittance_pdf
-from ..permissions import can_confirm_invoice, can_invoice, can_run_payments, can_view_invoice
+from ..permissions import can_confirm_invoice, can_invoice, can_run_payments
 from .workflow import _status
 
 __all__ = [
@@ -47,10 +47,10 @@ __all__ = [
 
 
 def _invoice(user, pk) -> Invoice:
-    invoice = Invoice.objects.select_related("plan__client", "provider", "line").filter(pk=pk).first()
-    if invoice is None or not can_view_invoice(user, invoice):
-        raise Http404("No such invoice.")
-    return invoice
+    try:
+        return selectors.invoice_get_for(user, pk)
+    except NotVisible as exc:
+        raise Http404(exc.message) from exc
 
 
 class InvoiceListView(LoginRequiredMixin, TemplateView):

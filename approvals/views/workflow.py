@@ -28,7 +28,7 @@ from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
 from careplans import views as careplan_views
 from careplans.models import DECIDING_STATUSES, EDITABLE_STATUSES, CarePlan, PlanStatus
-from careplans.selectors import plan_get_for, plan_history
+from careplans.selectors import plan_available, plan_get_for, plan_history
 
 from .. import selectors, services, stats
 from ..models import PlanReview, StatutoryReview
@@ -181,7 +181,7 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
         covers = selectors.authority_covers(user, plan.total_cost)
         own = drafted_or_submitted(user, plan, review.submitted_by_id if review else None)
         figures = budget_figures(plan.budget)
-        headroom = selectors.plan_headroom(plan)
+        headroom = plan_available(plan)
         senior_only = plan.status == PlanStatus.AWAITING_SENIOR_APPROVAL and not covers
         context.update(
             plan=plan,

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from approvals import services
 from approvals.exceptions import WrongPlanState
 from approvals.models import PlanReview, ReviewOutcome
-from approvals.selectors import plan_headroom
 from budgets.exceptions import BudgetExceeded
 from budgets.models import BudgetPolicy, LedgerTransaction, PersonalBudget, TransactionKind
 from budgets.selectors import budget_figures, budget_figures_from_postings
 from careplans.models import CarePlan, PlanStatus
+from careplans.selectors import plan_available
 from careplans.services import plan_new_version, plan_update
 
 pytestmark = pytest.mark.django_db
@@ -186,7 +186,7 @@ def test_a_new_version_may_cost_more_than_is_available_up_to_the_old_commitment(
     new = new_version(old, "9000.00")
 
     assert budget_figures(budget).available == gbp("4000.00")
-    assert plan_headroom(new) == gbp("10000.00")
+    assert plan_available(new) == gbp("10000.00")
     services.plan_submit(actor=client_user, plan=new)
     assert reload(new).status == S.SUBMITTED
 
