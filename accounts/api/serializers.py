@@ -1,9 +1,15 @@
-"""Input and output shapes for the people endpoints. Rules live in `accounts.services`."""
+"""Input and output shapes for the people endpoints. Rules live in `accounts.services`.
+
+`accounts` is the bottom layer and imports no other app (docs/architecture.md, "Layers"), so the
+provider model a member of staff may be given is taken from `User.provider`'s own foreign key
+rather than imported from `providers`.
+"""
 
 from rest_framework import serializers
 
 from accounts.models import CaseloadAssignment, Role, Team, User
-from providers.models import Provider
+
+_Provider = User._meta.get_field("provider").related_model
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -22,7 +28,9 @@ class UserCreateSerializer(serializers.Serializer):
     full_name = serializers.CharField(max_length=200)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
-    provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects.all(), required=False, allow_null=True)
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=_Provider._default_manager.all(), required=False, allow_null=True
+    )
 
 
 class UserSerializer(serializers.ModelSerializer):
