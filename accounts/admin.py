@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import model_to_dict
 
-from .models import AuditAction, AuditEvent, CaseloadAssignment, Role, Team, TeamMembership, User
+from .models import AuditAction, AuditEvent, CaseloadAssignment, Notification, Role, Team, TeamMembership, User
 from .services import audit_record
 
 
@@ -110,4 +110,15 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "message", "created_at", "read_at", "emailed_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -35,7 +35,7 @@ class CairnError(Exception):
         super().__init__(self.message)
 
     def as_dict(self) -> dict[str, list[str]]:
-        """The `{"field": ["message"]}` shape API.md asks for."""
+        """The `{"field": ["message"]}` shape docs/api.md gives for errors."""
         if self.errors:
             return self.errors
         return {self.field: [self.message]} if self.field else {}

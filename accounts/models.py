@@ -9,12 +9,16 @@ Design:
   has at most one open assignment (a partial unique constraint); transfers end the old one.
 - Provider staff point at a `providers.Provider` organisation. `providers` is not imported here:
   the foreign key is by label, and the rule that provider staff must have one is a check constraint.
+- `Notification`: an in-app message to one person, optionally about one record (`target`, by content
+  type and id, so this bottom layer never names the apps above it); its email copy is sent after
+  the transaction that wrote it commits, and marked so a retried task sends it once.
 - `AuditEvent` is append-only: the app refuses UPDATE and DELETE on it (queryset and instance), and
   on PostgreSQL and SQLite database triggers refuse UPDATE (and DELETE on PostgreSQL) as well.
 """
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
@@ -240,3 +244,26 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username or 'anonymous'} {self.action} {self.target_repr}"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # What the message is about (a care plan, an invoice, a payment...), if anything.
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    message = models.CharField(max_length=500)
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="accounts_notification_unread"),
+            models.Index(fields=["target_type", "target_id"], name="accounts_notification_target"),
+        ]
+
+    def __str__(self) -> str:
+        return self.message[:60]

@@ -2,7 +2,7 @@
 
 Every app's `pdf.py` builds its story with these, so statements, plans and remittances look alike.
 
-Speed (issue 5: bench/plan_pdf.py must render a 20-line care plan at ≥ 200 documents/s on one
+Speed (bench/plan_pdf.py's target: render a 20-line care plan at ≥ 200 documents/s on one
 core). reportlab's `Paragraph` parses markup and `Table` draws every cell with a text object of its
 own; for one-line texts and tables of plain strings that machinery was most of the time. So plain
 text goes through `Text` and all-string tables through `PlainTable`: small flowables with the same

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from .exceptions import NotVisible
-from .models import AuditEvent, CaseloadAssignment, Role, Team, User
+from .models import AuditEvent, CaseloadAssignment, Notification, Role, Team, User
 from .permissions import can_view_client
 
 
@@ -91,3 +91,11 @@ def current_social_worker(*, client: User) -> User | None:
 def audit_list_for_subject(*, client: User, limit: int = 50) -> QuerySet[AuditEvent]:
     """Who has done what with a client's record, newest first."""
     return AuditEvent.objects.filter(subject=client).select_related("actor")[:limit]
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
+
+
+def unread_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from .exceptions import ActionNotAllowed, AlreadyAssigned, InvalidInput, WrongRole
-from .models import AuditAction, AuditEvent, CaseloadAssignment, Role, Team, TeamMembership, User
+from .models import AuditAction, AuditEvent, CaseloadAssignment, Notification, Role, Team, TeamMembership, User
 from .permissions import can_assign_caseload, can_manage_teams, can_manage_users
 
 
@@ -258,7 +258,7 @@ def caseload_assign(
 
 
 def caseload_take_on(*, actor: User, client: User, request: HttpRequest | None = None) -> CaseloadAssignment:
-    """A social worker takes an unallocated client onto their own caseload (API.md: assessing a
+    """A social worker takes an unallocated client onto their own caseload (docs/api.md: assessing a
     client not yet on anyone's caseload does this). Refused if someone already has the client.
     Locks the client's row, like `caseload_assign`. Audited."""
     _require_role(actor, Role.SOCIAL_WORKER, "social_worker", "social worker")
@@ -289,3 +289,75 @@ def caseload_take_on(*, actor: User, client: User, request: HttpRequest | None =
 
 def password_changed_record(*, user: User, request: HttpRequest | None = None) -> AuditEvent:
     return audit_record(actor=user, action=AuditAction.PASSWORD_CHANGED, target=user, request=request)
+
+
+def notification_send(
+    *,
+    recipients: Iterable[User | None],
+    message: str,
+    actor: User | None,
+    link: str = "",
+    target: models.Model | None = None,
+) -> list[int]:
+    """Tell people something in the app now, and by email once the caller's transaction commits.
+    Skips nobody-recipients, the actor (they know what they did), inactive users and repeats.
+    Returns the new notifications' ids. Queues the email task on commit."""
+    target_type = ContentType.objects.get_for_model(target) if target is not None else None
+    rows = []
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk) or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                target_type=target_type,
+                target_id=target.pk if target is not None else None,
+                message=message[:500],
+                link=link,
+            )
+        )
+    ids = [n.pk for n in Notification.objects.bulk_create(rows)]  # PostgreSQL and SQLite return the ids
+    if ids:
+        from .tasks import notifications_email
+
+        notifications_email.delay_on_commit(ids)
+    return ids
+
+
+def notifications_send_email(*, notification_ids: list[int]) -> int:
+    """Email each notification not yet emailed. The mark is written and committed under a row lock
+    before the mail goes: a retried task sends each once (a crash loses one email, never sends two)."""
+    from django.core.mail import send_mail
+
+    sent = 0
+    for pk in notification_ids:
+        with transaction.atomic():
+            note = (
+                Notification.objects.select_for_update()
+                .select_related("recipient", "target_type")
+                .filter(pk=pk, emailed_at__isnull=True)
+                .first()
+            )
+            if note is None or not note.recipient.email:
+                continue
+            note.emailed_at = timezone.now()
+            note.save(update_fields=["emailed_at"])
+        about = note.target_type.model_class()._meta.verbose_name if note.target_type_id else None
+        send_mail(
+            subject=f"Cairn: a {about} has changed" if about else "Cairn: something needs your attention",
+            message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",
+            from_email=None,
+            recipient_list=[note.recipient.email],
+        )
+        sent += 1
+    return sent
+
+
+def notification_mark_read(*, actor: User, notification_ids: list[int] | None = None) -> int:
+    """Mark the actor's own notifications read (all of them when no ids are given)."""
+    rows = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if notification_ids is not None:
+        rows = rows.filter(pk__in=notification_ids)
+    return rows.update(read_at=timezone.now())

@@ -18,4 +18,5 @@ urlpatterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("account/", views.AccountView.as_view(), name="account"),
     path("team/", views.TeamView.as_view(), name="team"),
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
 ]

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
@@ -108,3 +109,18 @@ class TeamView(LoginRequiredMixin, TemplateView):
                 messages.success(request, f"{assignment.client} is now on {assignment.social_worker}'s caseload.")
                 return HttpResponseRedirect(reverse("team"))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class NotificationListView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/notifications.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = Paginator(selectors.notifications_for(self.request.user), 50).get_page(self.request.GET.get("page"))
+        context.update(page_obj=page, notifications=page.object_list)
+        return context
+
+    def post(self, request):
+        count = services.notification_mark_read(actor=request.user)
+        messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+        return HttpResponseRedirect(reverse("notifications"))

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import ApprovalAuthority, Notification, PlanReview, StatutoryReview, WorkflowPolicy
+from .models import ApprovalAuthority, PlanReview, StatutoryReview, WorkflowPolicy
 
 
 @admin.register(ApprovalAuthority)
@@ -41,17 +41,6 @@ class PlanReviewAdmin(admin.ModelAdmin):
 @admin.register(StatutoryReview)
 class StatutoryReviewAdmin(admin.ModelAdmin):
     list_display = ["plan", "kind", "due", "completed_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["recipient", "message", "created_at", "read_at", "emailed_at"]
 
     def has_add_permission(self, request):
         return False

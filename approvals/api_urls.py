@@ -1,8 +1,6 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
-from .api import payments as payments_api
-from .api import workflow as api
+from . import api
 
 urlpatterns = [
     path("plans/<int:pk>/submit/", api.PlanSubmitView.as_view(), name="api-plan-submit"),
@@ -13,12 +11,4 @@ urlpatterns = [
     path("plans/<int:pk>/withdraw/", api.PlanWithdrawView.as_view(), name="api-plan-withdraw"),
     path("plans/<int:pk>/history/", api.PlanHistoryView.as_view(), name="api-plan-history"),
     path("stats/approval-times/", api.ApprovalTimesView.as_view(), name="api-stats-approval-times"),
-    path("stats/spend/", payments_api.SpendView.as_view(), name="api-stats-spend"),
-    path("webhooks/stripe/", payments_api.StripeWebhookView.as_view(), name="api-stripe-webhook"),
 ]
-
-router = SimpleRouter(trailing_slash=True)
-router.register("invoices", payments_api.InvoiceViewSet, basename="api-invoice")
-router.register("payment-runs", payments_api.PaymentRunViewSet, basename="api-payment-run")
-router.register("payments", payments_api.PaymentViewSet, basename="api-payment")
-urlpatterns += router.urls

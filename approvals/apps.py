@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class ApprovalsConfig(AppConfig):
     name = "approvals"
-    verbose_name = "Approvals and payments"
+    verbose_name = "Approvals"

@@ -1,5 +1,5 @@
 """The approval workflow's own records: who may approve how much, the review clock, statutory
-reviews and notifications.
+reviews.
 
 Design:
 - The plan's state lives on `careplans.CarePlan.status` (django-fsm-2) and each transition is
@@ -14,11 +14,6 @@ Design:
   the decision with its checklist, and whether it was escalated for being overdue (set once, so
   the escalation job is idempotent). At most one open review per plan (partial unique constraint).
 - `StatutoryReview`: the dates a social worker must review an approved plan with the person.
-- `Notification`: in-app messages; the email copy is sent after the transaction commits.
-- `PaymentRun` / `Payment`: finance pays every confirmed unpaid invoice. One payment per invoice
-  (a partial unique constraint: a reversed payment frees its invoice to be paid again), each with
-  an idempotency key fixed when the payment is created and reused on every attempt, so a retry,
-  a crash or a second run can never pay twice. `StripeEvent` stores each webhook event once.
 """
 
 from __future__ import annotations
@@ -26,7 +21,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
 
 from accounts.models import Role
 from accounts.money import money_field
@@ -58,9 +52,6 @@ class WorkflowPolicy(models.Model):
     )
     review_interval_months = models.PositiveSmallIntegerField(
         default=12, help_text="Months between statutory reviews after approval."
-    )
-    invoice_auto_confirm_days = models.PositiveSmallIntegerField(
-        default=14, help_text="Days after which an invoice nobody confirmed or disputed is confirmed automatically."
     )
 
     class Meta:
@@ -133,127 +124,3 @@ class StatutoryReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of plan {self.plan_id} due {self.due}"
-
-
-class Notification(models.Model):
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    plan = models.ForeignKey("careplans.CarePlan", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    message = models.CharField(max_length=500)
-    link = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    read_at = models.DateTimeField(null=True, blank=True)
-    emailed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"])]
-
-    def __str__(self) -> str:
-        return self.message[:60]
-
-
-class PaymentRun(models.Model):
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    started_at = models.DateTimeField(auto_now_add=True)
-    gateway = models.CharField(max_length=20)
-    payment_count = models.PositiveIntegerField(default=0)
-    total = money_field(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-started_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Payment run {self.pk}"
-
-    @property
-    def transfer_group(self) -> str:
-        return f"cairn-run-{self.pk}"
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to send"
-    SENDING = "sending", "Sending"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Failed"
-    REVERSED = "reversed", "Reversed"
-
-
-class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
-    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="payments")
-    invoice = models.ForeignKey("careplans.Invoice", on_delete=models.PROTECT, related_name="payments")
-    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="payments")
-    budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="payments")
-    amount = money_field()
-    status = FSMField(default=PaymentStatus.PENDING, choices=PaymentStatus.choices, protected=True, db_index=True)
-    # Fixed at creation and sent with every attempt: the gateway's own guard against paying twice.
-    idempotency_key = models.CharField(max_length=100, unique=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True)
-    transfer_id = models.CharField(max_length=60, blank=True, db_index=True)
-    ledger_transaction = models.OneToOneField(
-        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    reversed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["invoice"], condition=~Q(status="reversed"), name="one_live_payment_per_invoice"
-            ),
-            models.CheckConstraint(name="payment_amount_positive", condition=Q(amount__gt=0)),
-        ]
-        indexes = [models.Index(fields=["run", "status"]), models.Index(fields=["provider", "status"])]
-
-    def __str__(self) -> str:
-        return f"Payment {self.pk} ({self.amount})"
-
-    @property
-    def reference(self) -> str:
-        """What the gateway's transfer carries in its metadata to find this payment again."""
-        return str(self.pk)
-
-    @transition(
-        field=status,
-        source=[PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED],
-        target=PaymentStatus.SENDING,
-    )
-    def start_sending(self):
-        pass
-
-    @transition(
-        field=status,
-        source=[PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED],
-        target=PaymentStatus.PAID,
-    )
-    def succeed(self):
-        pass
-
-    @transition(field=status, source=[PaymentStatus.PENDING, PaymentStatus.SENDING], target=PaymentStatus.FAILED)
-    def fail(self):
-        pass
-
-    @transition(field=status, source=PaymentStatus.PAID, target=PaymentStatus.REVERSED)
-    def reverse(self):
-        pass
-
-
-class StripeEvent(models.Model):
-    """Each Stripe webhook event, stored once by its id (duplicates are acknowledged and ignored)."""
-
-    event_id = models.CharField(max_length=100, unique=True)
-    type = models.CharField(max_length=100)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["-received_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"

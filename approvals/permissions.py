@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from accounts.models import Role
-from accounts.permissions import has_role, is_admin
 from careplans.permissions import (  # noqa: F401  (the workflow's predicates, in one place for its callers)
-    can_confirm_invoice,
-    can_invoice,
     can_review_plan,
     can_submit_plan,
-    can_view_invoice,
     can_withdraw_plan,
     is_reviewer,
 )
@@ -30,12 +25,3 @@ if TYPE_CHECKING:
 def drafted_or_submitted(user: User, plan: CarePlan, submitted_by_id: int | None) -> bool:
     """Four eyes: whoever drafted or submitted a plan cannot also approve it."""
     return user.pk in {plan.created_by_id, submitted_by_id}
-
-
-def can_run_payments(user: User) -> bool:
-    """Finance officers start, watch, retry and reconcile payment runs (and administrators)."""
-    return has_role(user, Role.FINANCE) or is_admin(user)
-
-
-def can_view_payments_of(user: User, provider_id: int) -> bool:
-    return can_run_payments(user) or (has_role(user, Role.PROVIDER) and user.provider_id == provider_id)

@@ -1,6 +1,6 @@
-"""Open statistics on how long approval takes (PRODUCT.md §9): per stage and month, the median
-and 90th-percentile time in days and the count; groups of fewer than 5 plans are suppressed so
-no one can be picked out.
+"""Open statistics on how long approval takes (docs/approval-workflow.md): per stage and month,
+the median and 90th-percentile time in days and the count; groups of fewer than 5 plans are
+suppressed so no one can be picked out.
 
 Computed from django-fsm-log's record of every plan transition (the same rows that make each
 plan's history), plus the completed assessment for "assessment to approved plan". A stage's
@@ -18,9 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
+from accounts.api.open_data import SUPPRESS_BELOW
 from careplans.models import CarePlan, PlanStatus
-
-SUPPRESS_BELOW = 5
 
 S = PlanStatus
 DECISIONS = {S.APPROVED, S.REJECTED}
@@ -127,44 +126,3 @@ def approval_times() -> list[dict]:
 
 
 CSV_FIELDS = ["stage", "stage_label", "month", "count", "median_days", "p90_days", "suppressed"]
-
-
-# --- Spend (PRODUCT.md §9) ----------------------------------------------------------------------
-
-SPEND_CSV_FIELDS = ["month", "category", "category_label", "payments", "amount", "suppressed"]
-
-
-def spend_by_category() -> list[dict]:
-    """Money paid to providers by service category and month (the month it was paid), from paid
-    payments (reversed ones excluded). A group of fewer than 5 payments is suppressed: no count,
-    no amount."""
-    from django.db.models import Count, Sum
-    from django.db.models.functions import TruncMonth
-
-    from providers.models import ServiceCategory
-
-    from .models import Payment, PaymentStatus
-
-    labels = dict(ServiceCategory.choices)
-    rows = (
-        Payment.objects.filter(status=PaymentStatus.PAID, paid_at__isnull=False)
-        .annotate(month=TruncMonth("paid_at"))
-        .values("month", "invoice__line__service__category")
-        .annotate(payments=Count("id"), amount=Sum("amount"))
-        .order_by("month", "invoice__line__service__category")
-    )
-    out = []
-    for row in rows:
-        suppressed = row["payments"] < SUPPRESS_BELOW
-        category = row["invoice__line__service__category"]
-        out.append(
-            {
-                "month": row["month"].strftime("%Y-%m"),
-                "category": category,
-                "category_label": str(labels.get(category, category)),
-                "payments": None if suppressed else row["payments"],
-                "amount": None if suppressed else f"{row['amount']:.2f}",
-                "suppressed": suppressed,
-            }
-        )
-    return out

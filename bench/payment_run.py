@@ -13,7 +13,7 @@
    Floor: N bare `stripe` client transfer calls to the same fake, in one thread.
    Celery overhead: the same sending done by calling the batch task's function directly,
    in-process, compared with the worker's wall time.
-Targets (issue 7): Cairn ≤ 2× the floor; Celery overhead ≤ 10% of task time; peak memory
+Targets: Cairn ≤ 2× the floor; Celery overhead ≤ 10% of task time; peak memory
 ≤ 300 MB. Not run by `make test` or CI; `make bench` runs it.
 """
 
@@ -64,7 +64,8 @@ def load(n: int):
     from budgets.models import Assessment, AssessmentStatus, PersonalBudget
     from budgets.selectors import active_scheme
     from budgets.services import ledger
-    from careplans.models import CarePlan, Invoice, InvoiceStatus, LineKind, PlanLine, PlanStatus
+    from careplans.models import CarePlan, LineKind, PlanLine, PlanStatus
+    from payments.models import Invoice, InvoiceStatus
     from providers.models import Provider, ProviderStatus, ServiceOffering
 
     call_command("migrate", verbosity=0)
@@ -131,8 +132,8 @@ def reset_payments(provider, *, account: str = "", onboarded: bool = False) -> N
 def ledger_phase(finance, n: int) -> dict:
     from django.conf import settings
 
-    from approvals.models import Payment, PaymentStatus
-    from approvals.services import payment_run_start
+    from payments.models import Payment, PaymentStatus
+    from payments.services import payment_run_start
 
     settings.PAYMENT_GATEWAY = "ledger"
     began = time.perf_counter()
@@ -192,8 +193,8 @@ def start_worker(fake_url: str) -> subprocess.Popen:
 def stripe_phase(finance, provider, n: int, fake) -> dict:
     import signal
 
-    from approvals.models import PaymentRun
-    from approvals.services import payment_run_start
+    from payments.models import PaymentRun
+    from payments.services import payment_run_start
 
     account = fake.create_account(onboarded=True)["id"]
     reset_payments(provider, account=account, onboarded=True)
@@ -233,8 +234,8 @@ def stripe_direct(finance, provider, n: int, fake) -> dict:
     """The same sending without Celery: the batch task's function called in a plain process."""
     from django.db import transaction
 
-    from approvals.models import PaymentRun
-    from approvals.services import payment_run_start
+    from payments.models import PaymentRun
+    from payments.services import payment_run_start
 
     fake.reset()
     account = fake.create_account(onboarded=True)["id"]

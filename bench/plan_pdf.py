@@ -6,7 +6,7 @@ Builds a throwaway SQLite database (migrated, with one client, budget, provider 
 plan), then renders `careplans.pdf.plan_pdf` repeatedly on one core. Prints documents per second,
 time per document and peak memory (PROFILE=1 prints a cProfile of 50 renders instead, PROFILE_LINES
 of it); --output writes the PDF, to check what is being timed still looks right.
-Target (issue 5): ≥ 200 documents/s.
+Target: ≥ 200 documents/s.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
    (`budgets.services.whatif.whatif_run`, as the Celery task would) in a fresh process.
 3. Runs the floor in a fresh process: one SQL query for the same answers plus a plain-Python
    pricing loop over a dict, no Django models.
-Each phase reports wall time and its process's peak RSS. Targets (issue 3): load ≥ 20,000 rows/s,
+Each phase reports wall time and its process's peak RSS. Targets: load ≥ 20,000 rows/s,
 what-if ≤ 2× the floor, peak memory ≤ 500 MB. Not run by `make test` or CI; `make bench` runs it.
 """
 

@@ -1,4 +1,4 @@
-"""RAS, assessments and budgets endpoints of API.md."""
+"""RAS, assessments and budgets endpoints (docs/api.md)."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets

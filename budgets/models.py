@@ -422,24 +422,3 @@ class WhatIfRun(models.Model):
         if self.status == WhatIfStatus.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
-
-
-class LedgerGatewayTransfer(models.Model):
-    """What the embedded `ledger` payment gateway "sent": it calls nobody, but records each
-    transfer under its idempotency key exactly as an outside gateway would, so payments,
-    retries and reconciliation work the same whichever gateway is configured."""
-
-    transfer_id = models.CharField(max_length=40, unique=True)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    group = models.CharField(max_length=100, db_index=True)
-    destination = models.CharField(max_length=60, blank=True)
-    amount = money_field()
-    metadata = models.JSONField(default=dict, blank=True)
-    reversed = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["id"]
-
-    def __str__(self) -> str:
-        return f"{self.transfer_id} {self.amount}"

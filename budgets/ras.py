@@ -335,7 +335,7 @@ def price_amount(compiled: CompiledScheme, answers: dict[str, str], modifiers: l
 def decide(
     compiled: CompiledScheme, answers: dict[str, str], *, impairment: bool | None, wellbeing_impact: bool | None
 ) -> Decision:
-    """PRODUCT.md §1: eligible when needs arise from an impairment or illness, the person cannot
+    """Eligibility (docs/rules.md): eligible when needs arise from an impairment or illness, the person cannot
     achieve two or more of the ten outcomes, and there is (or is likely to be) a significant
     impact on wellbeing as a result. Every reason is stated, met or not."""
     unable: dict[str, list[str]] = {}

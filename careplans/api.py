@@ -1,4 +1,4 @@
-"""Care plan endpoints of API.md: create, read, edit (draft or changes requested) and the PDF.
+"""Care plan endpoints (docs/api.md): create, read, edit (draft or changes requested) and the PDF.
 The workflow transitions and history are the approvals capability's."""
 
 from django.http import HttpResponse

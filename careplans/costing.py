@@ -1,4 +1,4 @@
-"""What a plan line costs: computed, never typed (PRODUCT.md §4).
+"""What a plan line costs: computed, never typed (docs/rules.md, "Care plans").
 
 Dates are inclusive. A weekly line costs unit price × units per week × (end − start + 1 days) / 7,
 rounded to the penny (half up) once, at the end; a one-off line costs unit price × quantity.

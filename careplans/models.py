@@ -16,7 +16,6 @@ Design:
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from django.conf import settings
@@ -85,6 +84,10 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # Set by the workflow when the plan is approved: the commitment it made in the ledger.
     approved_at = models.DateTimeField(null=True, blank=True)
     committed_amount = money_field(null=True, blank=True)
+    # What has been paid against this plan's lines so far, kept by the payments app through
+    # `careplans.services.plan_paid_record`: the commitment less this is what the plan still has
+    # set aside, without this app reading payments' tables.
+    paid_amount = money_field(default=Decimal("0"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -216,87 +219,3 @@ class PlanLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.cost})"
-
-
-class InvoiceStatus(models.TextChoices):
-    SUBMITTED = "submitted", "Waiting for confirmation"
-    CONFIRMED = "confirmed", "Confirmed"
-    DISPUTED = "disputed", "Disputed"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-def _invoice_file_path(invoice: Invoice, filename: str) -> str:
-    # Never the uploader's name on disk: it is kept separately for the download's filename.
-    return f"invoices/{invoice.plan_id}/{uuid.uuid4().hex}"
-
-
-class Invoice(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
-    """A provider's bill for support delivered under one plan line, for a period and a number of
-    units. The amount is units × the line's agreed unit price, never typed. Confirmed by the
-    client or their social worker (or automatically after the policy's days unless disputed),
-    then paid by a payment run. A payment the gateway reverses puts the invoice back to
-    confirmed, to be paid again."""
-
-    line = models.ForeignKey(PlanLine, on_delete=models.PROTECT, related_name="invoices")
-    plan = models.ForeignKey(CarePlan, on_delete=models.PROTECT, related_name="invoices")
-    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="invoices")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    units = models.DecimalField(max_digits=8, decimal_places=2)
-    unit_price = money_field()
-    amount = money_field()
-    status = FSMField(default=InvoiceStatus.SUBMITTED, choices=InvoiceStatus.choices, protected=True, db_index=True)
-    reference = models.CharField(max_length=60, blank=True, help_text="The provider's own invoice number.")
-    supporting_file = models.FileField(upload_to=_invoice_file_path, blank=True)
-    supporting_file_name = models.CharField(max_length=200, blank=True)
-    supporting_file_type = models.CharField(max_length=40, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    confirmed_automatically = models.BooleanField(default=False)
-    dispute_reason = models.TextField(blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-submitted_at", "-id"]
-        constraints = [
-            models.CheckConstraint(
-                name="invoice_period_in_order", condition=Q(period_end__gte=models.F("period_start"))
-            ),
-            models.CheckConstraint(name="invoice_units_positive", condition=Q(units__gt=0)),
-            models.CheckConstraint(name="invoice_amount_positive", condition=Q(amount__gt=0)),
-            # The same line and period billed twice is a duplicate, unless the first was cancelled.
-            models.UniqueConstraint(
-                fields=["line", "period_start", "period_end"],
-                condition=~Q(status=InvoiceStatus.CANCELLED),
-                name="invoice_not_duplicated",
-            ),
-        ]
-        indexes = [models.Index(fields=["provider", "status"]), models.Index(fields=["status", "submitted_at"])]
-
-    def __str__(self) -> str:
-        return f"Invoice {self.pk} ({self.amount})"
-
-    @transition(field=status, source=[InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED], target=InvoiceStatus.CONFIRMED)
-    def confirm(self):
-        pass
-
-    @transition(field=status, source=InvoiceStatus.SUBMITTED, target=InvoiceStatus.DISPUTED)
-    def dispute(self):
-        pass
-
-    @transition(field=status, source=InvoiceStatus.DISPUTED, target=InvoiceStatus.CANCELLED)
-    def cancel(self):
-        pass
-
-    @transition(field=status, source=InvoiceStatus.CONFIRMED, target=InvoiceStatus.PAID)
-    def mark_paid(self):
-        pass
-
-    @transition(field=status, source=InvoiceStatus.PAID, target=InvoiceStatus.CONFIRMED)
-    def payment_reversed(self):
-        """The gateway reversed the transfer: the invoice is owed again."""

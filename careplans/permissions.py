@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from accounts.models import User
     from budgets.models import PersonalBudget
 
-    from .models import CarePlan, Invoice
+    from .models import CarePlan
 
 
 def can_plan_for(user: User, budget: PersonalBudget) -> bool:
@@ -42,7 +42,7 @@ def can_submit_plan(user: User, plan: CarePlan) -> bool:
 
 
 def can_withdraw_plan(user: User, plan: CarePlan) -> bool:
-    """Only the client withdraws their own plan (PRODUCT.md §5)."""
+    """Only the client withdraws their own plan (docs/approval-workflow.md)."""
     return has_role(user, Role.CLIENT) and plan.client_id == user.pk
 
 
@@ -56,25 +56,3 @@ def is_reviewer(user: User) -> bool:
 def can_review_plan(user: User, plan: CarePlan) -> bool:
     """The client's social worker, or that worker's team manager."""
     return is_reviewer(user) and can_view_client(user, plan.client)
-
-
-def can_invoice(user: User) -> bool:
-    """Provider staff linked to an organisation."""
-    return has_role(user, Role.PROVIDER) and user.provider_id is not None
-
-
-def can_view_invoice(user: User, invoice: Invoice) -> bool:
-    """The provider's staff, the plan's client and their social worker or team manager, finance
-    and administrators."""
-    if has_role(user, Role.PROVIDER):
-        return user.provider_id is not None and user.provider_id == invoice.provider_id
-    if has_role(user, Role.FINANCE) or is_admin(user):
-        return True
-    return can_view_client(user, invoice.plan.client) if has_role(user, Role.CLIENT, *REVIEWER_ROLES) else False
-
-
-def can_confirm_invoice(user: User, invoice: Invoice) -> bool:
-    """The plan's client, or their social worker or team manager."""
-    if has_role(user, Role.CLIENT):
-        return invoice.plan.client_id == user.pk
-    return has_role(user, *REVIEWER_ROLES) and can_view_client(user, invoice.plan.client)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from django.db.models import Sum
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
 from accounts.models import User
-from accounts.money import round_penny
 from budgets.selectors import budget_figures
 
-from .models import CarePlan, Invoice, InvoiceStatus, PlanStatus
+from .models import CarePlan, PlanStatus
 from .permissions import can_view_plan
 
 
@@ -33,13 +29,11 @@ def plan_get_for(user: User, plan_id: int) -> CarePlan:
 
 def plan_remaining_commitment(plan: CarePlan) -> Money:
     """What an approved plan still has set aside in the ledger: its commitment at approval less
-    the invoices paid against its lines (a reversed payment's invoice is owed again, so counts
-    as unpaid)."""
+    what has been paid against its lines (`paid_amount`; a reversed payment is taken off again)."""
     currency = str(plan.total_cost.currency)
     if plan.status != PlanStatus.APPROVED or plan.committed_amount is None:
         return Money(0, currency)
-    paid = Invoice.objects.filter(plan=plan, status=InvoiceStatus.PAID).aggregate(total=Sum("amount"))["total"]
-    return plan.committed_amount - Money(round_penny(paid or Decimal(0)), currency)
+    return plan.committed_amount - plan.paid_amount
 
 
 def plan_available(plan: CarePlan) -> Money:

@@ -1,4 +1,4 @@
-"""Review endpoints of API.md: `POST /reviews/`, `GET /providers/{id}/reviews/`,
+"""Review endpoints (docs/api.md): `POST /reviews/`, `GET /providers/{id}/reviews/`,
 `POST /reviews/{id}/hide/` and `/restore/` (case managers), and `/answer/` (the provider, once)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The service catalogue pages: search and filter, a provider's page, and side-by-side comparison.
 
-They sit in the top app (STYLE.md) because ratings, reviews and plan building — all higher-level
+They sit in the top app (docs/architecture.md) because ratings, reviews and plan building — all higher-level
 concerns — will be added to them; the queries themselves are `providers.selectors`.
 """
 

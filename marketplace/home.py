@@ -15,6 +15,7 @@ from accounts import permissions
 from accounts.models import Role
 from approvals import permissions as approval_permissions
 from budgets import permissions as budget_permissions
+from payments import permissions as payment_permissions
 from providers import permissions as provider_permissions
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ TASKS: list[Task] = [
         "Payment runs",
         "payment-runs",
         "Pay confirmed invoices, follow a run, retry failures, remittance advice and reconciliation.",
-        approval_permissions.can_run_payments,
+        payment_permissions.can_run_payments,
     ),
     Task("Notifications", "notifications", "What has happened to the plans you are involved in.", _signed_in),
     Task(

@@ -1,4 +1,4 @@
-"""Verified reviews and the rating figures built from them (PRODUCT.md §7).
+"""Verified reviews and the rating figures built from them (docs/ratings.md).
 
 Design:
 - A `Review` is written by a client who has, or had, an approved plan line with the provider; one

@@ -20,7 +20,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Daily: invoices nobody confirmed or disputed within the policy's days are confirmed.
     "auto-confirm-invoices": {
-        "task": "approvals.invoices_auto_confirm",
+        "task": "payments.invoices_auto_confirm",
         "schedule": crontab(hour=6, minute=0),
     },
     # Scores are refreshed on every review; the prior they share drifts, so all are redone nightly.
@@ -30,7 +30,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
     "resume-stalled-payments": {
-        "task": "approvals.payments_resume_stalled",
+        "task": "payments.payments_resume_stalled",
         "schedule": crontab(minute="*/10"),
     },
 }

@@ -82,7 +82,7 @@ def regulator_disagreements() -> QuerySet[Provider]:
 
 def spend_by_provider() -> dict[int, Decimal]:
     """Money paid to each provider (paid payments), for the dashboard."""
-    from approvals.models import Payment, PaymentStatus
+    from payments.models import Payment, PaymentStatus
 
     rows = Payment.objects.filter(status=PaymentStatus.PAID).values("provider_id").annotate(total=Sum("amount"))
     return {row["provider_id"]: row["total"] for row in rows}

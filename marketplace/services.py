@@ -1,4 +1,4 @@
-"""Writes about reviews and ratings (PRODUCT.md §7). Every write refreshes the provider's rating
+"""Writes about reviews and ratings (docs/ratings.md). Every write refreshes the provider's rating
 summary and stored Bayesian score in the same transaction, and is audited."""
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("providers.api_urls")),
     path("", include("careplans.api_urls")),
     path("", include("approvals.api_urls")),
+    path("", include("payments.api_urls")),
     path("", include("marketplace.api_urls")),
     path(
         "schema/",
@@ -35,6 +36,7 @@ urlpatterns = [
     path("", include("providers.urls")),
     path("", include("careplans.urls")),
     path("", include("approvals.urls")),
+    path("", include("payments.urls")),
     path("services/", catalogue.CatalogueView.as_view(), name="catalogue"),
     path("services/compare/", catalogue.CompareView.as_view(), name="compare"),
     path("providers/<int:pk>/", catalogue.ProviderPageView.as_view(), name="provider-page"),

@@ -1,4 +1,4 @@
-"""Providers and services endpoints of API.md, including the catalogue listing."""
+"""Providers and services endpoints (docs/api.md), including the catalogue listing."""
 
 from decimal import Decimal, InvalidOperation
 

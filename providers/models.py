@@ -65,10 +65,6 @@ class Provider(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # The client-rating aggregate (ratings capability): null until there are visible reviews.
     rating = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True, db_index=True)
     review_count = models.PositiveIntegerField(default=0, db_index=True)
-    # Stripe Connect: the provider's connected account, created through the API when staff start
-    # onboarding; payments are transfers to it (PAYMENT_GATEWAY=stripe).
-    stripe_account_id = models.CharField(max_length=60, blank=True, db_index=True)
-    stripe_onboarded = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

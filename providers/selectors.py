@@ -24,7 +24,7 @@ LISTED_FIELDS = (
     "provider__review_count", "provider__regulator_rating",
 )  # fmt: skip
 
-# API.md orderings → model orderings; every one ends in the id so pages are stable.
+# The API's orderings (docs/api.md) → model orderings; every one ends in the id so pages are stable.
 ORDERINGS = {
     "price": ["unit_price", "id"],
     "-price": ["-unit_price", "-id"],

@@ -182,30 +182,6 @@ def provider_reinstate(*, actor: User, provider: Provider, reason: str = "") -> 
     return _transition(actor=actor, provider=provider, name="reinstate", reason=reason)
 
 
-def provider_set_stripe_account(
-    *, actor: User | None, provider: Provider, account_id: str, onboarded: bool
-) -> Provider:
-    """Store the provider's Stripe connected account (created by the payments capability, which
-    talks to Stripe) and whether onboarding is complete. An account, once set, is never swapped
-    for another here: a different id is refused, so payments cannot be redirected quietly."""
-    with transaction.atomic():
-        provider = Provider.objects.select_for_update().get(pk=provider.pk)
-        if provider.stripe_account_id and provider.stripe_account_id != account_id:
-            raise InvalidInput("This provider already has a Stripe account.", field="stripe_account_id")
-        changed = provider.stripe_account_id != account_id or provider.stripe_onboarded != onboarded
-        provider.stripe_account_id = account_id
-        provider.stripe_onboarded = onboarded
-        provider.save(update_fields=["stripe_account_id", "stripe_onboarded", "updated_at"])
-        if changed:
-            audit_record(
-                actor=actor,
-                action=AuditAction.UPDATE,
-                target=provider,
-                changes={"stripe_account_id": account_id, "stripe_onboarded": onboarded},
-            )
-    return provider
-
-
 def provider_rating_update(*, provider: Provider, rating: Decimal | None, review_count: int) -> None:
     """Store the client-rating aggregate the catalogue sorts by. Called by the ratings
     capability (a higher app) whenever reviews change."""

@@ -1,4 +1,4 @@
-"""One place that turns every failure into API.md's error shapes, for every endpoint.
+"""One place that turns every failure into the error shapes of docs/api.md, for every endpoint.
 
 - 400 `{"field": ["message"]}` or `{"detail": "message"}` — invalid input;
 - 401 — no or bad credentials (token authentication is first, so DRF answers 401 not 403);

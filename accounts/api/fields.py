@@ -1,4 +1,4 @@
-"""API.md's money shape, `{"amount": "1234.50", "currency": "GBP"}`, in and out."""
+"""The money shape of docs/api.md, `{"amount": "1234.50", "currency": "GBP"}`, in and out."""
 
 from decimal import Decimal, InvalidOperation
 

@@ -1,4 +1,4 @@
-"""People endpoints of API.md: auth token, users, teams, caseloads.
+"""People endpoints (docs/api.md): auth token, users, teams, caseloads.
 
 Views translate HTTP to service calls and back; refusals come from services as
 `accounts.exceptions` errors and are shaped by `accounts.api.errors`.
@@ -149,7 +149,7 @@ class MeView(generics.RetrieveAPIView):
 
 
 class IgnoreAcceptNegotiation(BaseContentNegotiation):
-    """For endpoints that answer a file (PDF) whatever the Accept header says (API.md): the view
+    """For endpoints that answer a file (PDF) whatever the Accept header says (docs/api.md): the view
     returns the file itself; refusals still come back as JSON."""
 
     def select_parser(self, request, parsers):

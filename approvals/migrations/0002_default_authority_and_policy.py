@@ -1,4 +1,4 @@
-"""PRODUCT.md §5 defaults: a social worker approves up to £20,000 a year, a team manager without
+"""The default delegated authority (docs/approval-workflow.md): a social worker approves up to £20,000 a year, a team manager without
 limit; reviews due in 10 working days; first statutory review after 8 weeks, then every 12 months.
 All editable in the admin."""
 

@@ -1,11 +1,12 @@
 """The approval workflow: one service per edge of the plan's state machine.
 
-Every edge runs in the order STYLE.md gives: lock the plan row (`select_for_update`), re-check the
-state and the per-plan rules *after* the lock, run the transition (django-fsm-2; django-fsm-log
-records who, when and the comment as it runs), save, write the audit row and any ledger entries,
-and queue emails with `transaction.on_commit` — all in one transaction, so a refusal or a lost
-race changes nothing. Refusals: `NotVisible` 404 (not the caller's plan), role/four-eyes/authority
-403, wrong state 409, missing comment or checklist 400, cost above the budget 409.
+Every edge runs in the order docs/architecture.md gives ("A state change"): lock the plan row
+(`select_for_update`), re-check the state and the per-plan rules *after* the lock, run the
+transition (django-fsm-2; django-fsm-log records who, when and the comment as it runs), save,
+write the audit row and any ledger entries, and queue emails with `transaction.on_commit` — all
+in one transaction, so a refusal or a lost race changes nothing. Refusals: `NotVisible` 404 (not
+the caller's plan), role/four-eyes/authority 403, wrong state 409, missing comment or checklist
+400, cost above the budget 409.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from djmoney.money import Money
 from accounts.exceptions import InvalidInput, NotVisible
 from accounts.models import AuditAction, User
 from accounts.selectors import current_social_worker
-from accounts.services import audit_record
+from accounts.services import audit_record, notification_send
 from budgets.exceptions import BudgetExceeded, NotAllowed
 from budgets.permissions import can_set_final_budget
 from budgets.services import ledger
@@ -35,13 +36,11 @@ from careplans.selectors import plan_available, plan_remaining_commitment
 from .. import selectors
 from ..deadlines import add_months, add_working_days
 from ..exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
-from ..models import Notification, PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
+from ..models import PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
 from ..permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
 
 __all__ = [
     "CHECKLIST",
-    "notification_mark_read",
-    "notifications_send_email",
     "plan_approve",
     "plan_reject",
     "plan_request_changes",
@@ -138,22 +137,16 @@ def _close_review(review: PlanReview | None, *, actor: User, outcome: str, comme
 
 
 def _notify(
-    plan: CarePlan | None, recipients: Iterable[User | None], message: str, *, actor: User | None, link: str = ""
+    plan: CarePlan, recipients: Iterable[User | None], message: str, *, actor: User | None, link: str = ""
 ) -> None:
-    """In-app notifications now; the email copies after the transaction commits."""
-    link = link or (reverse("plan-detail", args=[plan.pk]) if plan is not None else "")
-    rows = []
-    seen: set[int] = set()
-    for user in recipients:
-        if user is None or user.pk in seen or (actor is not None and user.pk == actor.pk) or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(Notification(recipient=user, plan=plan, message=message[:500], link=link))
-    ids = [n.pk for n in Notification.objects.bulk_create(rows)]  # PostgreSQL and SQLite return the ids
-    if ids:
-        from ..tasks import notifications_email
-
-        notifications_email.delay_on_commit(ids)
+    """In-app notifications about the plan now; the email copies after the transaction commits."""
+    notification_send(
+        recipients=recipients,
+        message=message,
+        actor=actor,
+        link=link or reverse("plan-detail", args=[plan.pk]),
+        target=plan,
+    )
 
 
 def _people(plan: CarePlan) -> dict[str, User | None]:
@@ -520,42 +513,3 @@ def reviews_escalate_overdue(*, today: datetime.date | None = None) -> int:
             )
             escalated += 1
     return escalated
-
-
-def notifications_send_email(*, notification_ids: list[int]) -> int:
-    """Email each notification not yet emailed (marked under a row lock: a retried task sends once)."""
-    from django.conf import settings
-    from django.core.mail import send_mail
-
-    sent = 0
-    for pk in notification_ids:
-        with transaction.atomic():
-            note = (
-                Notification.objects.select_for_update()
-                .select_related("recipient")
-                .filter(pk=pk, emailed_at__isnull=True)
-                .first()
-            )
-            if note is None or not note.recipient.email:
-                continue
-            note.emailed_at = timezone.now()
-            note.save(update_fields=["emailed_at"])
-        # After the mark is committed: a crash here loses one email rather than sending two.
-        send_mail(
-            subject="Cairn: something needs your attention"
-            if note.plan_id is None
-            else "Cairn: a care plan has changed",
-            message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",
-            from_email=None,
-            recipient_list=[note.recipient.email],
-        )
-        sent += 1
-    return sent
-
-
-def notification_mark_read(*, actor: User, notification_ids: list[int] | None = None) -> int:
-    """Mark the actor's own notifications read (all of them when no ids are given)."""
-    rows = Notification.objects.filter(recipient=actor, read_at__isnull=True)
-    if notification_ids is not None:
-        rows = rows.filter(pk__in=notification_ids)
-    return rows.update(read_at=timezone.now())

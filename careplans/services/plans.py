@@ -12,6 +12,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import F
 from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput, NotVisible, StateConflict
@@ -24,7 +25,7 @@ from ..costing import one_off_cost, weekly_cost
 from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
 from ..permissions import can_edit_plan, can_plan_for
 
-__all__ = ["PlanNotEditable", "plan_create", "plan_new_version", "plan_price", "plan_update"]
+__all__ = ["PlanNotEditable", "plan_create", "plan_new_version", "plan_paid_record", "plan_price", "plan_update"]
 
 
 class PlanNotEditable(StateConflict):
@@ -317,3 +318,11 @@ def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
             actor=actor, action=AuditAction.CREATE, target=new, subject=plan.client, changes={"previous": plan.pk}
         )
     return new
+
+
+def plan_paid_record(*, plan_id: int, amount: Money) -> None:
+    """Add a payment against the plan's lines to what it has paid (a negative amount takes a
+    reversed one off), so the plan knows what it still has committed without reading payments.
+    Called by the payments app inside its own transaction; one atomic UPDATE, no read first, so
+    concurrent payments for one plan add up."""
+    CarePlan.objects.filter(pk=plan_id).update(paid_amount=F("paid_amount") + amount.amount)

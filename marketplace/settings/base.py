@@ -42,12 +42,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
-    # Cairn, bottom layer first (STYLE.md: imports point down this list).
+    # Cairn, bottom layer first (docs/architecture.md: imports point down this list).
     "accounts",
     "providers",
     "budgets",
     "careplans",
     "approvals",
+    "payments",
     "marketplace",
 ]
 
@@ -61,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Service errors a page view did not handle answer with their family's status (accounts/web.py).
+    "accounts.web.ServiceErrorMiddleware",
     # Axes last, as its documentation asks, so it sees the authenticated user.
     "axes.middleware.AxesMiddleware",
 ]
@@ -139,7 +142,7 @@ CAIRN_SITE_URL = env("CAIRN_SITE_URL", default="http://127.0.0.1:8000")
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    # Token first: an anonymous call then gets 401 with WWW-Authenticate, not 403 (API.md).
+    # Token first: an anonymous call then gets 401 with WWW-Authenticate, not 403 (docs/api.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
@@ -224,9 +227,15 @@ CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 # django-fsm-log keeps the history of plans, assessments, providers and invoices. A payment's
 # every state change already writes its own audit row; two more log rows per payment in a run of
 # thousands would be cost without a reader.
-DJANGO_FSM_LOG_IGNORED_MODELS = ["approvals.models.Payment"]
+DJANGO_FSM_LOG_IGNORED_MODELS = ["payments.models.Payment"]
 
-# --- Payments (used from the payments capability on) ---------------------------------------
+# --- Payments (docs/payments.md) -------------------------------------------------------------
+# The gateway new payment runs use, by name; each name maps to the class implementing
+# `payments.gateways.Gateway`. Adding a gateway: write the class, add it here.
+PAYMENT_GATEWAYS = {
+    "ledger": "payments.gateways.ledger.LedgerGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
+}
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="ledger")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
@@ -246,7 +255,7 @@ LOGGING = {
     "loggers": {"axes": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }
 
-if PAYMENT_GATEWAY not in {"ledger", "stripe"}:
+if PAYMENT_GATEWAY not in PAYMENT_GATEWAYS:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured(f"PAYMENT_GATEWAY must be 'ledger' or 'stripe', not {PAYMENT_GATEWAY!r}.")
+    raise ImproperlyConfigured(f"PAYMENT_GATEWAY must be one of {sorted(PAYMENT_GATEWAYS)}, not {PAYMENT_GATEWAY!r}.")

@@ -16,11 +16,11 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.exceptions import StateConflict
-from accounts.models import AuditAction, AuditEvent
+from accounts.models import AuditAction, AuditEvent, Notification
 from approvals import services
 from approvals.deadlines import add_working_days
 from approvals.exceptions import WrongPlanState
-from approvals.models import Notification, PlanReview, ReviewOutcome
+from approvals.models import PlanReview, ReviewOutcome
 from budgets.models import LedgerTransaction, TransactionKind
 from careplans.models import CarePlan, PlanStatus
 from tests import factories

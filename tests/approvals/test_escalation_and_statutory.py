@@ -7,9 +7,9 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
-from accounts.models import AuditAction, AuditEvent
+from accounts.models import AuditAction, AuditEvent, Notification
 from approvals import services
-from approvals.models import Notification, PlanReview, StatutoryReview, StatutoryReviewKind, WorkflowPolicy
+from approvals.models import PlanReview, StatutoryReview, StatutoryReviewKind, WorkflowPolicy
 from approvals.tasks import escalate_overdue_reviews
 from careplans.models import CarePlan, PlanStatus
 from marketplace.schedule import BEAT_SCHEDULE
@@ -66,7 +66,7 @@ def test_an_overdue_open_review_is_escalated_to_the_team_manager_once(request, p
     notes = Notification.objects.filter(recipient=team_manager)
     assert notes.count() == taylor_before + 1
     note = notes.first()
-    assert note.plan_id == plan.pk
+    assert note.target == plan
     assert "overdue" in note.message and "Ruth Ellis" in note.message
     assert f"{review.due:%-d %B %Y}" in note.message
     audits = _escalation_audits(plan)

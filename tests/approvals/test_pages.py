@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 from djmoney.money import Money
 
-from accounts.models import Role
+from accounts.models import Notification, Role
 from approvals import services
-from approvals.models import ApprovalAuthority, Notification, PlanReview, ReviewOutcome, WorkflowPolicy
+from approvals.models import ApprovalAuthority, PlanReview, ReviewOutcome, WorkflowPolicy
 from budgets.models import LedgerTransaction, TransactionKind
 from budgets.services import ledger
 from careplans.models import CarePlan, PlanStatus

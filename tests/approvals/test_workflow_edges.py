@@ -17,11 +17,11 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 from djmoney.money import Money
 
-from accounts.models import AuditAction, AuditEvent
+from accounts.models import AuditAction, AuditEvent, Notification
 from approvals import services
 from approvals.deadlines import add_working_days
 from approvals.exceptions import CommentRequired, FourEyes
-from approvals.models import ApprovalAuthority, Notification, PlanReview, ReviewOutcome, WorkflowPolicy
+from approvals.models import ApprovalAuthority, PlanReview, ReviewOutcome, WorkflowPolicy
 from budgets.models import LedgerTransaction
 from careplans.models import CarePlan, PlanStatus
 from tests import factories
@@ -401,7 +401,7 @@ def test_social_worker_refers_a_plan_a_penny_over_twenty_thousand_pounds_to_a_se
     assert review.checklist == CHECKLIST
     log = last_log(plan)
     assert (log.source_state, log.state, log.by_id) == (S.IN_REVIEW, S.AWAITING_SENIOR_APPROVAL, social_worker.pk)
-    assert Notification.objects.filter(recipient=team_manager, plan=plan).exists()
+    assert Notification.objects.filter(recipient=team_manager, target_id=plan.pk).exists()
 
     approved = act(api_as(team_manager), plan, "approve")
 
@@ -620,7 +620,9 @@ def test_client_withdrawing_a_submitted_plan_closes_its_open_review(api_as, draf
         "I have changed my mind",
     )
     assert not PlanReview.objects.filter(plan=draft_plan, decided_at__isnull=True).exists()
-    assert Notification.objects.filter(recipient=social_worker, plan=draft_plan, message__contains="withdrew").exists()
+    assert Notification.objects.filter(
+        recipient=social_worker, target_id=draft_plan.pk, message__contains="withdrew"
+    ).exists()
 
 
 @pytest.mark.parametrize("state", [S.DRAFT, S.CHANGES_REQUESTED])
@@ -730,7 +732,7 @@ def test_client_submitting_notifies_and_emails_their_social_worker_not_themselve
     with django_capture_on_commit_callbacks(execute=True):
         assert act(api_as(client_user), draft_plan, "submit").status_code == 200
 
-    note = Notification.objects.get(recipient=social_worker, plan=draft_plan)
+    note = Notification.objects.get(recipient=social_worker, target_id=draft_plan.pk)
     assert "submitted for review" in note.message
     assert note.emailed_at is not None
     assert not Notification.objects.filter(recipient=client_user).exists()
@@ -746,7 +748,7 @@ def test_social_worker_submitting_notifies_the_client_not_themselves(
     with django_capture_on_commit_callbacks(execute=True):
         assert act(api_as(social_worker), draft_plan, "submit").status_code == 200
 
-    assert Notification.objects.filter(recipient=client_user, plan=draft_plan).exists()
+    assert Notification.objects.filter(recipient=client_user, target_id=draft_plan.pk).exists()
     assert not Notification.objects.filter(recipient=social_worker).exists()
     assert [m.to for m in mail.outbox] == [[client_user.email]]
 

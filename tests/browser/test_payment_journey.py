@@ -12,7 +12,7 @@ from pypdf import PdfReader
 
 from approvals import services
 from approvals.services import CHECKLIST
-from careplans.models import Invoice, InvoiceStatus
+from payments.models import Invoice, InvoiceStatus
 from tests import factories
 from tests.browser.test_approval_journey import caption, collect_console_errors, long_date
 from tests.browser.test_assessment_journey import sign_in

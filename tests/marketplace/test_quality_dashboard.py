@@ -15,13 +15,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent, Role
-from approvals.models import Payment, PaymentStatus
 from marketplace import selectors
 from marketplace.models import Review
 from marketplace.services import rating_policy, review_hide
+from payments.models import Payment, PaymentStatus
 from providers.models import Provider, ProviderStatus
 from tests import factories
-from tests.approvals.payment_fixtures import pay_world, run_payments  # noqa: F401
 from tests.careplans.conftest import make_budget, make_provider, make_service  # noqa: F401
 from tests.marketplace.review_fixtures import (
     DASHBOARD,
@@ -32,6 +31,7 @@ from tests.marketplace.review_fixtures import (
     review,
     set_policy,
 )
+from tests.payments.payment_fixtures import pay_world, run_payments  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

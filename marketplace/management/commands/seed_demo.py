@@ -18,12 +18,13 @@ from djmoney.money import Money
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
 from approvals import services as workflow
-from approvals.models import PaymentRun
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
 from careplans.models import CarePlan, PlanStatus
-from careplans.services import invoice_submit, plan_create
+from careplans.services import plan_create
 from marketplace.services import review_create
+from payments import services as payments
+from payments.models import PaymentRun
 from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
 
@@ -254,7 +255,7 @@ class Command(BaseCommand):
         for week in range(5):
             first = start + timedelta(days=7 * week)
             invoices.append(
-                invoice_submit(
+                payments.invoice_submit(
                     actor=staff,
                     line=line,
                     period_start=first,
@@ -264,10 +265,10 @@ class Command(BaseCommand):
                 )
             )
         for invoice in invoices[:4]:
-            workflow.invoice_confirm(actor=plan.client, invoice=invoice)
+            payments.invoice_confirm(actor=plan.client, invoice=invoice)
         finance = User.objects.filter(role=Role.FINANCE).first()
         if finance is not None and not PaymentRun.objects.filter(payments__invoice__in=invoices).exists():
-            workflow.payment_run_start(actor=finance)
+            payments.payment_run_start(actor=finance)
 
     def _advance(self, plan, stage: str, social_worker: User, manager: User) -> None:
         """Move a demo plan through the real workflow services to `stage`, so its history,

@@ -1,0 +1,53 @@
+"""Public open data endpoints (no login): JSON, or CSV with `?format=csv`. Shared by every app
+that publishes statistics."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+# Open statistics never publish a group of fewer than this many people or payments: no one can be
+# picked out (docs/api.md, "Open statistics").
+SUPPRESS_BELOW = 5
+
+
+class CSVRenderer(BaseRenderer):
+    """Open data as CSV: `?format=csv` (the rows of `results`, with a header line)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        rows = data.get("results", []) if isinstance(data, dict) else []
+        fields = (renderer_context or {}).get("view").csv_fields if renderer_context else []
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+        return out.getvalue().encode("utf-8")
+
+
+class OpenDataView(APIView):
+    """Public open data (no login), as JSON or, with `?format=csv`, a CSV download named
+    `csv_filename`. Subclasses give `csv_fields` and `data()`."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    renderer_classes = [JSONRenderer, CSVRenderer]
+    csv_fields: list[str] = []
+    csv_filename = "cairn.csv"
+
+    def data(self) -> dict:
+        raise TypeError(f"{type(self).__name__} must say what data it publishes")
+
+    def get(self, request):
+        response = Response(self.data())
+        if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
+            response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
+        return response

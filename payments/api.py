@@ -1,0 +1,302 @@
+"""Invoices, payment runs, payments, the Stripe webhook and spend statistics (docs/api.md,
+"Invoices and payments" and "Open statistics")."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.fields import MoneyField
+from accounts.api.open_data import OpenDataView
+from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
+from accounts.exceptions import InvalidInput, NotVisible
+from careplans.models import PlanLine
+
+from . import selectors, services, stats
+from .models import Invoice, Payment, PaymentRun, PaymentStatus
+from .pdf import invoice_pdf
+from .permissions import can_invoice, can_run_payments
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    plan_line = serializers.IntegerField(source="line_id")
+    unit_price = MoneyField()
+    amount = MoneyField()
+    has_file = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = [
+            "id", "plan", "plan_line", "provider", "period_start", "period_end", "units", "unit_price", "amount",
+            "status", "reference", "has_file", "submitted_at", "confirmed_automatically", "dispute_reason", "paid_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_has_file(self, invoice) -> bool:
+        return bool(invoice.supporting_file)
+
+
+class InvoiceCreateSerializer(serializers.Serializer):
+    plan_line = serializers.IntegerField()
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    units = serializers.DecimalField(max_digits=8, decimal_places=2)
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    supporting_file = serializers.FileField(required=False)
+
+
+class DisputeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, error_messages={"required": "Say what is wrong with the invoice."})
+
+
+class MayInvoice(RolePredicate):
+    predicate = staticmethod(can_invoice)
+    message = "Only a provider's staff can send invoices."
+
+
+class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = InvoiceSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_permissions(self):
+        extra = [MayInvoice()] if self.action == "create" else []
+        return [*super().get_permissions(), *extra]
+
+    def get_queryset(self):
+        return selectors.invoices_visible_to(self.request.user)
+
+    def get_object(self):
+        return selectors.invoice_get_for(self.request.user, self.kwargs["pk"])
+
+    @extend_schema(request=InvoiceCreateSerializer, responses={201: InvoiceSerializer})
+    def create(self, request):
+        body = InvoiceCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        line = PlanLine.objects.filter(pk=data["plan_line"]).first()
+        if line is None:
+            raise InvalidInput("There is no such plan line.", field="plan_line")
+        invoice = services.invoice_submit(
+            actor=request.user,
+            line=line,
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            units=data["units"],
+            reference=data.get("reference", ""),
+            supporting_file=data.get("supporting_file"),
+            request=request,
+        )
+        return Response(InvoiceSerializer(invoice).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        invoice = services.invoice_confirm(actor=request.user, invoice=self.get_object(), request=request)
+        return Response(InvoiceSerializer(invoice).data)
+
+    @extend_schema(request=DisputeSerializer, responses=InvoiceSerializer)
+    @action(detail=True, methods=["post"])
+    def dispute(self, request, pk=None):
+        body = DisputeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        invoice = services.invoice_dispute(
+            actor=request.user, invoice=self.get_object(), reason=body.validated_data["reason"], request=request
+        )
+        return Response(InvoiceSerializer(invoice).data)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiResponse(description="The invoice as a PDF")})
+    @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAcceptNegotiation)
+    def pdf(self, request, pk=None):
+        invoice = self.get_object()
+        response = HttpResponse(invoice_pdf(invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="invoice-{invoice.pk}.pdf"'
+        return response
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiResponse(description="The supporting file")})
+    @action(detail=True, methods=["get"], content_negotiation_class=IgnoreAcceptNegotiation)
+    def file(self, request, pk=None):
+        invoice = self.get_object()
+        if not invoice.supporting_file:
+            raise NotVisible("This invoice has no supporting file.")
+        return supporting_file_response(invoice)
+
+
+def supporting_file_response(invoice: Invoice) -> FileResponse:
+    """Always a download (never shown inline), with the type found when it was uploaded."""
+    return FileResponse(
+        invoice.supporting_file.open("rb"),
+        as_attachment=True,
+        filename=invoice.supporting_file_name or f"invoice-{invoice.pk}",
+        content_type=invoice.supporting_file_type or "application/octet-stream",
+    )
+
+
+class MayRunPayments(RolePredicate):
+    predicate = staticmethod(can_run_payments)
+    message = "Only finance officers run payments."
+
+
+class PaymentRunSerializer(serializers.ModelSerializer):
+    status = serializers.SerializerMethodField()
+    total = MoneyField()
+    paid_count = serializers.SerializerMethodField()
+    failed_count = serializers.SerializerMethodField()
+    pending_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PaymentRun
+        fields = [
+            "id", "status", "gateway", "payment_count", "paid_count", "failed_count", "pending_count", "total",
+            "started_at", "finished_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def _counts(self, run) -> dict:
+        if not hasattr(run, "_counts"):
+            run._counts = selectors.payment_run_counts(run)
+        return run._counts
+
+    def get_status(self, run) -> str:
+        return "finished" if run.finished_at else "running"
+
+    def get_paid_count(self, run) -> int:
+        return self._counts(run)["paid"]
+
+    def get_failed_count(self, run) -> int:
+        return self._counts(run)["failed"]
+
+    def get_pending_count(self, run) -> int:
+        return self._counts(run)["pending"]
+
+
+class PaymentRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PaymentRunSerializer
+    queryset = PaymentRun.objects.order_by("-started_at", "-id")
+
+    def get_permissions(self):
+        return [*super().get_permissions(), MayRunPayments()]
+
+    @extend_schema(request=None, responses={201: PaymentRunSerializer})
+    def create(self, request):
+        run = services.payment_run_start(actor=request.user, request=request)
+        run.refresh_from_db()
+        return Response(PaymentRunSerializer(run).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = Payment
+        fields = [
+            "id", "run", "invoice", "provider", "amount", "status", "attempts", "last_error", "transfer_id",
+            "created_at", "paid_at", "reversed_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Finance sees every payment; a provider's staff see their organisation's."""
+
+    serializer_class = PaymentSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(PaymentStatus.values)),
+            OpenApiParameter("provider", int),
+            OpenApiParameter("run", int),
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    def get_queryset(self):
+        payments = selectors.payments_visible_to(self.request.user)
+        params = self.request.query_params
+        problems = {}
+        if params.get("status"):
+            if params["status"] not in PaymentStatus.values:
+                problems["status"] = [f"Choose one of: {', '.join(PaymentStatus.values)}."]
+            payments = payments.filter(status=params["status"])
+        for name in ("provider", "run"):
+            if params.get(name):
+                if not params[name].isdigit():
+                    problems[name] = ["Give an id (a whole number)."]
+                else:
+                    payments = payments.filter(**{f"{name}_id": int(params[name])})
+        if problems:
+            raise InvalidInput(errors=problems)
+        return payments
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+
+class StripeWebhookView(APIView):
+    """Public: Stripe calls it. The signature is the authentication (bad or missing → 400, nothing
+    stored); each event is stored once by its id and handled once."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(
+        request=None,
+        responses={200: inline_serializer("WebhookAck", {"received": serializers.BooleanField()})},
+        summary="Stripe webhook (signature checked)",
+        tags=["payments"],
+    )
+    def post(self, request):
+        event = services.webhook_receive(
+            gateway_name="stripe", payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+        return Response({"received": True, "event": event.event_id, "outcome": event.outcome})
+
+
+SpendRow = inline_serializer(
+    "SpendRow",
+    {
+        "month": serializers.CharField(),
+        "category": serializers.CharField(),
+        "category_label": serializers.CharField(),
+        "payments": serializers.IntegerField(allow_null=True),
+        "amount": serializers.CharField(allow_null=True),
+        "suppressed": serializers.BooleanField(),
+    },
+    many=True,
+)
+
+
+class SpendView(OpenDataView):
+    """Public open data: spend by service category by month, small groups suppressed."""
+
+    csv_fields = stats.SPEND_CSV_FIELDS
+    csv_filename = "cairn-spend.csv"
+
+    @extend_schema(
+        summary="Spend by service category by month (open data)",
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
+        responses={
+            200: inline_serializer(
+                "Spend",
+                {
+                    "suppressed_below": serializers.IntegerField(),
+                    "currency": serializers.CharField(),
+                    "results": SpendRow,
+                },
+            )
+        },
+        tags=["statistics"],
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def data(self) -> dict:
+        return {"suppressed_below": stats.SUPPRESS_BELOW, "currency": "GBP", "results": stats.spend_by_category()}

@@ -1,0 +1,85 @@
+"""The embedded gateway: it calls nobody, but records each transfer under its idempotency key in
+`LedgerGatewayTransfer` exactly as an outside gateway would, so payments, retries, reversals and
+reconciliation behave the same whichever gateway is configured. The ledger postings themselves
+are the payments services' (every gateway's payments post to the budget ledger alike)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import IntegrityError, transaction
+from djmoney.money import Money
+
+from ..models import LedgerGatewayTransfer, PayeeAccount
+from . import GatewayRefused, Transfer, WebhookEvent, WebhooksNotConfigured
+
+
+class LedgerGateway:
+    name = "ledger"
+    label = "Cairn's ledger"
+    needs_account = False
+    transactional = True
+
+    def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
+        return payee
+
+    def transfer(
+        self, *, amount: Money, destination: str, key: str, group: str, metadata: dict, description: str = ""
+    ) -> Transfer:
+        existing = LedgerGatewayTransfer.objects.filter(idempotency_key=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    existing = LedgerGatewayTransfer.objects.create(
+                        transfer_id=f"ltr_{uuid.uuid4().hex[:24]}",
+                        idempotency_key=key,
+                        group=group,
+                        destination=destination,
+                        amount=amount,
+                        metadata={k: str(v) for k, v in metadata.items()},
+                    )
+            except IntegrityError:  # the same key at the same moment: the first one stands
+                existing = LedgerGatewayTransfer.objects.get(idempotency_key=key)
+        if existing.amount != amount or existing.destination != destination:
+            raise GatewayRefused("This idempotency key was used for a different transfer.")
+        return _transfer(existing)
+
+    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
+        row = LedgerGatewayTransfer.objects.filter(group=group, metadata__payment=payment_ref).first()
+        return _transfer(row) if row else None
+
+    def list_group(self, *, group: str) -> list[Transfer]:
+        return [_transfer(row) for row in LedgerGatewayTransfer.objects.filter(group=group)]
+
+    def reverse(self, *, transfer_id: str, key: str) -> Transfer:
+        with transaction.atomic():
+            row = LedgerGatewayTransfer.objects.select_for_update().filter(transfer_id=transfer_id).first()
+            if row is None:
+                raise GatewayRefused(f"No transfer {transfer_id}.")
+            if not row.reversed:
+                LedgerGatewayTransfer.objects.filter(pk=row.pk).update(reversed=True)
+                row.reversed = True
+        return _transfer(row)
+
+    def create_account(self, *, email: str, name: str, reference: str) -> str:
+        return f"ledger_acct_{reference}"
+
+    def onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        return return_url
+
+    def account_ready(self, *, account_id: str) -> bool:
+        return True
+
+    def parse_webhook(self, *, payload: bytes, signature: str) -> WebhookEvent:
+        raise WebhooksNotConfigured("The embedded ledger gateway sends no webhooks.")
+
+
+def _transfer(row: LedgerGatewayTransfer) -> Transfer:
+    return Transfer(
+        id=row.transfer_id,
+        amount=row.amount,
+        destination=row.destination,
+        group=row.group,
+        metadata=dict(row.metadata),
+        reversed=row.reversed,
+    )

@@ -1,0 +1,80 @@
+"""Stripe Connect: transfers from the council's platform account to each payee's connected
+account, in pence, through the official client; onboarding of connected accounts; webhooks."""
+
+from __future__ import annotations
+
+from djmoney.money import Money
+
+from accounts.money import to_pence
+
+from ...models import PayeeAccount
+from .. import Transfer, WebhookEvent
+from . import onboarding, webhooks
+from .client import call, make_client, plain, to_transfer
+
+
+class StripeGateway:
+    name = "stripe"
+    label = "Stripe"
+    needs_account = True
+    transactional = False
+
+    def __init__(self, client=None):
+        self._client = client
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = make_client()
+        return self._client
+
+    def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
+        return account.account_id if account is not None and account.ready else None
+
+    def transfer(
+        self, *, amount: Money, destination: str, key: str, group: str, metadata: dict, description: str = ""
+    ) -> Transfer:
+        params = {
+            "amount": to_pence(amount),
+            "currency": str(amount.currency).lower(),
+            "destination": destination,
+            "transfer_group": group,
+            "metadata": {k: str(v) for k, v in metadata.items()},
+        }
+        if description:
+            params["description"] = description[:350]
+        return to_transfer(call(self.client.v1.transfers.create, params, options={"idempotency_key": key}))
+
+    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
+        def look():
+            for item in self.client.v1.transfers.list({"transfer_group": group, "limit": 100}).auto_paging_iter():
+                if (plain(item).get("metadata") or {}).get("payment") == payment_ref:
+                    return item
+            return None
+
+        found = call(look)
+        return to_transfer(found) if found is not None else None
+
+    def list_group(self, *, group: str) -> list[Transfer]:
+        def everything():
+            return list(self.client.v1.transfers.list({"transfer_group": group, "limit": 100}).auto_paging_iter())
+
+        return [to_transfer(item) for item in call(everything)]
+
+    def reverse(self, *, transfer_id: str, key: str) -> Transfer:
+        call(self.client.v1.transfers.reversals.create, transfer_id, {}, options={"idempotency_key": key})
+        return to_transfer(call(self.client.v1.transfers.retrieve, transfer_id))
+
+    def create_account(self, *, email: str, name: str, reference: str) -> str:
+        return onboarding.create_account(self.client, email=email, name=name, reference=reference)
+
+    def onboarding_link(self, *, account_id: str, refresh_url: str, return_url: str) -> str:
+        return onboarding.onboarding_link(
+            self.client, account_id=account_id, refresh_url=refresh_url, return_url=return_url
+        )
+
+    def account_ready(self, *, account_id: str) -> bool:
+        return onboarding.account_ready(self.client, account_id=account_id)
+
+    def parse_webhook(self, *, payload: bytes, signature: str) -> WebhookEvent:
+        return webhooks.parse(payload=payload, signature=signature)

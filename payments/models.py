@@ -1,0 +1,300 @@
+"""Money going out: invoices, payment runs and payments, the accounts payees hold with payment
+gateways, the embedded gateway's transfers and the webhook events gateways send.
+
+Design (docs/payments.md):
+- `Invoice`: a provider's bill for support delivered under one plan line, for a period and a
+  number of units; the amount is units × the line's agreed unit price, never typed. Its FSM:
+  submitted → confirmed | disputed → cancelled; confirmed → paid → (reversed) confirmed.
+- `PaymentRun` / `Payment`: finance pays every confirmed unpaid invoice. One live payment per
+  invoice (a partial unique constraint: a reversed payment frees its invoice to be paid again),
+  each with an idempotency key fixed when the payment is created and reused on every attempt, so
+  a retry, a crash or a second run can never pay twice.
+- `PayeeAccount`: who a gateway pays — a provider organisation today, a person (a direct-payment
+  holder) tomorrow — and whether that account is ready to receive money. No other app stores a
+  gateway's account ids.
+- `InvoicePolicy` (one row): when silence confirms an invoice.
+- `LedgerGatewayTransfer`: what the embedded `ledger` gateway "sent", keyed like a real transfer.
+- `StripeEvent`: each webhook event, stored once by its id.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, FSMModelMixin, transition
+
+from accounts.money import money_field
+
+
+class InvoiceStatus(models.TextChoices):
+    SUBMITTED = "submitted", "Waiting for confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+    DISPUTED = "disputed", "Disputed"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+def _invoice_file_path(invoice: Invoice, filename: str) -> str:
+    # Never the uploader's name on disk: it is kept separately for the download's filename.
+    return f"invoices/{invoice.plan_id}/{uuid.uuid4().hex}"
+
+
+class Invoice(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """Confirmed by the client or their social worker (or automatically after the policy's days
+    unless disputed), then paid by a payment run. A payment the gateway reverses puts the
+    invoice back to confirmed, to be paid again."""
+
+    line = models.ForeignKey("careplans.PlanLine", on_delete=models.PROTECT, related_name="invoices")
+    plan = models.ForeignKey("careplans.CarePlan", on_delete=models.PROTECT, related_name="invoices")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="invoices")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    units = models.DecimalField(max_digits=8, decimal_places=2)
+    unit_price = money_field()
+    amount = money_field()
+    status = FSMField(default=InvoiceStatus.SUBMITTED, choices=InvoiceStatus.choices, protected=True, db_index=True)
+    reference = models.CharField(max_length=60, blank=True, help_text="The provider's own invoice number.")
+    supporting_file = models.FileField(upload_to=_invoice_file_path, blank=True)
+    supporting_file_name = models.CharField(max_length=200, blank=True)
+    supporting_file_type = models.CharField(max_length=40, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    confirmed_automatically = models.BooleanField(default=False)
+    dispute_reason = models.TextField(blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="invoice_period_in_order", condition=Q(period_end__gte=models.F("period_start"))
+            ),
+            models.CheckConstraint(name="invoice_units_positive", condition=Q(units__gt=0)),
+            models.CheckConstraint(name="invoice_amount_positive", condition=Q(amount__gt=0)),
+            # The same line and period billed twice is a duplicate, unless the first was cancelled.
+            models.UniqueConstraint(
+                fields=["line", "period_start", "period_end"],
+                condition=~Q(status=InvoiceStatus.CANCELLED),
+                name="invoice_not_duplicated",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["provider", "status"], name="payments_invoice_provider"),
+            models.Index(fields=["status", "submitted_at"], name="payments_invoice_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Invoice {self.pk} ({self.amount})"
+
+    @transition(field=status, source=[InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED], target=InvoiceStatus.CONFIRMED)
+    def confirm(self):
+        pass
+
+    @transition(field=status, source=InvoiceStatus.SUBMITTED, target=InvoiceStatus.DISPUTED)
+    def dispute(self):
+        pass
+
+    @transition(field=status, source=InvoiceStatus.DISPUTED, target=InvoiceStatus.CANCELLED)
+    def cancel(self):
+        pass
+
+    @transition(field=status, source=InvoiceStatus.CONFIRMED, target=InvoiceStatus.PAID)
+    def mark_paid(self):
+        pass
+
+    @transition(field=status, source=InvoiceStatus.PAID, target=InvoiceStatus.CONFIRMED)
+    def payment_reversed(self):
+        """The gateway reversed the transfer: the invoice is owed again."""
+
+
+class InvoicePolicy(models.Model):
+    auto_confirm_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Days after which an invoice nobody confirmed or disputed is confirmed automatically."
+    )
+
+    class Meta:
+        verbose_name_plural = "invoice policy"
+
+    def __str__(self) -> str:
+        return "Invoice policy"
+
+
+class PaymentRun(models.Model):
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    gateway = models.CharField(max_length=20)
+    payment_count = models.PositiveIntegerField(default=0)
+    total = money_field(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Payment run {self.pk}"
+
+    @property
+    def transfer_group(self) -> str:
+        return f"cairn-run-{self.pk}"
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to send"
+    SENDING = "sending", "Sending"
+    PAID = "paid", "Paid"
+    FAILED = "failed", "Failed"
+    REVERSED = "reversed", "Reversed"
+
+
+class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="payments")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
+    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="payments")
+    budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="payments")
+    amount = money_field()
+    status = FSMField(default=PaymentStatus.PENDING, choices=PaymentStatus.choices, protected=True, db_index=True)
+    # Fixed at creation and sent with every attempt: the gateway's own guard against paying twice.
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    transfer_id = models.CharField(max_length=60, blank=True, db_index=True)
+    ledger_transaction = models.OneToOneField(
+        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    reversed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["invoice"], condition=~Q(status="reversed"), name="one_live_payment_per_invoice"
+            ),
+            models.CheckConstraint(name="payment_amount_positive", condition=Q(amount__gt=0)),
+        ]
+        indexes = [
+            models.Index(fields=["run", "status"], name="payments_payment_run"),
+            models.Index(fields=["provider", "status"], name="payments_payment_provider"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Payment {self.pk} ({self.amount})"
+
+    @property
+    def reference(self) -> str:
+        """What the gateway's transfer carries in its metadata to find this payment again."""
+        return str(self.pk)
+
+    @property
+    def payee_reference(self) -> str:
+        """Who is paid, in the form gateways without accounts of their own record it."""
+        return f"provider-{self.provider_id}"
+
+    @transition(
+        field=status,
+        source=[PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED],
+        target=PaymentStatus.SENDING,
+    )
+    def start_sending(self):
+        pass
+
+    @transition(
+        field=status,
+        source=[PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED],
+        target=PaymentStatus.PAID,
+    )
+    def succeed(self):
+        pass
+
+    @transition(field=status, source=[PaymentStatus.PENDING, PaymentStatus.SENDING], target=PaymentStatus.FAILED)
+    def fail(self):
+        pass
+
+    @transition(field=status, source=PaymentStatus.PAID, target=PaymentStatus.REVERSED)
+    def reverse(self):
+        pass
+
+
+class PayeeAccount(models.Model):
+    """A payee's account with one gateway: the id the gateway pays into, and whether the payee has
+    finished the gateway's onboarding (only a ready account is paid). Exactly one payee: a
+    provider organisation or a person."""
+
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="payee_accounts"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="payee_accounts"
+    )
+    gateway = models.CharField(max_length=20)
+    account_id = models.CharField(max_length=60, db_index=True)
+    ready = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="payee_account_one_payee",
+                condition=(Q(provider__isnull=False) & Q(person__isnull=True))
+                | (Q(provider__isnull=True) & Q(person__isnull=False)),
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "gateway"], condition=Q(provider__isnull=False), name="payee_account_provider_once"
+            ),
+            models.UniqueConstraint(
+                fields=["person", "gateway"], condition=Q(person__isnull=False), name="payee_account_person_once"
+            ),
+            models.UniqueConstraint(fields=["gateway", "account_id"], name="payee_account_id_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} account {self.account_id}"
+
+
+class LedgerGatewayTransfer(models.Model):
+    """What the embedded `ledger` payment gateway "sent": it calls nobody, but records each
+    transfer under its idempotency key exactly as an outside gateway would, so payments,
+    retries and reconciliation work the same whichever gateway is configured."""
+
+    transfer_id = models.CharField(max_length=40, unique=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    group = models.CharField(max_length=100, db_index=True)
+    destination = models.CharField(max_length=60, blank=True)
+    amount = money_field()
+    metadata = models.JSONField(default=dict, blank=True)
+    reversed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.amount}"
+
+
+class StripeEvent(models.Model):
+    """Each Stripe webhook event, stored once by its id (duplicates are acknowledged and ignored)."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -1,0 +1,19 @@
+"""Writes of the payments app: invoices (`invoices`: submission; `invoice_decisions`: confirm,
+dispute, cancel, auto-confirm), payment runs and payments (`runs`), reconciliation, payee
+accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
+Callers import from here: `from payments import services`."""
+
+from .invoice_decisions import *  # noqa: F403
+from .invoice_decisions import __all__ as _decisions
+from .invoices import *  # noqa: F403
+from .invoices import __all__ as _invoices
+from .payees import *  # noqa: F403
+from .payees import __all__ as _payees
+from .reconciliation import *  # noqa: F403
+from .reconciliation import __all__ as _reconciliation
+from .runs import *  # noqa: F403
+from .runs import __all__ as _runs
+from .webhooks import *  # noqa: F403
+from .webhooks import __all__ as _webhooks
+
+__all__ = [*_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks]

@@ -1,0 +1,107 @@
+"""Payee accounts: who a gateway pays, and whether they can be paid yet. A provider's staff open
+their organisation's account through the gateway's onboarding; the gateway's webhooks (or a
+refresh) say when it is ready."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+
+from accounts.exceptions import InvalidInput, NotVisible, StateConflict
+from accounts.models import AuditAction, User
+from accounts.services import audit_record
+from providers.models import Provider
+
+from ..gateways import GatewayError, gateway
+from ..models import PayeeAccount
+from ..selectors import provider_payee_account
+
+__all__ = [
+    "payee_account_set",
+    "provider_payee_account_set",
+    "provider_payments_onboard",
+    "provider_payments_refresh",
+]
+
+
+def provider_payee_account_set(
+    *, actor: User | None, provider: Provider, gateway_name: str, account_id: str, ready: bool
+) -> PayeeAccount:
+    """Store the provider's account with a gateway and whether it can be paid. An account, once
+    set, is never swapped for another here: a different id is refused (400), so payments cannot
+    be redirected quietly. Locks the provider's account row; audited when anything changes."""
+    with transaction.atomic():
+        account = PayeeAccount.objects.select_for_update().filter(provider=provider, gateway=gateway_name).first()
+        if account is not None and account.account_id != account_id:
+            raise InvalidInput("This provider already has an account with the payment service.", field="account_id")
+        if account is None:
+            try:
+                with transaction.atomic():
+                    account = PayeeAccount.objects.create(
+                        provider=provider, gateway=gateway_name, account_id=account_id, ready=ready
+                    )
+            except IntegrityError as exc:
+                raise InvalidInput("That account belongs to another payee.", field="account_id") from exc
+            _audit(actor, account, created=True)
+            return account
+        return _set_ready(actor, account, ready)
+
+
+def payee_account_set(*, actor: User | None, account: PayeeAccount, ready: bool) -> PayeeAccount:
+    """Record whether a payee's account can be paid now (the gateway said so)."""
+    with transaction.atomic():
+        return _set_ready(actor, PayeeAccount.objects.select_for_update().get(pk=account.pk), ready)
+
+
+def _set_ready(actor: User | None, account: PayeeAccount, ready: bool) -> PayeeAccount:
+    if account.ready != ready:
+        account.ready = ready
+        account.save(update_fields=["ready", "updated_at"])
+        _audit(actor, account, created=False)
+    return account
+
+
+def _audit(actor: User | None, account: PayeeAccount, *, created: bool) -> None:
+    audit_record(
+        actor=actor,
+        actor_username="" if actor else "payment service",
+        action=AuditAction.CREATE if created else AuditAction.UPDATE,
+        target=account,
+        changes={"gateway": account.gateway, "account_id": account.account_id, "ready": account.ready},
+    )
+
+
+def provider_payments_onboard(*, actor: User, provider: Provider, refresh_url: str, return_url: str) -> str:
+    """Provider staff set up payouts: open the organisation's account with the configured gateway
+    when it has none (idempotently, keyed by the provider), store it, and return the onboarding
+    link to send them to. Enforces: the provider's own staff (404 otherwise). The gateway is
+    called outside any transaction."""
+    if actor.provider_id != provider.pk:
+        raise NotVisible("No such provider.")
+    gw = gateway()
+    account = provider_payee_account(provider, gw.name)
+    try:
+        account_id = (
+            account.account_id
+            if account
+            else gw.create_account(email=provider.email, name=provider.name, reference=str(provider.pk))
+        )
+        if account is None:
+            provider_payee_account_set(
+                actor=actor, provider=provider, gateway_name=gw.name, account_id=account_id, ready=False
+            )
+        return gw.onboarding_link(account_id=account_id, refresh_url=refresh_url, return_url=return_url)
+    except GatewayError as exc:
+        raise StateConflict(f"The payment service did not answer: {exc.message} Try again in a few minutes.") from exc
+
+
+def provider_payments_refresh(*, actor: User | None, provider: Provider) -> PayeeAccount | None:
+    """Ask the configured gateway whether the provider's onboarding is complete, and store it."""
+    gw = gateway()
+    account = provider_payee_account(provider, gw.name)
+    if account is None:
+        return None
+    try:
+        ready = gw.account_ready(account_id=account.account_id)
+    except GatewayError as exc:
+        raise StateConflict(f"The payment service did not answer: {exc.message}") from exc
+    return payee_account_set(actor=actor, account=account, ready=ready)

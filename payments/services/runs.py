@@ -1,0 +1,365 @@
+"""Payment runs (docs/payments.md): finance pays every confirmed invoice; each payment is sent
+through the run's gateway, completed (ledger posting, invoice paid) or failed, retried, and
+reversed when the gateway takes a transfer back.
+
+Why it never pays twice:
+- one payment per invoice — a partial unique constraint in the database, so two runs started at
+  once cannot both take an invoice (the second one's insert skips it);
+- each payment's idempotency key is fixed when the payment is created and sent with every
+  attempt, so the gateway itself turns a resend into the same transfer;
+- a payment whose last attempt ended without an answer (a timeout, a dropped connection, a 5xx, a
+  crashed worker) is left `sending`, and the next attempt first looks the transfer up by its run's
+  transfer group and the payment's reference before sending anything;
+- marking a payment paid, posting it to the ledger (key `payment:<id>`) and marking its invoice
+  paid happen in one transaction under the payment's row lock, and only from a non-paid state.
+An outside gateway is never called inside a database transaction; only a `transactional` one
+(which writes to this database alone) is.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.exceptions import ActionNotAllowed, StateConflict
+from accounts.models import AuditAction, Role, User
+from accounts.services import audit_record, notification_send
+from budgets.services import ledger
+from careplans.services import plan_paid_record
+from providers.models import ProviderStatus
+
+from ..exceptions import PaymentNotYetSent
+from ..gateways import GatewayAmbiguous, GatewayRefused, GatewayRetryLater, Transfer, gateway
+from ..models import Invoice, InvoiceStatus, PayeeAccount, Payment, PaymentRun, PaymentStatus
+from ..permissions import can_run_payments
+
+__all__ = [
+    "PaymentNotYetSent",
+    "payment_give_up",
+    "payment_retry",
+    "payment_reverse",
+    "payment_run_check_finished",
+    "payment_run_start",
+    "payment_send",
+    "payments_resume_stalled",
+]
+
+LIVE = [PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.PAID, PaymentStatus.FAILED]
+BATCH = 100
+
+
+def _finance_users() -> list[User]:
+    return list(User.objects.filter(role=Role.FINANCE, is_active=True))
+
+
+def tell_finance(payment: Payment, message: str) -> None:
+    """Tell every finance officer about a payment that needs them (after the transaction commits)."""
+    notification_send(
+        recipients=_finance_users(),
+        message=message,
+        actor=None,
+        link=reverse("payment-run-detail", args=[payment.run_id]),
+        target=payment,
+    )
+
+
+def payment_run_start(*, actor: User, request=None) -> PaymentRun:
+    """Finance pays every confirmed, unpaid invoice. Enforces: finance (403). Creates one payment
+    per invoice — invoices another run already holds are skipped by the database's unique
+    constraint, so two runs started at once pay each invoice once — then queues the sending, in
+    batches, after the transaction commits. A run with nothing to pay is still recorded."""
+    if not can_run_payments(actor):
+        raise ActionNotAllowed("Only finance officers start payment runs.")
+    from ..tasks import payments_send_batch
+
+    with transaction.atomic():
+        run = PaymentRun.objects.create(started_by=actor, gateway=settings.PAYMENT_GATEWAY)
+        owed = (
+            Invoice.objects.filter(status=InvoiceStatus.CONFIRMED)
+            .exclude(payments__status__in=LIVE)
+            .select_related("plan")
+            .order_by("pk")
+        )
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    run=run,
+                    invoice_id=invoice.pk,
+                    provider_id=invoice.provider_id,
+                    budget_id=invoice.plan.budget_id,
+                    amount=invoice.amount,
+                    idempotency_key=f"cairn-invoice-{invoice.pk}-run-{run.pk}",
+                )
+                for invoice in owed.iterator(chunk_size=2000)
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
+        )
+        figures = run.payments.aggregate(total=Sum("amount"))
+        run.payment_count = run.payments.count()
+        run.total = Money(figures["total"] or Decimal(0), "GBP")
+        if run.payment_count == 0:
+            run.finished_at = timezone.now()
+        run.save(update_fields=["payment_count", "total", "finished_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=run,
+            request=request,
+            changes={"payments": run.payment_count, "total": f"{run.total.amount:.2f}", "gateway": run.gateway},
+        )
+        ids = list(run.payments.values_list("pk", flat=True))
+        for start in range(0, len(ids), BATCH):
+            payments_send_batch.delay_on_commit(ids[start : start + BATCH])
+    return run
+
+
+def _destination(payment: Payment, gw) -> str | None:
+    account = None
+    if gw.needs_account:
+        account = PayeeAccount.objects.filter(provider_id=payment.provider_id, gateway=gw.name).first()
+    return gw.destination(payee=payment.payee_reference, account=account)
+
+
+def _lock(payment_id: int) -> Payment:
+    return (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("run", "provider", "budget", "invoice")
+        .get(pk=payment_id)
+    )
+
+
+def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool = True) -> Payment:
+    """One attempt at paying one payment. Safe to call any number of times, from any number of
+    workers: a paid or reversed payment is left alone; a `sending` one (and a failed one finance
+    retries) is looked up at the gateway before anything is sent; the send reuses the payment's
+    key (a retried failed payment gets a new one, after the lookup). Raises `PaymentNotYetSent` when
+    the outcome is unknown or the gateway asks to wait (the caller retries with backoff); a
+    definite refusal marks it failed with the gateway's message. `allow_failed`: finance's retry
+    of a failed payment. `check_run=False`: the caller (a batch) checks whether the run has
+    finished once at its end, instead of after every payment."""
+    with transaction.atomic():
+        payment = _lock(payment_id)
+        if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
+            return payment
+        if payment.status == PaymentStatus.FAILED and not allow_failed:
+            return payment
+        if payment.provider.status != ProviderStatus.VERIFIED:
+            # Only verified providers are paid; finance retries once reinstated.
+            return _fail(payment, f"{payment.provider.name} is {payment.provider.get_status_display().lower()}.")
+        gw = gateway(payment.run.gateway)
+        destination = _destination(payment, gw)
+        if destination is None:
+            return _fail(payment, f"The provider has not finished setting up {gw.label} payouts (onboarding).")
+        # A `sending` payment's last attempt got no answer; a `failed` one being retried may have
+        # failed after the gateway acted. Either way: look the transfer up before sending.
+        unsure = payment.status in (PaymentStatus.SENDING, PaymentStatus.FAILED)
+        retrying_failed = payment.status == PaymentStatus.FAILED
+        payment.start_sending()
+        payment.attempts += 1
+        payment.sent_at = timezone.now()
+        if gw.transactional:
+            # The embedded gateway is this database: the whole payment is one transaction, so
+            # there is no unanswered call to recover from (and one commit instead of three); the
+            # `sending` state never needs to be written.
+            transfer = gw.transfer(
+                amount=payment.amount,
+                destination=destination,
+                key=payment.idempotency_key,
+                group=payment.run.transfer_group,
+                metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
+            )
+            return _complete_locked(payment, transfer, check_run=check_run)
+        payment.save()
+    group = payment.run.transfer_group
+    try:
+        if unsure:
+            found = gw.find(group=group, payment_ref=payment.reference)
+            if found is not None:
+                return complete_payment(payment.pk, found)
+        if retrying_failed:
+            # The gateway remembers a refusal under its key (Stripe replays it for 24 hours), so a
+            # retry the lookup has shown to be safe goes out under a new key, stored first.
+            payment.idempotency_key = f"{payment.idempotency_key.split('-retry')[0]}-retry{payment.attempts}"
+            Payment.objects.filter(pk=payment.pk).update(idempotency_key=payment.idempotency_key)
+        transfer = gw.transfer(
+            amount=payment.amount,
+            destination=destination,
+            key=payment.idempotency_key,
+            group=group,
+            metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
+            description=f"Cairn invoice {payment.invoice_id}",
+        )
+    except (GatewayAmbiguous, GatewayRetryLater) as exc:
+        _note_error(payment.pk, exc.message)
+        raise PaymentNotYetSent(exc.message) from exc
+    except GatewayRefused as exc:
+        with transaction.atomic():
+            return _fail(_lock(payment.pk), exc.message)
+    return complete_payment(payment.pk, transfer)
+
+
+def _note_error(payment_id: int, message: str) -> None:
+    Payment.objects.filter(pk=payment_id).update(last_error=message[:500])
+
+
+def _fail(payment: Payment, message: str) -> Payment:
+    """Inside the caller's transaction, with `payment` locked."""
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.SENDING):
+        payment.fail()
+        payment.last_error = message[:500]
+        payment.save()
+        audit_record(
+            actor=None,
+            actor_username="payments",
+            action=AuditAction.TRANSITION,
+            target=payment,
+            changes={"to": payment.status},
+            message=message,
+        )
+        tell_finance(payment, f"Payment {payment.pk} of {payment.amount} to {payment.provider.name} failed: {message}")
+        _finish_run_if_done(payment.run_id)
+    return payment
+
+
+def complete_payment(payment_id: int, transfer: Transfer) -> Payment:
+    """The gateway holds a transfer for this payment: mark it paid, post it to the ledger, mark
+    the invoice paid — once, in one transaction."""
+    with transaction.atomic():
+        return _complete_locked(_lock(payment_id), transfer)
+
+
+def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = True) -> Payment:
+    """`_complete` inside the caller's transaction, with `payment` locked."""
+    if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
+        return payment
+    if transfer.amount != payment.amount:
+        return _fail(payment, f"The gateway's transfer {transfer.id} is for {transfer.amount}, not {payment.amount}.")
+    payment.succeed()
+    payment.transfer_id = transfer.id
+    payment.paid_at = timezone.now()
+    payment.last_error = ""
+    payment.ledger_transaction = ledger.record_payment(
+        budget=payment.budget,
+        amount=payment.amount,
+        key=f"payment:{payment.pk}",
+        memo=f"Paid {payment.provider.name} for invoice {payment.invoice_id}"[:300],
+    )
+    payment.save()
+    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
+    invoice.mark_paid()
+    invoice.paid_at = payment.paid_at
+    invoice.save()
+    plan_paid_record(plan_id=invoice.plan_id, amount=payment.amount)
+    audit_record(
+        actor=None,
+        actor_username="payments",
+        action=AuditAction.TRANSITION,
+        target=payment,
+        changes={"to": payment.status, "transfer": transfer.id},
+    )
+    if check_run:
+        _finish_run_if_done(payment.run_id)
+    return payment
+
+
+def payment_run_check_finished(*, run_id: int) -> None:
+    """Mark the run finished when none of its payments is still to send (or unmark it)."""
+    _finish_run_if_done(run_id)
+
+
+def _finish_run_if_done(run_id: int) -> None:
+    if not Payment.objects.filter(run_id=run_id, status__in=[PaymentStatus.PENDING, PaymentStatus.SENDING]).exists():
+        PaymentRun.objects.filter(pk=run_id, finished_at__isnull=True).update(finished_at=timezone.now())
+    else:
+        PaymentRun.objects.filter(pk=run_id, finished_at__isnull=False).update(finished_at=None)
+
+
+def payment_give_up(*, payment_id: int, message: str) -> Payment:
+    """After the last retry: failed, for finance to see (and retry when the cause is fixed).
+    A later retry still looks the transfer up first, so giving up never risks paying twice."""
+    with transaction.atomic():
+        return _fail(_lock(payment_id), f"No definite answer after every retry: {message}")
+
+
+def payment_retry(*, actor: User, payment: Payment, request=None) -> Payment:
+    """Finance sends a failed payment again (same key; looked up first). Enforces finance (403)
+    and a failed payment (409)."""
+    if not can_run_payments(actor):
+        raise ActionNotAllowed("Only finance officers retry payments.")
+    if payment.status != PaymentStatus.FAILED:
+        raise StateConflict(f"Payment {payment.pk} is {payment.get_status_display().lower()}, not failed.")
+    from ..tasks import payment_send_task
+
+    with transaction.atomic():
+        PaymentRun.objects.filter(pk=payment.run_id).update(finished_at=None)
+        audit_record(actor=actor, action=AuditAction.UPDATE, target=payment, request=request, message="Retry")
+        payment_send_task.delay_on_commit(payment.pk, allow_failed=True)
+    return payment
+
+
+def payments_resume_stalled(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
+    """Queue again every payment left pending or sending for longer than `older_than` — the work
+    of a worker that died mid-run. Each attempt is safe to repeat (see `payment_send`)."""
+    from ..tasks import payment_send_task
+
+    cutoff = timezone.now() - older_than
+    stalled = list(
+        Payment.objects.filter(status__in=[PaymentStatus.PENDING, PaymentStatus.SENDING], created_at__lte=cutoff)
+        .exclude(sent_at__gt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for pk in stalled:
+        payment_send_task.delay(pk)
+    return len(stalled)
+
+
+def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = "") -> Payment:
+    """The gateway reversed a transfer: the payment is reversed, its ledger posting reversed
+    (paid → committed), and its invoice owed again. Idempotent: a reversed payment is left
+    alone. A payment still `sending` when the reversal arrives is first completed (the transfer
+    evidently existed), so events arriving out of order end in the same state."""
+    if payment.status in (PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.FAILED) and transfer_id:
+        payment = complete_payment(
+            payment.pk,
+            Transfer(id=transfer_id, amount=payment.amount, destination="", group=payment.run.transfer_group),
+        )
+    with transaction.atomic():
+        payment = _lock(payment.pk)
+        if payment.status != PaymentStatus.PAID:
+            return payment
+        ledger.reverse(
+            original=payment.ledger_transaction,
+            key=f"payment:{payment.pk}:reversed",
+            memo=f"Transfer {payment.transfer_id} reversed by the gateway"[:300],
+        )
+        payment.reverse()
+        payment.reversed_at = timezone.now()
+        payment.last_error = (reason or "Reversed by the gateway")[:500]
+        payment.save()
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
+        invoice.payment_reversed()
+        invoice.paid_at = None
+        invoice.save()
+        plan_paid_record(plan_id=invoice.plan_id, amount=-payment.amount)
+        audit_record(
+            actor=None,
+            actor_username="payments",
+            action=AuditAction.TRANSITION,
+            target=payment,
+            changes={"to": payment.status, "transfer": payment.transfer_id},
+            message=reason,
+        )
+        tell_finance(
+            payment,
+            f"The transfer for payment {payment.pk} ({payment.amount} to {payment.provider.name}) was reversed; "
+            f"invoice {payment.invoice_id} is owed again.",
+        )
+    return payment

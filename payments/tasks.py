@@ -1,0 +1,79 @@
+"""Celery wrappers: each calls one service."""
+
+from __future__ import annotations
+
+import datetime
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+
+from . import services
+from .models import Payment
+
+
+def _backoff(retries: int) -> int:
+    """Seconds before the next attempt: doubling from the configured base, at most an hour."""
+    return min(settings.PAYMENT_RETRY_BACKOFF_SECONDS * (2**retries), 3600)
+
+
+# acks_late + reject_on_worker_lost: a worker killed mid-task leaves the message to be delivered
+# again, and `payments_resume_stalled` (on worker start and on a schedule) re-queues anything
+# stuck; each attempt is safe to repeat (see payments.services.runs).
+@shared_task(bind=True, name="payments.payment_send", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def payment_send_task(self, payment_id: int, allow_failed: bool = False) -> str:
+    if self.request.is_eager:
+        return _send_inline(payment_id, allow_failed)
+    try:
+        payment = services.payment_send(payment_id=payment_id, allow_failed=allow_failed)
+    except services.PaymentNotYetSent as exc:
+        if self.request.retries >= settings.PAYMENT_MAX_RETRIES:
+            services.payment_give_up(payment_id=payment_id, message=exc.message)
+            return "failed"
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+    return payment.status
+
+
+def _send_inline(payment_id: int, allow_failed: bool) -> str:
+    """Without a broker (eager Celery) a task cannot be retried later: try again at once, up to
+    the same number of times, then give up to finance."""
+    for _attempt in range(settings.PAYMENT_MAX_RETRIES + 1):
+        try:
+            return services.payment_send(payment_id=payment_id, allow_failed=allow_failed).status
+        except services.PaymentNotYetSent as exc:
+            message = exc.message
+    services.payment_give_up(payment_id=payment_id, message=message)
+    return "failed"
+
+
+@shared_task(name="payments.payments_send_batch", acks_late=True, reject_on_worker_lost=True)
+def payments_send_batch(payment_ids: list[int]) -> int:
+    """A run's payments in batches of 100 (one task per payment would cost more in Celery than
+    in paying); any that need another attempt get their own retrying task."""
+    sent = 0
+    for payment_id in payment_ids:
+        try:
+            services.payment_send(payment_id=payment_id, check_run=False)
+            sent += 1
+        except services.PaymentNotYetSent:
+            payment_send_task.apply_async((payment_id,), countdown=_backoff(0))
+    run_ids = set(Payment.objects.filter(pk__in=payment_ids).values_list("run_id", flat=True))
+    for run_id in run_ids:
+        services.payment_run_check_finished(run_id=run_id)
+    return sent
+
+
+@shared_task(name="payments.payments_resume_stalled")
+def payments_resume_stalled(minutes: int = 5) -> int:
+    return services.payments_resume_stalled(older_than=datetime.timedelta(minutes=minutes))
+
+
+@shared_task(name="payments.invoices_auto_confirm")
+def invoices_auto_confirm() -> int:
+    return services.invoices_auto_confirm()
+
+
+@worker_ready.connect
+def _resume_after_restart(sender=None, **kwargs) -> None:
+    """A worker that starts (or restarts after a crash) picks up payments left in flight."""
+    payments_resume_stalled.delay(0)
