@@ -27,12 +27,15 @@ from accounts.web import page_status
 from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
 from careplans import views as careplan_views
-from careplans.models import DECIDING_STATUSES, EDITABLE_STATUSES, CarePlan, PlanStatus
+from careplans.models import CarePlan, PlanStatus
 from careplans.selectors import plan_available, plan_get_for, plan_history
 
 from . import selectors, services, stats
 from .models import PlanReview, StatutoryReview
-from .permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+from .permissions import can_review_plan, drafted_or_submitted, is_reviewer
+
+# The edges a reviewer takes from the review page.
+REVIEW_EDGES = {"start_review", "request_changes", "refer_to_senior", "approve", "reject"}
 
 
 def _open_review(plan: CarePlan) -> PlanReview | None:
@@ -47,6 +50,8 @@ class PlanPageView(careplan_views.PlanDetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         plan, user = context["plan"], self.request.user
+        # What this person may do now, from the state machine itself (state and `permission=`).
+        edges = {t.name for t in plan.get_available_user_status_transitions(user)}
         review = _open_review(plan)
         last_changes = (
             plan.reviews.filter(outcome="changes_requested").order_by("-decided_at").first()
@@ -57,11 +62,9 @@ class PlanPageView(careplan_views.PlanDetailView):
             review=review,
             overdue=review is not None and selectors.is_overdue(review),
             changes_comment=last_changes.comment if last_changes else "",
-            may_submit=plan.status in EDITABLE_STATUSES and can_submit_plan(user, plan),
-            may_withdraw=can_withdraw_plan(user, plan)
-            and plan.status in (PlanStatus.DRAFT, PlanStatus.SUBMITTED, PlanStatus.CHANGES_REQUESTED),
-            may_review=can_review_plan(user, plan)
-            and plan.status in (PlanStatus.SUBMITTED, PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL),
+            may_submit="submit" in edges,
+            may_withdraw="withdraw" in edges,
+            may_review=bool(edges & REVIEW_EDGES),
             action_error=kwargs.get("action_error", ""),
             rate_providers=list({line.provider_id: line.provider for line in plan.lines.all()}.values())
             if plan.status == PlanStatus.APPROVED and plan.client_id == user.pk
@@ -167,7 +170,8 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         plan, user = self.plan, self.request.user
         review = _open_review(plan)
-        deciding = plan.status in DECIDING_STATUSES
+        edges = {t.name for t in plan.get_available_status_transitions()}
+        deciding = "approve" in edges
         covers = selectors.authority_covers(user, plan.total_cost)
         own = drafted_or_submitted(user, plan, review.submitted_by_id if review else None)
         figures = budget_figures(plan.budget)
@@ -182,7 +186,7 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
             over_budget=plan.total_cost > headroom,
             limit=selectors.authority_limit(user),
             history=plan_history(plan),
-            can_start=plan.status == PlanStatus.SUBMITTED,
+            can_start="start_review" in edges,
             can_decide=deciding and not senior_only,
             can_approve=deciding and not senior_only and not own,
             refers=deciding and not covers,

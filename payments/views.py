@@ -180,12 +180,12 @@ class InvoiceDetailView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         invoice = _invoice(user, kwargs["pk"])
+        edges = {t.name for t in invoice.get_available_status_transitions()}  # from the state machine
         context.update(
             invoice=invoice,
-            may_decide=can_confirm_invoice(user, invoice)
-            and invoice.status in (InvoiceStatus.SUBMITTED, InvoiceStatus.DISPUTED),
-            may_dispute=can_confirm_invoice(user, invoice) and invoice.status == InvoiceStatus.SUBMITTED,
-            may_cancel=user.provider_id == invoice.provider_id and invoice.status == InvoiceStatus.DISPUTED,
+            may_decide=can_confirm_invoice(user, invoice) and "confirm" in edges,
+            may_dispute=can_confirm_invoice(user, invoice) and "dispute" in edges,
+            may_cancel=user.provider_id == invoice.provider_id and "cancel" in edges,
             payments=list(invoice.payments.order_by("pk")),
             may_see_remittance=can_run_payments(user) or user.provider_id == invoice.provider_id,
             error=kwargs.get("error", ""),
