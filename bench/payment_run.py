@@ -73,7 +73,7 @@ def load(n: int):
     start = today - datetime.timedelta(days=360)
     client = User.objects.create(username="bench-client", full_name="Bench Client", role=Role.CLIENT)
     finance = User.objects.create(username="bench-finance", full_name="Bench Finance", role=Role.FINANCE)
-    provider = Provider.objects.create(name="Bench Care", stripe_account_id="", stripe_onboarded=False)
+    provider = Provider.objects.create(name="Bench Care")  # no payee account yet: the ledger gateway needs none
     Provider.objects.filter(pk=provider.pk).update(status=ProviderStatus.VERIFIED)
     service = ServiceOffering.objects.create(
         provider=provider, title="Visits", category="personal_care", unit="hour", unit_price=Money("20.00", "GBP")
@@ -117,15 +117,23 @@ def load(n: int):
 
 
 def reset_payments(provider, *, account: str = "", onboarded: bool = False) -> None:
-    """Invoices back to confirmed and payments gone, for the next phase (bench data only)."""
+    """Invoices back to confirmed and payments gone, for the next phase (bench data only); the
+    provider's Stripe payee account replaced by `account` (ready when `onboarded`), or none."""
     from django.db import connection
 
+    from careplans.models import CarePlan
+    from payments import services
+    from payments.models import Invoice, PayeeAccount, Payment, PaymentRun
+
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE careplans_invoice SET status = 'confirmed', paid_at = NULL")
-        cursor.execute("DELETE FROM approvals_payment")
-        cursor.execute("DELETE FROM approvals_paymentrun")
-        cursor.execute(
-            "UPDATE providers_provider SET stripe_account_id = %s, stripe_onboarded = %s", [account, onboarded]
+        cursor.execute(f"UPDATE {Invoice._meta.db_table} SET status = 'confirmed', paid_at = NULL")
+        cursor.execute(f"DELETE FROM {Payment._meta.db_table}")
+        cursor.execute(f"DELETE FROM {PaymentRun._meta.db_table}")
+        cursor.execute(f"DELETE FROM {PayeeAccount._meta.db_table} WHERE provider_id = %s", [provider.pk])
+        cursor.execute(f"UPDATE {CarePlan._meta.db_table} SET paid_amount = 0")
+    if account:
+        services.provider_payee_account_set(
+            actor=None, provider=provider, gateway_name="stripe", account_id=account, ready=onboarded
         )
 
 
@@ -254,7 +262,7 @@ def stripe_direct(finance, provider, n: int, fake) -> dict:
 
 
 def _send_batches(ids: list[int]) -> dict:
-    from approvals.tasks import payments_send_batch
+    from payments.tasks import payments_send_batch
 
     began = time.perf_counter()
     for start in range(0, len(ids), 100):

@@ -259,8 +259,6 @@ def generate(
                     f"2025-0{rng.randint(1, 9)}-0{rng.randint(1, 9)}" if rated else "\\N",
                     rating,
                     str(reviews),
-                    "",  # stripe_account_id
-                    "f",  # stripe_onboarded
                     now,
                     now,
                 ]
@@ -330,7 +328,7 @@ def phase_load(providers: int, services: int, reviews: int) -> dict:
     provider_columns = (
         "id, name, status, status_reason, status_changed_at, postcode, address, email, phone, website, description, "
         "areas_served, regulator_id, regulator_provider_id, regulator_rating, regulator_rating_date, "
-        "regulator_checked_at, rating, review_count, stripe_account_id, stripe_onboarded, created_at, updated_at"
+        "regulator_checked_at, rating, review_count, created_at, updated_at"
     )
     service_columns = (
         "id, provider_id, title, category, unit, unit_price, unit_price_currency, description, postcode_districts, "
