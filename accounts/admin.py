@@ -5,6 +5,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.forms.models import model_to_dict
 
+from accounts.admin_base import ReadOnlyAdmin, ViewOnlyAdmin
+
 from .models import AuditAction, AuditEvent, CaseloadAssignment, Notification, Role, Team, TeamMembership, User
 from .services import audit_record
 
@@ -96,29 +98,14 @@ class CaseloadAssignmentAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_username", "action", "target_repr", "subject", "ip_address"]
     list_filter = ["action", "target_type"]
     search_fields = ["actor_username", "target_repr", "message"]
     date_hierarchy = "at"
     list_select_related = ["subject"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ViewOnlyAdmin):
     list_display = ["recipient", "message", "created_at", "read_at", "emailed_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -335,8 +335,8 @@ def notifications_send_email(*, notification_ids: list[int]) -> int:
     for pk in notification_ids:
         with transaction.atomic():
             note = (
-                Notification.objects.select_for_update()
-                .select_related("recipient", "target_type")
+                Notification.objects.select_for_update(of=("self",))
+                .select_related("recipient")
                 .filter(pk=pk, emailed_at__isnull=True)
                 .first()
             )
@@ -344,7 +344,7 @@ def notifications_send_email(*, notification_ids: list[int]) -> int:
                 continue
             note.emailed_at = timezone.now()
             note.save(update_fields=["emailed_at"])
-        about = note.target_type.model_class()._meta.verbose_name if note.target_type_id else None
+        about = ContentType.objects.get_for_id(note.target_type_id).name if note.target_type_id else None
         send_mail(
             subject=f"Cairn: a {about} has changed" if about else "Cairn: something needs your attention",
             message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",

@@ -69,13 +69,39 @@ def _documented(body, summary: str):
     return extend_schema(request=body, responses={200: PlanSerializer}, summary=summary, tags=["plans"])
 
 
-class PlanSubmitView(_TransitionView):
-    @_documented(CommentSerializer, "Submit a plan for review (client or social worker)")
-    def post(self, request, pk):
-        return super().post(request, pk)
+def _comment_edge(name: str, service, summary: str, body=CommentSerializer) -> type[_TransitionView]:
+    """An endpoint for an edge whose only input is a comment (required when `body` says so)."""
 
-    def perform(self, request, plan, data):
-        services.plan_submit(actor=request.user, plan=plan, comment=data.get("comment", ""), request=request)
+    class View(_TransitionView):
+        @_documented(body, summary)
+        def post(self, request, pk):
+            return super().post(request, pk)
+
+        def perform(self, request, plan, data):
+            service(actor=request.user, plan=plan, comment=data.get("comment", ""), request=request)
+
+    View.body = body
+    View.__name__ = View.__qualname__ = name
+    return View
+
+
+PlanSubmitView = _comment_edge(
+    "PlanSubmitView", services.plan_submit, "Submit a plan for review (client or social worker)"
+)
+PlanRequestChangesView = _comment_edge(
+    "PlanRequestChangesView",
+    services.plan_request_changes,
+    "Send a plan back for changes (comment required)",
+    RequiredCommentSerializer,
+)
+PlanRejectView = _comment_edge(
+    "PlanRejectView", services.plan_reject, "Reject a plan (comment required)", RequiredCommentSerializer
+)
+PlanWithdrawView = _comment_edge(
+    "PlanWithdrawView",
+    services.plan_withdraw,
+    "Withdraw a plan (the client; from draft, submitted or changes requested)",
+)
 
 
 class PlanStartReviewView(_TransitionView):
@@ -85,37 +111,6 @@ class PlanStartReviewView(_TransitionView):
 
     def perform(self, request, plan, data):
         services.plan_start_review(actor=request.user, plan=plan, request=request)
-
-
-class PlanRequestChangesView(_TransitionView):
-    body = RequiredCommentSerializer
-
-    @_documented(RequiredCommentSerializer, "Send a plan back for changes (comment required)")
-    def post(self, request, pk):
-        return super().post(request, pk)
-
-    def perform(self, request, plan, data):
-        services.plan_request_changes(actor=request.user, plan=plan, comment=data["comment"], request=request)
-
-
-class PlanRejectView(_TransitionView):
-    body = RequiredCommentSerializer
-
-    @_documented(RequiredCommentSerializer, "Reject a plan (comment required)")
-    def post(self, request, pk):
-        return super().post(request, pk)
-
-    def perform(self, request, plan, data):
-        services.plan_reject(actor=request.user, plan=plan, comment=data["comment"], request=request)
-
-
-class PlanWithdrawView(_TransitionView):
-    @_documented(CommentSerializer, "Withdraw a plan (the client; from draft, submitted or changes requested)")
-    def post(self, request, pk):
-        return super().post(request, pk)
-
-    def perform(self, request, plan, data):
-        services.plan_withdraw(actor=request.user, plan=plan, comment=data.get("comment", ""), request=request)
 
 
 class PlanApproveView(_TransitionView):

@@ -82,30 +82,31 @@ def _refused(request, pk: int, exc: CairnError):
     return render(request, view.template_name, view.get_context_data(pk=pk, action_error=exc.message), status=status)
 
 
-class PlanSubmitView(LoginRequiredMixin, View):
+class _PlanEdgeView(LoginRequiredMixin, View):
+    """A plan page button that takes one workflow edge with an optional comment; a refusal shows
+    the plan page again saying why."""
+
+    service = staticmethod(services.plan_submit)
+    done = ""
+
     def post(self, request, pk):
         plan = get_object_or_404(CarePlan, pk=pk)
         try:
-            services.plan_submit(
-                actor=request.user, plan=plan, comment=request.POST.get("comment", ""), request=request
-            )
+            self.service(actor=request.user, plan=plan, comment=request.POST.get("comment", ""), request=request)
         except CairnError as exc:
             return _refused(request, pk, exc)
-        messages.success(request, "The plan is submitted. You will be told when the review starts and what is decided.")
+        messages.success(request, self.done)
         return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
 
 
-class PlanWithdrawView(LoginRequiredMixin, View):
-    def post(self, request, pk):
-        plan = get_object_or_404(CarePlan, pk=pk)
-        try:
-            services.plan_withdraw(
-                actor=request.user, plan=plan, comment=request.POST.get("comment", ""), request=request
-            )
-        except CairnError as exc:
-            return _refused(request, pk, exc)
-        messages.success(request, "The plan is withdrawn.")
-        return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
+class PlanSubmitView(_PlanEdgeView):
+    service = staticmethod(services.plan_submit)
+    done = "The plan is submitted. You will be told when the review starts and what is decided."
+
+
+class PlanWithdrawView(_PlanEdgeView):
+    service = staticmethod(services.plan_withdraw)
+    done = "The plan is withdrawn."
 
 
 class ReviewForm(forms.Form):

@@ -2,38 +2,22 @@
 
 from django.contrib import admin
 
+from accounts.admin_base import SingletonAdmin, ViewOnlyAdmin
+
 from .models import ProviderRatingSummary, RatingPolicy, Review
 
 
 @admin.register(RatingPolicy)
-class RatingPolicyAdmin(admin.ModelAdmin):
+class RatingPolicyAdmin(SingletonAdmin):
     list_display = ["__str__", "review_interval_days", "bayesian_weight", "low_rating_threshold"]
-
-    def has_add_permission(self, request):
-        return not RatingPolicy.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ViewOnlyAdmin):
     list_display = ["provider", "rating", "created_at", "hidden"]
     list_filter = ["hidden", "rating"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProviderRatingSummary)
-class ProviderRatingSummaryAdmin(admin.ModelAdmin):
+class ProviderRatingSummaryAdmin(ViewOnlyAdmin):
     list_display = ["provider", "count", "total"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

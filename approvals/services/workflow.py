@@ -11,20 +11,15 @@ the caller's plan), role/four-eyes/authority 403, wrong state 409, missing comme
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterable
-from decimal import Decimal
-
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed, has_transition_perm
 from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput, NotVisible
 from accounts.models import AuditAction, User
-from accounts.selectors import current_social_worker
-from accounts.services import audit_record, notification_send
+from accounts.money import format_money
+from accounts.services import audit_record
 from budgets.exceptions import BudgetExceeded, NotAllowed
 from budgets.permissions import can_set_final_budget
 from budgets.services import ledger
@@ -34,10 +29,12 @@ from careplans.permissions import can_view_plan
 from careplans.selectors import plan_available, plan_remaining_commitment
 
 from .. import selectors
-from ..deadlines import add_months, add_working_days
+from ..deadlines import add_working_days
 from ..exceptions import AboveAuthority, ChecklistIncomplete, CommentRequired, FourEyes, NotAReviewer, WrongPlanState
-from ..models import PlanReview, ReviewOutcome, StatutoryReview, StatutoryReviewKind
+from ..models import PlanReview, ReviewOutcome
 from ..permissions import can_review_plan, can_submit_plan, can_withdraw_plan, drafted_or_submitted, is_reviewer
+from .people import notify_about_plan, people_of
+from .reviews import schedule_statutory_reviews
 
 __all__ = [
     "CHECKLIST",
@@ -47,8 +44,6 @@ __all__ = [
     "plan_start_review",
     "plan_submit",
     "plan_withdraw",
-    "reviews_escalate_overdue",
-    "statutory_review_complete",
 ]
 
 FINAL_BUDGET_FIELDS = {"amount": "final_budget", "reason": "final_budget_reason"}
@@ -136,33 +131,6 @@ def _close_review(review: PlanReview | None, *, actor: User, outcome: str, comme
     review.save()
 
 
-def _notify(
-    plan: CarePlan, recipients: Iterable[User | None], message: str, *, actor: User | None, link: str = ""
-) -> None:
-    """In-app notifications about the plan now; the email copies after the transaction commits."""
-    notification_send(
-        recipients=recipients,
-        message=message,
-        actor=actor,
-        link=link or reverse("plan-detail", args=[plan.pk]),
-        target=plan,
-    )
-
-
-def _people(plan: CarePlan) -> dict[str, User | None]:
-    social_worker = current_social_worker(client=plan.client)
-    return {
-        "client": plan.client,
-        "social_worker": social_worker,
-        "team_manager": selectors.team_manager_of(social_worker),
-    }
-
-
-def _money(amount: Decimal | Money) -> str:
-    value = amount.amount if isinstance(amount, Money) else amount
-    return f"£{value:,.2f}"
-
-
 def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None) -> CarePlan:
     """Send a draft (or a plan sent back for changes) for review.
 
@@ -183,7 +151,7 @@ def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None)
         available = plan_available(plan)
         if plan.total_cost > available:
             raise BudgetExceeded(
-                f"This plan costs {_money(plan.total_cost)}, which is more than the {_money(available)} "
+                f"This plan costs {format_money(plan.total_cost)}, which is more than the {format_money(available)} "
                 "available. Remove or reduce some support, then submit it."
             )
         _transition(plan, "submit", actor=actor, comment=comment.strip(), request=request)
@@ -194,8 +162,8 @@ def plan_submit(*, actor: User, plan: CarePlan, comment: str = "", request=None)
             submitted_at=now,
             due=add_working_days(timezone.localdate(now), selectors.workflow_policy().review_working_days),
         )
-        people = _people(plan)
-        _notify(
+        people = people_of(plan)
+        notify_about_plan(
             plan,
             [people["client"], people["social_worker"]],
             f"Care plan version {plan.version} for {plan.client.full_name} was submitted for review "
@@ -221,7 +189,7 @@ def plan_start_review(*, actor: User, plan: CarePlan, request=None) -> CarePlan:
             review.reviewer = actor
             review.started_at = timezone.now()
             review.save(update_fields=["reviewer", "started_at"])
-        _notify(
+        notify_about_plan(
             plan,
             [plan.client],
             f"{actor.full_name} has started reviewing care plan version {plan.version}.",
@@ -234,7 +202,7 @@ def _check_senior(actor: User, plan: CarePlan) -> None:
     """A plan awaiting senior approval can be decided only by someone whose authority covers it."""
     if plan.status == PlanStatus.AWAITING_SENIOR_APPROVAL and not selectors.authority_covers(actor, plan.total_cost):
         raise AboveAuthority(
-            f"This plan costs {_money(plan.total_cost)} a year, more than you may approve. "
+            f"This plan costs {format_money(plan.total_cost)} a year, more than you may approve. "
             "It is waiting for a senior approver."
         )
 
@@ -281,8 +249,8 @@ def _send_back(
         _check_senior(actor, plan)
         _transition(plan, edge, actor=actor, comment=comment, request=request)
         _close_review(_open_review(plan), actor=actor, outcome=outcome, comment=comment)
-        people = _people(plan)
-        _notify(
+        people = people_of(plan)
+        notify_about_plan(
             plan,
             [people["client"], people["social_worker"]],
             message.format(version=plan.version, comment=comment),
@@ -302,9 +270,9 @@ def plan_withdraw(*, actor: User, plan: CarePlan, comment: str = "", request=Non
         _check_state(plan, "withdraw", actor)
         _transition(plan, "withdraw", actor=actor, comment=comment.strip(), request=request)
         _close_review(_open_review(plan), actor=actor, outcome=ReviewOutcome.WITHDRAWN, comment=comment.strip())
-        _notify(
+        notify_about_plan(
             plan,
-            [_people(plan)["social_worker"]],
+            [people_of(plan)["social_worker"]],
             f"{plan.client.full_name} withdrew care plan version {plan.version}.",
             actor=actor,
         )
@@ -356,17 +324,17 @@ def plan_approve(
         if drafted_or_submitted(actor, plan, review.submitted_by_id if review else None):
             raise FourEyes()
         _check_senior(actor, plan)
-        people = _people(plan)
+        people = people_of(plan)
         if not selectors.authority_covers(actor, plan.total_cost):
             _transition(plan, "refer_to_senior", actor=actor, comment=comment, request=request)
             if review is not None:
                 review.referred_at = timezone.now()
                 review.checklist = ticked
                 review.save(update_fields=["referred_at", "checklist"])
-            _notify(
+            notify_about_plan(
                 plan,
                 [people["team_manager"], people["client"]],
-                f"Care plan version {plan.version} for {plan.client.full_name} costs {_money(plan.total_cost)} a "
+                f"Care plan version {plan.version} for {plan.client.full_name} costs {format_money(plan.total_cost)} a "
                 "year and needs a senior approver.",
                 actor=actor,
             )
@@ -412,104 +380,12 @@ def plan_approve(
                 replacing, "supersede", actor=actor, comment=f"Replaced by version {plan.version}.", request=request
             )
         _close_review(review, actor=actor, outcome=ReviewOutcome.APPROVED, comment=comment, checklist=ticked)
-        _schedule_statutory_reviews(plan, timezone.localdate(plan.approved_at))
-        _notify(
+        schedule_statutory_reviews(plan, timezone.localdate(plan.approved_at))
+        notify_about_plan(
             plan,
             [people["client"], people["social_worker"]],
             f"Care plan version {plan.version} for {plan.client.full_name} is approved. "
-            f"{_money(plan.total_cost)} is set aside for it.",
+            f"{format_money(plan.total_cost)} is set aside for it.",
             actor=actor,
         )
     return plan
-
-
-def _schedule_statutory_reviews(plan: CarePlan, approved_on: datetime.date) -> None:
-    policy = selectors.workflow_policy()
-    StatutoryReview.objects.bulk_create(
-        [
-            StatutoryReview(
-                plan=plan,
-                kind=StatutoryReviewKind.FIRST,
-                due=approved_on + datetime.timedelta(weeks=policy.first_review_weeks),
-            ),
-            StatutoryReview(
-                plan=plan, kind=StatutoryReviewKind.ANNUAL, due=add_months(approved_on, policy.review_interval_months)
-            ),
-        ],
-        ignore_conflicts=True,
-    )
-
-
-def statutory_review_complete(*, actor: User, review: StatutoryReview, request=None) -> StatutoryReview:
-    """Record that a statutory review took place; when no other is pending, schedule the next
-    annual one.
-    Enforces: the client's social worker or team manager (404 otherwise); once (409)."""
-    if not can_review_plan(actor, review.plan):
-        raise NotVisible("No such review.")
-    with transaction.atomic():
-        review = StatutoryReview.objects.select_for_update().select_related("plan__client").get(pk=review.pk)
-        if review.completed_at is not None:
-            raise WrongPlanState("This review is already recorded as done.")
-        review.completed_at = timezone.now()
-        review.save(update_fields=["completed_at"])
-        # The annual review scheduled at approval still stands after the first review; only when
-        # none is pending does completing one schedule the next.
-        if not StatutoryReview.objects.filter(plan=review.plan, completed_at__isnull=True).exists():
-            interval = selectors.workflow_policy().review_interval_months
-            StatutoryReview.objects.get_or_create(
-                plan=review.plan,
-                kind=StatutoryReviewKind.ANNUAL,
-                due=add_months(timezone.localdate(review.completed_at), interval),
-            )
-        audit_record(
-            actor=actor,
-            action=AuditAction.UPDATE,
-            target=review.plan,
-            subject=review.plan.client,
-            request=request,
-            changes={"statutory_review": review.kind, "due": review.due.isoformat(), "done": True},
-        )
-    return review
-
-
-def reviews_escalate_overdue(*, today: datetime.date | None = None) -> int:
-    """Flag every open review past its due date and tell the client's team manager — once per
-    review (the `escalated_at` mark is set under a row lock, so the beat job may run any number
-    of times, or twice at once). Returns how many were escalated now."""
-    today = today or timezone.localdate()
-    escalated = 0
-    candidates = PlanReview.objects.filter(decided_at__isnull=True, escalated_at__isnull=True, due__lt=today)
-    for review_id in candidates.values_list("pk", flat=True):
-        with transaction.atomic():
-            review = (
-                # `of=("self",)`: lock the review row only, so a run busy with one of a client's
-                # reviews never makes another run skip that client's other reviews.
-                PlanReview.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("plan__client")
-                .filter(pk=review_id, decided_at__isnull=True, escalated_at__isnull=True)
-                .first()
-            )
-            if review is None:
-                continue
-            plan = review.plan
-            people = _people(plan)
-            review.escalated_at = timezone.now()
-            review.escalated_to = people["team_manager"]
-            review.save(update_fields=["escalated_at", "escalated_to"])
-            audit_record(
-                actor=None,
-                actor_username="escalation job",
-                action=AuditAction.UPDATE,
-                target=plan,
-                subject=plan.client,
-                changes={"review_due": review.due.isoformat(), "escalated_to": str(review.escalated_to or "nobody")},
-                message="Review overdue: escalated to the team manager.",
-            )
-            _notify(
-                plan,
-                [people["team_manager"]],
-                f"The review of {plan.client.full_name}'s care plan was due on {review.due:%-d %B %Y} and is overdue.",
-                actor=None,
-            )
-            escalated += 1
-    return escalated

@@ -7,7 +7,7 @@ from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.models import AuditAction, User
-from accounts.money import round_penny
+from accounts.money import format_money, round_penny
 from accounts.services import audit_record
 
 from ..exceptions import InvalidInput, NotAllowed
@@ -50,7 +50,7 @@ def budget_set_final(
             delta=delta,
             key=f"budget:{budget.pk}:final:{sequence}:{before.amount:.2f}->{amount.amount:.2f}",
             actor=actor,
-            memo=f"Final budget set to £{amount.amount:,.2f}: {reason.strip()}"[:300],
+            memo=f"Final budget set to {format_money(amount.amount)}: {reason.strip()}"[:300],
         )
         budget.final_amount = amount
         budget.final_reason = reason.strip()

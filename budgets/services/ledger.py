@@ -20,7 +20,7 @@ from django.db.models import F
 from djmoney.money import Money
 
 from accounts.models import AuditAction, User
-from accounts.money import round_penny
+from accounts.money import format_money, round_penny
 from accounts.services import audit_record
 
 from ..exceptions import AlreadyReversed, BudgetExceeded, IdempotencyConflict, InvalidInput, Unbalanced
@@ -205,7 +205,8 @@ def adjust_allocation(
         available = accounts[AccountKind.AVAILABLE]
         if value < 0 and available.balance.amount + value < 0:
             raise BudgetExceeded(
-                f"Only £{available.balance.amount:,.2f} is uncommitted, so the budget cannot go down by £{-value:,.2f}."
+                f"Only {format_money(available.balance.amount)} is uncommitted, "
+                f"so the budget cannot go down by {format_money(-value)}."
             )
         movements = [(council_account(AccountKind.FUNDING), -value), (available, value)]
         return movements
@@ -242,7 +243,8 @@ def commit(
         contingency = round_penny(allocated * policy().contingency_percent / 100)
         if value > available + contingency + headroom:
             raise BudgetExceeded(
-                f"£{value:,.2f} is more than the £{available + contingency + headroom:,.2f} this budget can commit."
+                f"{format_money(value)} is more than the {format_money(available + contingency + headroom)} "
+                "this budget can commit."
             )
         movements = [(accounts[AccountKind.AVAILABLE], -value), (accounts[AccountKind.COMMITTED], value)]
         return movements
@@ -268,7 +270,7 @@ def release(
     def build(accounts):
         committed = accounts[AccountKind.COMMITTED]
         if value > committed.balance.amount:
-            raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
+            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
         movements = [(committed, -value), (accounts[AccountKind.AVAILABLE], value)]
         return movements
 
@@ -287,7 +289,7 @@ def record_payment(
     def build(accounts):
         committed = accounts[AccountKind.COMMITTED]
         if value > committed.balance.amount:
-            raise BudgetExceeded(f"Only £{committed.balance.amount:,.2f} is committed and unpaid.")
+            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
         movements = [(committed, -value), (accounts[AccountKind.PAID], value)]
         return movements
 
@@ -304,7 +306,7 @@ def reclaim(
     def build(accounts):
         available = accounts[AccountKind.AVAILABLE]
         if value > available.balance.amount:
-            raise BudgetExceeded(f"Only £{available.balance.amount:,.2f} is available to reclaim.")
+            raise BudgetExceeded(f"Only {format_money(available.balance.amount)} is available to reclaim.")
         movements = [(available, -value), (council_account(AccountKind.RECLAIMED), value)]
         return movements
 

@@ -5,7 +5,7 @@ delivered under an approved plan, within what the line commits, never twice. Con
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from accounts.models import AuditAction, Role, User
 from accounts.money import round_penny
 from accounts.permissions import has_role
 from accounts.services import audit_record
+from careplans.costing import days_inclusive
 from careplans.models import CarePlan, LineKind, PlanLine, PlanStatus
 from providers.models import ProviderStatus
 
@@ -38,10 +39,6 @@ def sniff_file_type(upload: UploadedFile) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if head.startswith(magic)), None)
 
 
-def _days(start: datetime.date, end: datetime.date) -> int:
-    return (end - start).days + 1
-
-
 def committed_units(line: PlanLine, start: datetime.date, end: datetime.date) -> Decimal:
     """The units the line commits within [start, end]: a weekly line's units per week for the
     overlapping days / 7, **not rounded** (rounding each period up would let many short invoices
@@ -51,7 +48,7 @@ def committed_units(line: PlanLine, start: datetime.date, end: datetime.date) ->
         return Decimal(0)
     if line.kind == LineKind.ONE_OFF:
         return line.quantity
-    return line.units_per_week * _days(first, last) / 7
+    return line.units_per_week * days_inclusive(first, last) / 7
 
 
 def line_lineage(line: PlanLine) -> list[int]:
@@ -68,12 +65,7 @@ def line_lineage(line: PlanLine) -> list[int]:
     return sorted(ids)
 
 
-def _units(value, problems: dict) -> Decimal | None:
-    try:
-        units = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        problems["units"] = ["Give the units as a number, like 4 or 2.5."]
-        return None
+def _check_units(units: Decimal, problems: dict) -> Decimal | None:
     if not units.is_finite() or units <= 0:
         problems["units"] = ["The units must be more than 0."]
         return None
@@ -81,16 +73,6 @@ def _units(value, problems: dict) -> Decimal | None:
         problems["units"] = ["Give the units with at most two decimal places."]
         return None
     return units
-
-
-def _date(value, name: str, problems: dict) -> datetime.date | None:
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value))
-    except ValueError:
-        problems[name] = ["Give a date like 2027-04-01."]
-        return None
 
 
 def _check_file(upload: UploadedFile | None, problems: dict) -> str:
@@ -110,14 +92,15 @@ def invoice_submit(
     *,
     actor: User,
     line: PlanLine,
-    period_start,
-    period_end,
-    units,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    units: Decimal,
     reference: str = "",
     supporting_file: UploadedFile | None = None,
     request=None,
 ) -> Invoice:
-    """A provider's member of staff invoices one plan line for delivered support.
+    """A provider's member of staff invoices one plan line for delivered support. The edge (form or
+    serializer) has already turned the input into dates and a `Decimal`.
 
     Enforces (each refusal a specific message, nothing written): provider staff (403); the line
     is their organisation's (400); the plan approved — or superseded, for periods before the new
@@ -137,9 +120,8 @@ def invoice_submit(
     problems: dict[str, list[str]] = {}
     if line.provider_id != actor.provider_id:
         raise InvalidInput("This plan line is not one of your organisation's.", field="plan_line")
-    start = _date(period_start, "period_start", problems)
-    end = _date(period_end, "period_end", problems)
-    amount_units = _units(units, problems)
+    start, end = period_start, period_end
+    amount_units = _check_units(units, problems)
     file_type = _check_file(supporting_file, problems)
     if start and end:
         if end < start:

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.exceptions import InvalidInput
+from accounts.money import format_money
 
 from ..gateways import (
     AccountUpdated,
@@ -66,8 +67,8 @@ def _handle(change, gateway_name: str) -> str:
             # would overpay); finance decides.
             tell_finance(
                 payment,
-                f"The payment service reversed £{change.amount_reversed.amount:,.2f} of the "
-                f"£{change.amount.amount:,.2f} transfer for payment {payment.pk}: check it with the provider.",
+                f"The payment service reversed {format_money(change.amount_reversed)} of the "
+                f"{format_money(change.amount)} transfer for payment {payment.pk}: check it with the provider.",
             )
             return f"Partial reversal of payment {payment.pk}: finance told."
         payment_reverse(

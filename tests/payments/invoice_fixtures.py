@@ -8,6 +8,7 @@ fixture names need re-exporting (and `# noqa: F811`) here.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,7 +127,7 @@ def other_client_with_invoice(*, make_budget, make_plan, checklist, service, sta
     plan = approve(plan, submitter=person, reviewer=worker, checklist=checklist)
     staff = service.provider.staff.first() or factories.ProviderStaffFactory(provider=service.provider)
     invoice = invoice_submit(
-        actor=staff, line=plan.lines.get(), period_start=start, period_end=start + datetime.timedelta(days=6), units="2"
+        actor=staff, line=plan.lines.get(), period_start=start, period_end=start + datetime.timedelta(days=6), units=Decimal(2)
     )
     return person, worker, invoice
 
@@ -138,7 +139,7 @@ def submit(setup: Invoicing, *, first: int = 1, last: int = 7, units: str = "2",
         line=line or setup.line,
         period_start=setup.day(first),
         period_end=setup.day(last),
-        units=units,
+        units=Decimal(units),
         **extra,
     )
 

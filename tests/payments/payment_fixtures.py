@@ -95,7 +95,7 @@ class PayWorld:
             line=line,
             period_start=day,
             period_end=day,
-            units="1",
+            units=Decimal(1),
             reference=reference or f"INV-{provider.pk}-{n + 1:03d}",
         )
         if confirm:

@@ -1,0 +1,37 @@
+"""Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
+the public spend page (`payees`)."""
+
+from .invoices import (
+    InvoiceCreateView,
+    InvoiceDecisionView,
+    InvoiceDetailView,
+    InvoiceFileView,
+    InvoiceListView,
+    InvoicePdfView,
+)
+from .payees import PayoutsView, SpendPageView
+from .runs import (
+    PaymentRetryView,
+    PaymentRunDetailView,
+    PaymentRunListView,
+    PaymentRunProgressView,
+    PaymentRunReconcileView,
+    RemittancePdfView,
+)
+
+__all__ = [
+    "InvoiceCreateView",
+    "InvoiceDecisionView",
+    "InvoiceDetailView",
+    "InvoiceFileView",
+    "InvoiceListView",
+    "InvoicePdfView",
+    "PaymentRetryView",
+    "PaymentRunDetailView",
+    "PaymentRunListView",
+    "PaymentRunProgressView",
+    "PaymentRunReconcileView",
+    "PayoutsView",
+    "RemittancePdfView",
+    "SpendPageView",
+]

@@ -1,0 +1,66 @@
+"""The provider's *Get paid* page (payee onboarding with the gateway) and the public spend
+statistics page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from accounts.exceptions import CairnError, NotVisible
+
+from .. import selectors, services, stats
+from ..gateways import gateway
+from ..permissions import can_invoice
+
+
+class PayoutsView(LoginRequiredMixin, TemplateView):
+    """Provider staff set up payouts with the configured gateway: the account is opened through
+    its API and they are sent to its onboarding; coming back refreshes whether it is complete."""
+
+    template_name = "payments/payouts.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_invoice(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        provider = self.request.user.provider
+        gw = gateway()
+        account = selectors.provider_payee_account(provider, gw.name)
+        if self.request.GET.get("returned") and account is not None:
+            try:
+                account = services.provider_payments_refresh(actor=self.request.user, provider=provider)
+            except CairnError as exc:
+                context["error"] = exc.message
+        context.update(provider=provider, gateway=gw, account=account)
+        return context
+
+    def post(self, request):
+        here = request.build_absolute_uri(reverse("payouts"))
+        try:
+            url = services.provider_payments_onboard(
+                actor=request.user, provider=request.user.provider, refresh_url=here, return_url=f"{here}?returned=1"
+            )
+        except NotVisible as exc:
+            raise Http404(exc.message) from exc
+        except CairnError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("payouts"))
+        return HttpResponseRedirect(url)
+
+
+class SpendPageView(TemplateView):
+    """Public: where the money goes, by kind of support and month."""
+
+    template_name = "payments/spend.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(rows=stats.spend_by_category(), threshold=stats.SUPPRESS_BELOW)
+        return context
