@@ -8,9 +8,9 @@ fixture names need re-exporting (and `# noqa: F811`) here.
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal
 import io
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -127,7 +127,11 @@ def other_client_with_invoice(*, make_budget, make_plan, checklist, service, sta
     plan = approve(plan, submitter=person, reviewer=worker, checklist=checklist)
     staff = service.provider.staff.first() or factories.ProviderStaffFactory(provider=service.provider)
     invoice = invoice_submit(
-        actor=staff, line=plan.lines.get(), period_start=start, period_end=start + datetime.timedelta(days=6), units=Decimal(2)
+        actor=staff,
+        line=plan.lines.get(),
+        period_start=start,
+        period_end=start + datetime.timedelta(days=6),
+        units=Decimal(2),
     )
     return person, worker, invoice
 
