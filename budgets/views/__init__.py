@@ -1,0 +1,50 @@
+"""Budget pages: the caseload with statuses, the assessment wizard and decision, a budget with how
+it was worked out and its ledger, the statement PDF, the final budget, and what-if runs.
+
+One module per job, so each set of pages can be read (and changed) without the others:
+- `access`: the checks every page makes first (role → 403, a record the person may not see → 404);
+- `clients`: the caseload and a client's record;
+- `assessments`: starting an assessment, the wizard, the decision, completing or not eligible;
+- `budgets`: a budget, the finance list, a client's own budget, statements, the final budget;
+- `schemes`: RAS schemes and what-if runs (administrators).
+`budgets.urls` imports the views from here.
+"""
+
+from .assessments import (
+    AssessmentCompleteView,
+    AssessmentDetailView,
+    AssessmentNotEligibleView,
+    AssessmentStartView,
+    AssessmentStepView,
+)
+from .budgets import (
+    BudgetDetailView,
+    BudgetFinalView,
+    BudgetListView,
+    BudgetMonthStatementView,
+    BudgetStatementView,
+    MyBudgetView,
+)
+from .clients import CaseloadView, ClientDetailView
+from .schemes import SchemeListView, WhatIfCsvView, WhatIfDetailView, WhatIfProgressView, WhatIfStartView
+
+__all__ = [
+    "AssessmentCompleteView",
+    "AssessmentDetailView",
+    "AssessmentNotEligibleView",
+    "AssessmentStartView",
+    "AssessmentStepView",
+    "BudgetDetailView",
+    "BudgetFinalView",
+    "BudgetListView",
+    "BudgetMonthStatementView",
+    "BudgetStatementView",
+    "CaseloadView",
+    "ClientDetailView",
+    "MyBudgetView",
+    "SchemeListView",
+    "WhatIfCsvView",
+    "WhatIfDetailView",
+    "WhatIfProgressView",
+    "WhatIfStartView",
+]

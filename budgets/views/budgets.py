@@ -1,0 +1,156 @@
+"""Budget pages: a budget with how it was worked out and its ledger, the list for finance, a client's
+own budget, the statement PDFs, and setting the final budget."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import ListView, TemplateView
+from djmoney.money import Money
+
+from accounts import permissions as account_permissions
+from accounts.exceptions import CairnError
+from accounts.forms import add_service_errors
+from accounts.models import Role
+from accounts.money import CURRENCY
+
+from .. import permissions, selectors
+from ..forms import FinalBudgetForm
+from ..pdf import budget_month_statement_pdf, budget_statement_pdf
+from ..ras import compile_scheme, explain, price_answered
+from ..services.budgets import budget_set_final
+from .access import RoleRequiredMixin, visible_or_404
+
+
+class BudgetDetailView(LoginRequiredMixin, TemplateView):
+    """A budget: how it was worked out, the four figures, and every ledger movement."""
+
+    template_name = "budgets/budget_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        budget = visible_or_404(selectors.budget_get_for, self.request.user, kwargs["pk"])
+        assessment = budget.assessment
+        pricing = price_answered(compile_scheme(assessment.scheme), assessment.answers, assessment.modifiers)
+        context.update(
+            budget=budget,
+            assessment=assessment,
+            figures=selectors.budget_figures(budget),
+            ledger=selectors.ledger_list(budget),
+            explanation=explain(pricing),
+            domain_points=pricing.domain_rows,
+            is_own=budget.client_id == self.request.user.pk,
+            can_set_final=permissions.can_set_final_budget(self.request.user, budget),
+            # Seeing the budget already proves the relationship; of those roles these may plan.
+            can_plan=account_permissions.has_role(
+                self.request.user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER
+            ),
+            plans=budget.plans.order_by("-version", "-id"),
+            months=selectors.budget_months(budget, timezone.localdate()),
+        )
+        return context
+
+
+class BudgetListView(RoleRequiredMixin, ListView):
+    """Every budget the person may see, with its four figures (finance and administrators)."""
+
+    template_name = "budgets/budget_list.html"
+    paginate_by = 50
+    allowed = staticmethod(lambda user: account_permissions.has_role(user, Role.FINANCE, Role.ADMIN))
+
+    def get_queryset(self):
+        return selectors.budget_list_visible_to(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        figures = selectors.budget_figures_many([b.pk for b in context["object_list"]])
+        context["rows"] = [(b, figures[b.pk]) for b in context["object_list"]]
+        return context
+
+
+class MyBudgetView(RoleRequiredMixin, TemplateView):
+    """A client's own budget, or a plain statement that there is none yet."""
+
+    template_name = "budgets/my_budget_none.html"
+    allowed = staticmethod(lambda user: account_permissions.has_role(user, Role.CLIENT))
+
+    def get(self, request, *args, **kwargs):
+        budget = selectors.current_budget(request.user)
+        if budget is not None:
+            return HttpResponseRedirect(reverse("budget-detail", args=[budget.pk]))
+        return super().get(request, *args, **kwargs)
+
+
+class BudgetStatementView(LoginRequiredMixin, View):
+    def get(self, request, pk):
+        budget = visible_or_404(selectors.budget_get_for, request.user, pk)
+        pdf = budget_statement_pdf(budget)
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="budget-statement-{budget.pk}.pdf"'
+        return response
+
+
+class BudgetMonthStatementView(LoginRequiredMixin, View):
+    def get(self, request, pk, year, month):
+        budget = visible_or_404(selectors.budget_get_for, request.user, pk)
+        try:
+            first = datetime.date(year, month, 1)
+        except ValueError as exc:
+            raise Http404("No such month.") from exc
+        if first not in selectors.budget_months(budget, timezone.localdate()):
+            raise Http404("That month is outside the budget period, or still to come.")
+        response = HttpResponse(budget_month_statement_pdf(budget, first), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="statement-{budget.pk}-{first:%Y-%m}.pdf"'
+        return response
+
+
+class BudgetFinalView(LoginRequiredMixin, TemplateView):
+    template_name = "budgets/budget_final.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return super().dispatch(request, *args, **kwargs)
+        self.budget = visible_or_404(selectors.budget_get_for, request.user, kwargs["pk"])
+        if not permissions.can_set_final_budget(request.user, self.budget):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["budget"] = self.budget
+        context["figures"] = selectors.budget_figures(self.budget)
+        context.setdefault(
+            "form",
+            FinalBudgetForm(
+                initial={
+                    "amount": (self.budget.final_amount or self.budget.indicative_amount).amount,
+                    "reason": self.budget.final_reason,
+                }
+            ),
+        )
+        return context
+
+    def post(self, request, pk):
+        form = FinalBudgetForm(request.POST)
+        if form.is_valid():
+            try:
+                budget_set_final(
+                    actor=request.user,
+                    budget=self.budget,
+                    amount=Money(form.cleaned_data["amount"], CURRENCY),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except CairnError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The final budget is set.")
+                return HttpResponseRedirect(reverse("budget-detail", args=[pk]))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
