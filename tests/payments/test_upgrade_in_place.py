@@ -131,7 +131,7 @@ MOVED_TABLES = (
     ),
 )
 
-# The budgets ledger stays where it is (budgets/models.py): same tables before and after.
+# The budgets ledger stays where it is (budgets/models/ledger.py): same tables before and after.
 LEDGER_TABLES = ("budgets_ledgeraccount", "budgets_ledgertransaction", "budgets_ledgerposting")
 
 Rows = dict[int, dict[str, Any]]

@@ -38,7 +38,7 @@ TRANSFER_DELAY = 0.05  # seconds the fake takes over each transfer before the cr
 CLIENT_TIMEOUT = 5.0  # the worker's Stripe timeout: the window in which the kill lands
 HELD_FOR = 60.0  # the in-flight transfer's answer is held past the kill (cut short by the fake's reset)
 RUN_TIMEOUT = 60.0
-RESUMED = re.compile(r"approvals\.payments_resume_stalled\[[^\]]+\] succeeded in [^:]+: (\d+)")
+RESUMED = re.compile(r"payments\.payments_resume_stalled\[[^\]]+\] succeeded in [^:]+: (\d+)")
 
 
 def wait_until(predicate, *, timeout: float, what: str, describe=lambda: "", interval: float = 0.02):
