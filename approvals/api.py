@@ -3,13 +3,13 @@ public approval-time statistics. Each action answers 200 with the plan as it now
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.fields import MoneyField
-from accounts.api.open_data import OpenDataView
+from accounts.api.open_data import OpenDataView, open_data_schema
 from accounts.exceptions import NotVisible
 from careplans.api import PlanSerializer
 from careplans.models import CarePlan
@@ -190,20 +190,11 @@ class ApprovalTimesView(OpenDataView):
     csv_fields = stats.CSV_FIELDS
     csv_filename = "cairn-approval-times.csv"
 
-    @extend_schema(
-        summary="How long each approval stage takes, by month (open data)",
-        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
-        responses={
-            200: inline_serializer(
-                "ApprovalTimes",
-                {
-                    "suppressed_below": serializers.IntegerField(),
-                    "stages": serializers.DictField(child=serializers.CharField()),
-                    "results": ApprovalTimeRow,
-                },
-            )
-        },
-        tags=["statistics"],
+    @open_data_schema(
+        "ApprovalTimes",
+        "How long each approval stage takes, by month (open data)",
+        rows=ApprovalTimeRow,
+        stages=serializers.DictField(child=serializers.CharField()),
     )
     def get(self, request):
         return super().get(request)

@@ -4,6 +4,7 @@ and read-only views of assessments, budgets and the ledger."""
 from django.contrib import admin
 
 from accounts.admin import AuditedAdmin
+from accounts.admin_base import ReadOnlyAdmin
 
 from .models import (
     Assessment,
@@ -99,17 +100,6 @@ class BudgetPolicyAdmin(AuditedAdmin):
 
     def has_add_permission(self, request):
         return not BudgetPolicy.objects.exists()
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

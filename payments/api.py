@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.fields import MoneyField
-from accounts.api.open_data import OpenDataView
+from accounts.api.open_data import OpenDataView, open_data_schema
 from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import InvalidInput, NotVisible
 from careplans.models import PlanLine
@@ -280,20 +280,8 @@ class SpendView(OpenDataView):
     csv_fields = stats.SPEND_CSV_FIELDS
     csv_filename = "cairn-spend.csv"
 
-    @extend_schema(
-        summary="Spend by service category by month (open data)",
-        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
-        responses={
-            200: inline_serializer(
-                "Spend",
-                {
-                    "suppressed_below": serializers.IntegerField(),
-                    "currency": serializers.CharField(),
-                    "results": SpendRow,
-                },
-            )
-        },
-        tags=["statistics"],
+    @open_data_schema(
+        "Spend", "Spend by service category by month (open data)", rows=SpendRow, currency=serializers.CharField()
     )
     def get(self, request):
         return super().get(request)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -51,3 +53,16 @@ class OpenDataView(APIView):
         if getattr(request, "accepted_renderer", None) and request.accepted_renderer.format == "csv":
             response["Content-Disposition"] = f'attachment; filename="{self.csv_filename}"'
         return response
+
+
+def open_data_schema(name: str, summary: str, *, rows, **fields):
+    """The documented shape of an open-data endpoint: `suppressed_below`, any `fields` of its own,
+    then the `results` rows; JSON or `?format=csv`."""
+    return extend_schema(
+        summary=summary,
+        parameters=[OpenApiParameter("format", str, enum=["json", "csv"], required=False)],
+        responses={
+            200: inline_serializer(name, {"suppressed_below": serializers.IntegerField(), **fields, "results": rows})
+        },
+        tags=["statistics"],
+    )

@@ -26,6 +26,15 @@ from ..permissions import can_confirm_invoice, can_invoice, can_run_payments
 from ..services.invoices import MAX_FILE_BYTES
 
 
+class ProviderStaffRequired(LoginRequiredMixin):
+    """Pages for a provider organisation's staff only (403 for everyone else)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not can_invoice(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
 def _invoice(user, pk) -> Invoice:
     try:
         return selectors.invoice_get_for(user, pk)
@@ -110,13 +119,8 @@ class InvoiceForm(forms.Form):
 INVOICE_FIELDS = {"plan_line": "line", "period_start": "period_start", "period_end": "period_end", "units": "units"}
 
 
-class InvoiceCreateView(LoginRequiredMixin, TemplateView):
+class InvoiceCreateView(ProviderStaffRequired, TemplateView):
     template_name = "payments/invoice_form.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_invoice(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -4,8 +4,6 @@ statistics page."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import TemplateView
@@ -14,19 +12,14 @@ from accounts.exceptions import CairnError, NotVisible
 
 from .. import selectors, services, stats
 from ..gateways import gateway
-from ..permissions import can_invoice
+from .invoices import ProviderStaffRequired
 
 
-class PayoutsView(LoginRequiredMixin, TemplateView):
+class PayoutsView(ProviderStaffRequired, TemplateView):
     """Provider staff set up payouts with the configured gateway: the account is opened through
     its API and they are sent to its onboarding; coming back refreshes whether it is complete."""
 
     template_name = "payments/payouts.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not can_invoice(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
