@@ -7,12 +7,30 @@ from .exceptions import CairnError
 from .models import User
 
 
-def add_service_errors(form: forms.Form, exc: CairnError) -> None:
-    """Show a service's refusal on the form: on the field it names where the form has that
-    field, otherwise at the top (the error summary lists both)."""
+def add_service_errors(form: forms.Form, exc: CairnError, names: dict[str, str] | None = None) -> None:
+    """Show a service's refusal on the form: on the field it names (through `names`, where the
+    service's field names differ from the form's) where the form has that field, otherwise at the
+    top (the error summary lists both)."""
+    names = names or {}
     for field, messages in (exc.errors or {exc.field: [exc.message]}).items():
+        target = names.get(field, field)
         for message in messages:
-            form.add_error(field if field in form.fields else None, message)
+            form.add_error(target if target in form.fields else None, message)
+
+
+def iso_date_field(label: str, *, help_text: str, required_message: str = "") -> forms.DateField:
+    """A date typed as 2027-04-01, with the same plain messages on every page. Without a
+    `required_message` the date may be left blank."""
+    messages = {"invalid": "Enter a date like 2027-04-01"}
+    if required_message:
+        messages["required"] = required_message
+    return forms.DateField(
+        label=label,
+        help_text=help_text,
+        required=bool(required_message),
+        widget=forms.DateInput(format="%Y-%m-%d"),
+        error_messages=messages,
+    )
 
 
 class SignInForm(AuthenticationForm):

@@ -23,6 +23,7 @@ from django.views.generic import TemplateView
 from djmoney.money import Money
 
 from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import add_service_errors
 from accounts.web import page_status
 from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
@@ -238,12 +239,7 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
                 )
         except CairnError as exc:
             status = page_status(exc)
-            if exc.errors:
-                for key, problems in exc.errors.items():
-                    for problem in problems:
-                        form.add_error(FIELD_FOR.get(key), problem)
-            else:
-                form.add_error(FIELD_FOR.get(exc.field) if exc.field else None, exc.message)
+            add_service_errors(form, exc, FIELD_FOR)
             self.plan = plan_get_for(request.user, pk)
             return self.render_to_response(self.get_context_data(form=form), status=status)
         messages.success(request, done)

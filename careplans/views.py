@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import iso_date_field
 from budgets.models import PersonalBudget
 from providers.selectors import catalogue_services
 
@@ -116,19 +117,8 @@ class LineForm(forms.Form):
         decimal_places=2,
         error_messages={"required": "Enter how many units", "invalid": "Enter a number, like 2 or 1.5"},
     )
-    start = forms.DateField(
-        label="Start date",
-        help_text="For example, 2027-04-01",
-        widget=forms.DateInput(format="%Y-%m-%d"),
-        error_messages={"required": "Enter the start date", "invalid": "Enter a date like 2027-04-01"},
-    )
-    end = forms.DateField(
-        label="End date (weekly support)",
-        required=False,
-        help_text="Leave blank for a one-off",
-        widget=forms.DateInput(format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date like 2027-04-01"},
-    )
+    start = iso_date_field("Start date", help_text="For example, 2027-04-01", required_message="Enter the start date")
+    end = iso_date_field("End date (weekly support)", help_text="Leave blank for a one-off")
 
     def clean(self):
         data = super().clean()

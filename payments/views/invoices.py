@@ -15,6 +15,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import add_service_errors, iso_date_field
 from accounts.web import page_status
 from careplans.models import PlanLine, PlanStatus
 
@@ -78,17 +79,13 @@ class InvoiceForm(forms.Form):
             "invalid_choice": "Choose the support you delivered",
         },
     )
-    period_start = forms.DateField(
-        label="Period start",
-        help_text="For example, 2027-04-01",
-        widget=forms.DateInput(format="%Y-%m-%d"),
-        error_messages={"required": "Enter the first day of the period", "invalid": "Enter a date like 2027-04-01"},
+    period_start = iso_date_field(
+        "Period start", help_text="For example, 2027-04-01", required_message="Enter the first day of the period"
     )
-    period_end = forms.DateField(
-        label="Period end",
+    period_end = iso_date_field(
+        "Period end",
         help_text="Today or earlier: invoice only for support already delivered",
-        widget=forms.DateInput(format="%Y-%m-%d"),
-        error_messages={"required": "Enter the last day of the period", "invalid": "Enter a date like 2027-04-01"},
+        required_message="Enter the last day of the period",
     )
     units = forms.DecimalField(
         label="Units delivered",
@@ -146,12 +143,7 @@ class InvoiceCreateView(ProviderStaffRequired, TemplateView):
                 )
             except CairnError as exc:
                 status = page_status(exc)
-                if exc.errors:
-                    for key, problems in exc.errors.items():
-                        for problem in problems:
-                            form.add_error(INVOICE_FIELDS.get(key, key if key in form.fields else None), problem)
-                else:
-                    form.add_error(INVOICE_FIELDS.get(exc.field) if exc.field else None, exc.message)
+                add_service_errors(form, exc, INVOICE_FIELDS)
                 return self.render_to_response(self.get_context_data(form=form), status=status)
             messages.success(request, f"Invoice {invoice.pk} for {invoice.amount} is sent for confirmation.")
             return HttpResponseRedirect(reverse("invoice-detail", args=[invoice.pk]))
