@@ -64,13 +64,19 @@ def _provider_staff(invoice: Invoice) -> list[User]:
     return list(invoice.provider.staff.filter(is_active=True))
 
 
-def invoice_confirm(*, actor: User, invoice: Invoice, request=None) -> Invoice:
-    """The client or their social worker confirms the support was delivered (from submitted or
-    disputed; else 409). Others who can see it: 403; who cannot: 404. Locks the invoice."""
+def _check_decider(actor: User, invoice: Invoice, verb: str) -> None:
+    """Who may confirm or dispute: the plan's client or their social worker; others who can see
+    the invoice get 403, who cannot 404."""
     if not can_view_invoice(actor, invoice):
         raise NotVisible("No such invoice.")
     if not can_confirm_invoice(actor, invoice):
-        raise ActionNotAllowed("Only the client or their social worker confirms an invoice.")
+        raise ActionNotAllowed(f"Only the client or their social worker {verb} an invoice.")
+
+
+def invoice_confirm(*, actor: User, invoice: Invoice, request=None) -> Invoice:
+    """The client or their social worker confirms the support was delivered (from submitted or
+    disputed; else 409). Others who can see it: 403; who cannot: 404. Locks the invoice."""
+    _check_decider(actor, invoice, "confirms")
     with transaction.atomic():
         invoice = _locked(invoice)
         _edge(invoice, "confirm", actor=actor, request=request, decided_by=actor, decided_at=timezone.now())
@@ -89,10 +95,7 @@ def invoice_dispute(*, actor: User, invoice: Invoice, reason: str, request=None)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say what is wrong with the invoice.", field="reason")
-    if not can_view_invoice(actor, invoice):
-        raise NotVisible("No such invoice.")
-    if not can_confirm_invoice(actor, invoice):
-        raise ActionNotAllowed("Only the client or their social worker disputes an invoice.")
+    _check_decider(actor, invoice, "disputes")
     with transaction.atomic():
         invoice = _locked(invoice)
         _edge(

@@ -121,6 +121,19 @@ def payment_run_start(*, actor: User, request=None) -> PaymentRun:
     return run
 
 
+def _audit_transition(payment: Payment, *, transfer: str = "", message: str = "") -> None:
+    """The audit row of a payment's state change, which the payments job (not a person) makes."""
+    changes = {"to": payment.status, "transfer": transfer} if transfer else {"to": payment.status}
+    audit_record(
+        actor=None,
+        actor_username="payments",
+        action=AuditAction.TRANSITION,
+        target=payment,
+        changes=changes,
+        message=message,
+    )
+
+
 def _destination(payment: Payment, gw) -> str | None:
     account = None
     if gw.needs_account:
@@ -216,14 +229,7 @@ def _fail(payment: Payment, message: str) -> Payment:
         payment.fail()
         payment.last_error = message[:500]
         payment.save()
-        audit_record(
-            actor=None,
-            actor_username="payments",
-            action=AuditAction.TRANSITION,
-            target=payment,
-            changes={"to": payment.status},
-            message=message,
-        )
+        _audit_transition(payment, message=message)
         tell_finance(payment, f"Payment {payment.pk} of {payment.amount} to {payment.provider.name} failed: {message}")
         _finish_run_if_done(payment.run_id)
     return payment
@@ -258,13 +264,7 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
     invoice.paid_at = payment.paid_at
     invoice.save()
     plan_paid_record(plan_id=invoice.plan_id, amount=payment.amount)
-    audit_record(
-        actor=None,
-        actor_username="payments",
-        action=AuditAction.TRANSITION,
-        target=payment,
-        changes={"to": payment.status, "transfer": transfer.id},
-    )
+    _audit_transition(payment, transfer=transfer.id)
     if check_run:
         _finish_run_if_done(payment.run_id)
     return payment
@@ -349,14 +349,7 @@ def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = ""
         invoice.paid_at = None
         invoice.save()
         plan_paid_record(plan_id=invoice.plan_id, amount=-payment.amount)
-        audit_record(
-            actor=None,
-            actor_username="payments",
-            action=AuditAction.TRANSITION,
-            target=payment,
-            changes={"to": payment.status, "transfer": payment.transfer_id},
-            message=reason,
-        )
+        _audit_transition(payment, transfer=payment.transfer_id, message=reason)
         tell_finance(
             payment,
             f"The transfer for payment {payment.pk} ({payment.amount} to {payment.provider.name}) was reversed; "
