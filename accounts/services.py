@@ -346,7 +346,9 @@ def notifications_send_email(*, notification_ids: list[int]) -> int:
             note.save(update_fields=["emailed_at"])
         about = ContentType.objects.get_for_id(note.target_type_id).name if note.target_type_id else None
         send_mail(
-            subject=f"Cairn: a {about} has changed" if about else "Cairn: something needs your attention",
+            subject=f"Cairn: {'an' if about[:1] in 'aeiou' else 'a'} {about} has changed"
+            if about
+            else "Cairn: something needs your attention",
             message=f"{note.message}\n\nSee it at {settings.CAIRN_SITE_URL}{note.link}\n",
             from_email=None,
             recipient_list=[note.recipient.email],
