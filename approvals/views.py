@@ -28,8 +28,8 @@ from accounts.web import page_status
 from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
 from careplans import views as careplan_views
-from careplans.models import CarePlan, PlanStatus
-from careplans.selectors import plan_available, plan_get_for, plan_history
+from careplans.models import CarePlan, MoneyManagement, PlanStatus
+from careplans.selectors import plan_available, plan_cost_by_money_management, plan_get_for, plan_history
 
 from . import selectors, services, stats
 from .models import PlanReview, StatutoryReview
@@ -67,7 +67,9 @@ class PlanPageView(careplan_views.PlanDetailView):
             may_withdraw="withdraw" in edges,
             may_review=bool(edges & REVIEW_EDGES),
             action_error=kwargs.get("action_error", ""),
-            rate_providers=list({line.provider_id: line.provider for line in plan.lines.all()}.values())
+            rate_providers=list(
+                {line.provider_id: line.provider for line in plan.lines.all() if line.provider}.values()
+            )
             if plan.status == PlanStatus.APPROVED and plan.client_id == user.pk
             else [],
             review_working_days=selectors.workflow_policy().review_working_days,
@@ -178,6 +180,7 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
         own = drafted_or_submitted(user, plan, review.submitted_by_id if review else None)
         figures = budget_figures(plan.budget)
         headroom = plan_available(plan)
+        parts = plan_cost_by_money_management(plan)
         senior_only = plan.status == PlanStatus.AWAITING_SENIOR_APPROVAL and not covers
         context.update(
             plan=plan,
@@ -195,7 +198,9 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
             senior_only=senior_only,
             own=own,
             can_set_final=can_set_final_budget(user, plan.budget) and covers,
-            providers=sorted({line.provider for line in plan.lines.all()}, key=lambda p: p.name),
+            providers=sorted({line.provider for line in plan.lines.all() if line.provider}, key=lambda p: p.name),
+            money_parts=[(label, parts[way]) for way, label in MoneyManagement.choices if parts[way].amount],
+            to_person=parts[MoneyManagement.DIRECT_PAYMENT],
         )
         context.setdefault("form", ReviewForm())
         return context

@@ -15,21 +15,25 @@ from accounts.permissions import has_role
 from budgets.models import PersonalBudget
 
 from . import selectors, services
-from .models import CarePlan, MoneyManagement, PlanLine, PlanOutcome
+from .models import MIXED, CarePlan, MoneyManagement, PlanLine, PlanOutcome
 from .pdf import plan_pdf
 
 
 class LineSerializer(serializers.ModelSerializer):
     unit_price = MoneyField()
     cost = MoneyField()
+    description = serializers.SerializerMethodField(help_text="What an own arrangement buys (blank otherwise).")
 
     class Meta:
         model = PlanLine
         fields = [
             "id", "service", "provider", "title", "unit", "unit_price", "kind", "units_per_week", "quantity",
-            "start", "end", "cost",
+            "start", "end", "cost", "money_management", "description",
         ]  # fmt: skip
         read_only_fields = fields
+
+    def get_description(self, line) -> str:
+        return line.title if line.is_own_arrangement else ""
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
@@ -39,23 +43,42 @@ class OutcomeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MoneyPartsSerializer(serializers.Serializer):
+    council_managed = MoneyField()
+    direct_payment = MoneyField()
+    individual_service_fund = MoneyField()
+
+
 class PlanSerializer(serializers.ModelSerializer):
     total_cost = MoneyField()
     lines = LineSerializer(many=True, source="lines.all")
     outcomes = OutcomeSerializer(many=True, source="outcomes.all")
+    cost_by_money_management = serializers.SerializerMethodField(
+        help_text="What the plan's lines cost, by how their money is managed."
+    )
+    mixed = serializers.SerializerMethodField(help_text="Whether the lines are managed in more than one way.")
+
+    def get_cost_by_money_management(self, plan) -> MoneyPartsSerializer:
+        return MoneyPartsSerializer(selectors.plan_cost_by_money_management(plan)).data
+
+    def get_mixed(self, plan) -> bool:
+        return selectors.plan_money_management(plan) == MIXED
 
     class Meta:
         model = CarePlan
         fields = [
             "id", "budget", "client", "version", "previous", "status", "total_cost", "outcomes", "lines",
             "money_management", "risks", "contacts", "contingency_note", "created_at", "updated_at",
+            "cost_by_money_management", "mixed",
         ]  # fmt: skip
         read_only_fields = fields
 
 
 class PlanWriteSerializer(serializers.Serializer):
     budget = serializers.IntegerField()
-    # Outcomes are text or {"text", "domain"}; lines are dicts checked line by line by the service.
+    # Outcomes are text or {"text", "domain"}; lines are dicts checked line by line by the service
+    # (each may say how its money is managed; an own arrangement gives description, unit and
+    # unit_price instead of service). `money_management` is the default for lines that do not say.
     outcomes = serializers.ListField(child=serializers.JSONField(), required=False)
     lines = serializers.ListField(child=serializers.DictField(), required=False)
     money_management = serializers.ChoiceField(choices=MoneyManagement.choices, required=False)

@@ -6,7 +6,12 @@ Design:
   per edge in `approvals.services`, which locks, checks permission, saves, audits and moves money.
   django-fsm-log records each transition (who, when, the comment) as the plan's history. Plans are
   created in `draft` and may be edited only in `draft` or `changes_requested`.
-- A `PlanLine` buys one service offering, either weekly (units per week between two dates,
+- Each line says how its money is managed (`money_management`): paid by the council to the provider
+  against invoices, a direct payment to the person, or an individual service fund held by the
+  provider. The plan's own `money_management` is only the default for new lines; a plan whose
+  lines differ is "mixed". An own-arrangement line (no catalogue service: a typed description,
+  unit and price) is always a direct payment.
+- A `PlanLine` buys one service offering (or an own arrangement), either weekly (units per week between two dates,
   inclusive) or once (a quantity on a date). The unit price, the service's title and unit are
   **copied** when the line is added, so later price changes never alter an agreed plan. The
   line's cost is computed by `careplans.costing`, never typed, and stored with the line.
@@ -49,9 +54,14 @@ DECIDING_STATUSES = (PlanStatus.IN_REVIEW, PlanStatus.AWAITING_SENIOR_APPROVAL)
 
 
 class MoneyManagement(models.TextChoices):
+    """How one line's money is managed (docs/direct-payments.md)."""
+
     COUNCIL_MANAGED = "council_managed", "Council-managed account"
     DIRECT_PAYMENT = "direct_payment", "Direct payment to me"
     INDIVIDUAL_SERVICE_FUND = "individual_service_fund", "Individual service fund held by a provider"
+
+
+MIXED = "mixed"  # a plan whose lines are managed in more than one way
 
 
 def _may_submit(plan: CarePlan, user) -> bool:
@@ -188,9 +198,19 @@ class LineKind(models.TextChoices):
 
 class PlanLine(models.Model):
     plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="lines")
-    service = models.ForeignKey("providers.ServiceOffering", on_delete=models.PROTECT, related_name="plan_lines")
-    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="plan_lines")
-    # Copied from the offering when the line is added: the agreed terms never move.
+    # Blank for an own arrangement (a personal assistant, a class, a taxi firm): the person typed its
+    # description, unit and price, and it is bought with a direct payment.
+    service = models.ForeignKey(
+        "providers.ServiceOffering", on_delete=models.PROTECT, null=True, blank=True, related_name="plan_lines"
+    )
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="plan_lines"
+    )
+    money_management = models.CharField(
+        max_length=30, choices=MoneyManagement.choices, default=MoneyManagement.COUNCIL_MANAGED
+    )
+    # Copied from the offering when the line is added (or typed, for an own arrangement): the
+    # agreed terms never move.
     title = models.CharField(max_length=200)
     unit = models.CharField(max_length=10)
     unit_price = money_field()
@@ -215,7 +235,20 @@ class PlanLine(models.Model):
                 | (Q(kind=LineKind.ONE_OFF) & Q(quantity__gt=0) & Q(units_per_week__isnull=True)),
             ),
             models.CheckConstraint(name="line_price_positive", condition=Q(unit_price__gt=0)),
+            models.CheckConstraint(
+                name="line_service_and_provider_together",
+                condition=Q(service__isnull=True, provider__isnull=True)
+                | Q(service__isnull=False, provider__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="line_own_arrangement_is_direct_payment",
+                condition=Q(service__isnull=False) | Q(money_management=MoneyManagement.DIRECT_PAYMENT),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.cost})"
+
+    @property
+    def is_own_arrangement(self) -> bool:
+        return self.service_id is None

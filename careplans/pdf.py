@@ -10,7 +10,8 @@ from accounts.pdf import render, table, text
 from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
-from .models import CarePlan, LineKind
+from .models import CarePlan, LineKind, MoneyManagement
+from .selectors import plan_cost_by_money_management
 
 
 def _when(line) -> str:
@@ -38,12 +39,13 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
     story += [text(f"• {o.text}") for o in outcomes] or [text("No outcomes written yet.")]
     story += [Spacer(1, 8), text("My support and what it costs", "h2")]
     # Plain strings: `table` wraps each to its column and draws them all as one block of text.
-    rows = [["Support", "Provider", "When", "Cost"]]
+    rows = [["Support", "Provider and how it is paid", "When", "Cost"]]
+    labels = dict(MoneyManagement.choices)
     for line in plan.lines.all():
         rows.append(
             [
                 f"{line.title}\n{format_money(line.unit_price)} per {line.unit}",
-                line.provider.name,
+                f"{line.provider.name if line.provider else 'My own arrangement'}\n{labels[line.money_management]}",
                 _when(line),
                 format_money(line.cost),
             ]
@@ -64,7 +66,16 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
         ),
         Spacer(1, 8),
         text("How the money is managed", "h2"),
-        text(plan.get_money_management_display()),
+        table(
+            [["", "Amount"]]
+            + [
+                [labels[way], format_money(amount)]
+                for way, amount in plan_cost_by_money_management(plan).items()
+                if amount.amount
+            ],
+            [120, 50],
+            money_columns=(1,),
+        ),
         text("Risks and how they are handled", "h2"),
         text(plan.risks or "None recorded."),
         text("Who to contact", "h2"),

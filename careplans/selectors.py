@@ -10,7 +10,7 @@ from accounts.exceptions import NotVisible
 from accounts.models import User
 from budgets.selectors import budget_figures
 
-from .models import CarePlan, PlanStatus
+from .models import MIXED, CarePlan, MoneyManagement, PlanStatus
 from .permissions import can_view_plan
 
 
@@ -48,6 +48,23 @@ def plan_available(plan: CarePlan) -> Money:
     if previous is not None and previous.status == PlanStatus.APPROVED:
         available = available + plan_remaining_commitment(previous)
     return available
+
+
+def plan_cost_by_money_management(plan: CarePlan) -> dict[str, Money]:
+    """What the plan's lines cost, by how their money is managed (from the prefetched lines)."""
+    parts = {choice: Money(0, "GBP") for choice in MoneyManagement.values}
+    for line in plan.lines.all():
+        parts[line.money_management] += line.cost
+    return parts
+
+
+def plan_money_management(plan: CarePlan) -> str:
+    """How the plan's money is managed: the one way all its lines share, or "mixed"; a plan with
+    no lines yet says its default."""
+    ways = {line.money_management for line in plan.lines.all()}
+    if not ways:
+        return plan.money_management
+    return ways.pop() if len(ways) == 1 else MIXED
 
 
 def plan_versions(plan: CarePlan) -> list[CarePlan]:

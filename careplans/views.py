@@ -7,6 +7,8 @@ goes through `careplans.services`, which recomputes the costs.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,6 +21,7 @@ from django.views.generic import TemplateView
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import iso_date_field
 from budgets.models import PersonalBudget
+from providers.models import ServiceUnit
 from providers.selectors import catalogue_services
 
 from . import selectors, services
@@ -38,7 +41,12 @@ def _existing_lines(plan: CarePlan) -> list[dict]:
     """The plan's current lines in the service's input shape, keeping their ids (and prices)."""
     result = []
     for line in plan.lines.all():
-        item = {"id": line.pk, "service": line.service_id, "start": line.start}
+        item = {
+            "id": line.pk,
+            "service": line.service_id,
+            "money_management": line.money_management,
+            "start": line.start,
+        }
         if line.kind == "weekly":
             item.update(units_per_week=line.units_per_week, end=line.end)
         else:
@@ -88,15 +96,19 @@ def _line_problems(exc: CairnError) -> list[str]:
     return problems
 
 
+def _money_parts(plan: CarePlan) -> list[tuple[str, object]]:
+    """How much of the plan is managed each way, for people to read (the ways it uses)."""
+    labels = dict(MoneyManagement.choices)
+    parts = selectors.plan_cost_by_money_management(plan)
+    return [(labels[way], amount) for way, amount in parts.items() if amount.amount]
+
+
 class DetailsForm(forms.Form):
     outcomes = forms.CharField(
         label="What matters to me, and what I want to change",
         help_text="One outcome on each line",
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-    )
-    money_management = forms.ChoiceField(
-        label="How the money is managed", choices=MoneyManagement.choices, widget=forms.RadioSelect
     )
     risks = forms.CharField(
         label="Risks, and how they are handled", required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -107,9 +119,24 @@ class DetailsForm(forms.Form):
     )
 
 
+PAID_HOW = [
+    (MoneyManagement.COUNCIL_MANAGED, "The council pays the provider"),
+    (MoneyManagement.DIRECT_PAYMENT, "A direct payment to me: I pay the provider"),
+    (MoneyManagement.INDIVIDUAL_SERVICE_FUND, "An individual service fund: the provider holds the money for me"),
+]
+
+
 class LineForm(forms.Form):
     FREQUENCY = [("weekly", "Every week"), ("one_off", "Once")]
     service = forms.IntegerField(widget=forms.HiddenInput)
+    money_management = forms.ChoiceField(
+        label="How it is paid",
+        choices=PAID_HOW,
+        widget=forms.RadioSelect,
+        initial=MoneyManagement.COUNCIL_MANAGED,
+        required=False,  # not chosen: the plan's usual way (council-managed unless it says otherwise)
+        error_messages={"invalid_choice": "Choose how it is paid"},
+    )
     frequency = forms.ChoiceField(label="How often", choices=FREQUENCY, widget=forms.RadioSelect, initial="weekly")
     amount = forms.DecimalField(
         label="How many units (each week, or in total if once)",
@@ -126,16 +153,70 @@ class LineForm(forms.Form):
             self.add_error("end", "Enter the end date for support every week")
         return data
 
+    def what(self) -> dict:
+        """What is bought (the service) and how it is paid, in the service's input shape."""
+        what = {"service": self.cleaned_data["service"]}
+        if self.cleaned_data.get("money_management"):
+            what["money_management"] = self.cleaned_data["money_management"]
+        return what
+
     def line(self) -> dict:
         data = self.cleaned_data
         if data["frequency"] == "weekly":
-            return {
-                "service": data["service"],
-                "units_per_week": data["amount"],
-                "start": data["start"],
-                "end": data["end"],
-            }
-        return {"service": data["service"], "quantity": data["amount"], "start": data["start"]}
+            return {**self.what(), "units_per_week": data["amount"], "start": data["start"], "end": data["end"]}
+        return {**self.what(), "quantity": data["amount"], "start": data["start"]}
+
+
+class OwnArrangementForm(LineForm):
+    """Support bought outside the catalogue with a direct payment: a personal assistant, a local
+    class, a taxi firm. The person types what it is, its unit and its price."""
+
+    service = None
+    money_management = None
+    description = forms.CharField(
+        label="What is it?",
+        help_text="For example, personal assistant, swimming lessons or a taxi to the day centre",
+        max_length=200,
+        error_messages={"required": "Say what the support is", "max_length": "Keep it under 200 characters"},
+    )
+    unit = forms.ChoiceField(
+        label="Paid by the",
+        choices=[("", "Choose"), *ServiceUnit.choices],
+        error_messages={"required": "Choose what it is paid by", "invalid_choice": "Choose what it is paid by"},
+    )
+    unit_price = forms.DecimalField(
+        label="Price for each, in pounds",
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={
+            "required": "Enter the price",
+            "invalid": "Enter a price, like 14.50",
+            "min_value": "The price must be more than £0",
+            "max_digits": "Enter a price under £1,000,000",
+            "max_decimal_places": "Enter the price in pounds and pence, like 14.50",
+        },
+    )
+    field_order = ["description", "unit", "unit_price", "frequency", "amount", "start", "end"]
+
+    def what(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "description": data["description"],
+            "unit": data["unit"],
+            "unit_price": data["unit_price"],
+            "money_management": MoneyManagement.DIRECT_PAYMENT,
+        }
+
+
+class OwnLineChangeForm(LineForm):
+    """Changing an own arrangement: how much, how often and when (its terms and payment stay)."""
+
+    service = None
+    money_management = None
+
+    def what(self) -> dict:
+        return {}
 
 
 class PlanStartView(LoginRequiredMixin, View):
@@ -163,6 +244,7 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
             versions=versions if len(versions) > 1 else [],
             history=selectors.plan_history(plan),
             can_amend=may_edit and plan.status == PlanStatus.APPROVED and versions[-1].pk == plan.pk,
+            money_parts=_money_parts(plan),
         )
         return context
 
@@ -184,7 +266,6 @@ class PlanDetailsEditView(LoginRequiredMixin, TemplateView):
             DetailsForm(
                 initial={
                     "outcomes": "\n".join(o.text for o in plan.outcomes.all()),
-                    "money_management": plan.money_management,
                     "risks": plan.risks,
                     "contacts": plan.contacts,
                     "contingency_note": plan.contingency_note,
@@ -216,6 +297,7 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
     (`proposed_lines(form)`) and what to tell the person when saved (`saved_message()`)."""
 
     line = None
+    form_class = LineForm
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
@@ -242,7 +324,7 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
         return context
 
     def post(self, request, pk, **kwargs):
-        form = LineForm(request.POST)
+        form = self.form_class(request.POST)
         if "preview" in request.POST:
             costing = self.preview(form)
             if request.headers.get("HX-Request"):
@@ -303,10 +385,34 @@ class LineAddView(_LineFormView):
         return "The support is added to your plan."
 
 
+class OwnArrangementAddView(_LineFormView):
+    """Add support arranged outside the catalogue (always a direct payment)."""
+
+    template_name = "careplans/own_arrangement_add.html"
+    form_class = OwnArrangementForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault("form", OwnArrangementForm(initial={"start": self.plan.budget.period_start}))
+        return context
+
+    def proposed_lines(self, form: LineForm) -> list[dict]:
+        return [*_existing_lines(self.plan), form.line()]
+
+    def saved_message(self) -> str:
+        return "Your own arrangement is added to your plan, paid by direct payment."
+
+
 class LineChangeView(_LineFormView):
-    """Change how much of a service, how often and when; the copied price stays."""
+    """Change how much of a service, how often, when and how it is paid; the agreed price stays.
+    An own arrangement stays a direct payment."""
 
     template_name = "careplans/line_change.html"
+
+    def find_line(self, line_id: int | None) -> None:
+        super().find_line(line_id)
+        if self.line is not None and self.line.is_own_arrangement:
+            self.form_class = OwnLineChangeForm
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -315,9 +421,10 @@ class LineChangeView(_LineFormView):
         context["line"] = line
         context.setdefault(
             "form",
-            LineForm(
+            self.form_class(
                 initial={
                     "service": line.service_id,
+                    "money_management": line.money_management,
                     "frequency": line.kind,
                     "amount": (line.units_per_week if weekly else line.quantity).normalize(),
                     "start": line.start,

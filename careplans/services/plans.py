@@ -1,8 +1,11 @@
 """Writes about care plans: create, edit (draft or changes requested only), new versions.
 
 Lines are given as dicts: `{"service", "units_per_week", "start", "end"}` for a weekly line or
-`{"service", "quantity", "start"}` for a one-off; an existing line may be kept by giving its
-`"id"`, which keeps the price it copied. Every problem is collected and reported together, per
+`{"service", "quantity", "start"}` for a one-off, each with an optional `"money_management"` (the
+plan's choice when absent). A line bought outside the catalogue (an own arrangement, always a
+direct payment) gives `"description"`, `"unit"` and `"unit_price"` instead of `"service"`. An
+existing line may be kept by giving its `"id"`, which keeps the price (and, for an own
+arrangement, the description and unit) it was agreed with. Every problem is collected and reported together, per
 line, and nothing is written unless all is well.
 """
 
@@ -19,7 +22,7 @@ from accounts.exceptions import InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
 from accounts.services import audit_record
 from budgets.models import Outcome, PersonalBudget
-from providers.models import ProviderStatus, ServiceOffering
+from providers.models import ProviderStatus, ServiceOffering, ServiceUnit
 
 from ..costing import one_off_cost, weekly_cost
 from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
@@ -77,9 +80,41 @@ def _outcomes(raw) -> list[dict]:
     return outcomes
 
 
-def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[PlanLine]:
+MAX_UNIT_PRICE = Decimal("100000")  # an own arrangement's typed price: per hour, session, day...
+
+
+def _unit_price(value, problems: list[str]) -> Decimal | None:
+    """An own arrangement's price: money (`{"amount", "currency"}`) or a decimal in GBP."""
+    if isinstance(value, dict):
+        if value.get("currency", "GBP") != "GBP":
+            problems.append("unit_price must be in GBP.")
+            return None
+        value = value.get("amount")
+    price = _decimal(value, "unit_price", problems)
+    if price is not None and price >= MAX_UNIT_PRICE:
+        problems.append(f"unit_price must be less than £{MAX_UNIT_PRICE:,}.")
+        return None
+    return price
+
+
+def _own_arrangement(item: dict, here: list[str]) -> tuple[str, str, Decimal | None]:
+    """The typed terms of a line bought outside the catalogue: description, unit, unit price."""
+    description = item.get("description")
+    if not isinstance(description, str) or not description.strip():
+        here.append("describe the support, like “Personal assistant”.")
+        description = ""
+    elif len(description.strip()) > 200:
+        here.append("keep the description under 200 characters.")
+    unit = item.get("unit")
+    if unit not in ServiceUnit.values:
+        here.append(f"give the unit as one of: {', '.join(ServiceUnit.values)}.")
+    price = _unit_price(item.get("unit_price"), here)
+    return (description or "").strip()[:200], unit if unit in ServiceUnit.values else "", price
+
+
+def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine], default: str) -> list[PlanLine]:
     """Unsaved `PlanLine`s with prices copied and costs computed, or `InvalidInput` listing
-    every problem by line number."""
+    every problem by line number. `default` is how a line's money is managed when it does not say."""
     if not isinstance(raw, list):
         raise InvalidInput("Give lines as a list.", field="lines")
     wanted_ids = [item.get("service") for item in raw if isinstance(item, dict)]
@@ -103,8 +138,25 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
             here.append(f"line {kept.pk} is given more than once.")
         if kept is not None:
             seen.add(kept.pk)
-        service = services.get(item.get("service")) if kept is None else kept.service
-        if kept is None:
+        managed = item.get("money_management", kept.money_management if kept else default)
+        if managed not in MoneyManagement.values:
+            here.append(f"money_management must be one of: {', '.join(MoneyManagement.values)}.")
+        typed = any(key in item for key in ("description", "unit", "unit_price"))
+        own = kept.service_id is None if kept is not None else item.get("service") is None and typed
+        service = None
+        title = unit = ""
+        price = None
+        if own:
+            if managed in MoneyManagement.values and managed != MoneyManagement.DIRECT_PAYMENT:
+                here.append("support you arrange yourself (not from the catalogue) can only be paid by direct payment.")
+            if kept is not None:
+                title, unit, price = kept.title, kept.unit, kept.unit_price.amount
+            else:
+                title, unit, price = _own_arrangement(item, here)
+        elif kept is not None:
+            service = kept.service
+        else:
+            service = services.get(item.get("service"))
             if service is None:
                 here.append("choose a service from the catalogue.")
             elif service.provider.status != ProviderStatus.VERIFIED or service.retired_at is not None:
@@ -131,22 +183,26 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
         if here:
             problems += [f"Line {n}: {p}" for p in here]
             continue
-        price = kept.unit_price if kept is not None else service.unit_price
-        cost = weekly_cost(price.amount, amount, start, end) if weekly else one_off_cost(price.amount, amount)
+        if not own:
+            price = kept.unit_price.amount if kept is not None else service.unit_price.amount
+            title = kept.title if kept is not None else service.title
+            unit = kept.unit if kept is not None else service.unit
+        cost = weekly_cost(price, amount, start, end) if weekly else one_off_cost(price, amount)
         lines.append(
             PlanLine(
                 pk=kept.pk if kept else None,  # a kept line is updated in place: its id stays
                 service=service,
-                provider_id=service.provider_id,
-                title=kept.title if kept else service.title,
-                unit=kept.unit if kept else service.unit,
-                unit_price=price,
+                provider_id=service.provider_id if service is not None else None,
+                money_management=managed,
+                title=title,
+                unit=unit,
+                unit_price=Money(price, "GBP"),
                 kind=LineKind.WEEKLY if weekly else LineKind.ONE_OFF,
                 units_per_week=amount if weekly else None,
                 quantity=None if weekly else amount,
                 start=start,
                 end=end,
-                cost=Money(cost, str(price.currency)),
+                cost=Money(cost, "GBP"),
                 position=n,
             )
         )
@@ -155,7 +211,7 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine]) -> list[P
     return lines
 
 
-LINE_TERMS = ["kind", "units_per_week", "quantity", "start", "end", "cost", "position"]
+LINE_TERMS = ["money_management", "kind", "units_per_week", "quantity", "start", "end", "cost", "position"]
 
 
 def _write(plan: CarePlan, outcomes: list[dict] | None, lines: list[PlanLine] | None) -> None:
@@ -185,7 +241,9 @@ def plan_price(*, actor: User, plan: CarePlan, lines: list) -> tuple[list[PlanLi
     line. Lines given with an `id` keep their copied price."""
     if not can_edit_plan(actor, plan):
         raise NotVisible("No such plan.")
-    priced = _lines(lines, plan.budget, {line.pk: line for line in plan.lines.select_related("service")})
+    priced = _lines(
+        lines, plan.budget, {line.pk: line for line in plan.lines.select_related("service")}, plan.money_management
+    )
     total = sum((line.cost.amount for line in priced), Decimal(0))
     return priced, Money(total, str(plan.budget.indicative_amount.currency))
 
@@ -214,7 +272,7 @@ def plan_create(
     fields = {"money_management": money_management}
     _check_text_fields(fields)
     clean_outcomes = _outcomes(outcomes)
-    clean_lines = _lines(lines or [], budget, {})
+    clean_lines = _lines(lines or [], budget, {}, money_management)
     with transaction.atomic():
         plan = CarePlan.objects.create(
             budget=budget,
@@ -247,7 +305,12 @@ def plan_update(*, actor: User, plan: CarePlan, **changes) -> CarePlan:
             raise PlanNotEditable(f"This plan is {plan.get_status_display().lower()}, so it cannot be changed.")
         outcomes = _outcomes(changes["outcomes"]) if "outcomes" in changes else None
         lines = (
-            _lines(changes["lines"], plan.budget, {line.pk: line for line in plan.lines.select_related("service")})
+            _lines(
+                changes["lines"],
+                plan.budget,
+                {line.pk: line for line in plan.lines.select_related("service")},
+                changes.get("money_management", plan.money_management),
+            )
             if "lines" in changes
             else None
         )
@@ -299,6 +362,7 @@ def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
                     plan=new,
                     service_id=line.service_id,
                     provider_id=line.provider_id,
+                    money_management=line.money_management,
                     title=line.title,
                     unit=line.unit,
                     unit_price=line.unit_price,

@@ -19,7 +19,7 @@ from accounts.money import round_penny
 from accounts.permissions import has_role
 from accounts.services import audit_record
 from careplans.costing import days_inclusive
-from careplans.models import CarePlan, LineKind, PlanLine, PlanStatus
+from careplans.models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanStatus
 from providers.models import ProviderStatus
 
 from ..exceptions import InvoiceDuplicate, NotInvoiceable
@@ -103,7 +103,8 @@ def invoice_submit(
     serializer) has already turned the input into dates and a `Decimal`.
 
     Enforces (each refusal a specific message, nothing written): provider staff (403); the line
-    is their organisation's (400); the plan approved — or superseded, for periods before the new
+    is their organisation's (400) and council-managed (409: a direct payment or an individual
+    service fund is never invoiced to the council); the plan approved — or superseded, for periods before the new
     version took over (409); the period in order, ended by today and within the line's dates
     (400); units positive and no more than the line commits for the period less what is already
     invoiced for it (400); not a duplicate of the same line and period (409, also a database
@@ -120,6 +121,13 @@ def invoice_submit(
     problems: dict[str, list[str]] = {}
     if line.provider_id != actor.provider_id:
         raise InvalidInput("This plan line is not one of your organisation's.", field="plan_line")
+    if line.money_management != MoneyManagement.COUNCIL_MANAGED:
+        how = (
+            "paid to the person as a direct payment"
+            if line.money_management == MoneyManagement.DIRECT_PAYMENT
+            else "paid from an individual service fund your organisation holds"
+        )
+        raise NotInvoiceable(f"This support is {how}: the council does not pay invoices for it.")
     start, end = period_start, period_end
     amount_units = _check_units(units, problems)
     file_type = _check_file(supporting_file, problems)

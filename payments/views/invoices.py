@@ -17,7 +17,7 @@ from django.views.generic import TemplateView
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors, iso_date_field
 from accounts.web import page_status
-from careplans.models import PlanLine, PlanStatus
+from careplans.models import MoneyManagement, PlanLine, PlanStatus
 
 from .. import selectors, services
 from ..api import supporting_file_response
@@ -60,10 +60,12 @@ class InvoiceListView(LoginRequiredMixin, TemplateView):
 
 
 def _invoiceable_lines(user):
-    """Lines of approved (or superseded) plans that the user's organisation provides."""
+    """Council-managed lines of approved (or superseded) plans that the user's organisation provides."""
     return (
         PlanLine.objects.filter(
-            provider_id=user.provider_id, plan__status__in=[PlanStatus.APPROVED, PlanStatus.SUPERSEDED]
+            provider_id=user.provider_id,
+            plan__status__in=[PlanStatus.APPROVED, PlanStatus.SUPERSEDED],
+            money_management=MoneyManagement.COUNCIL_MANAGED,
         )
         .select_related("plan__client")
         .order_by("plan__client__full_name", "plan__version", "position")
