@@ -28,6 +28,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "marketplace.ratings_refresh_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Daily: any approved plan whose direct payment / fund schedule was never made gets it.
+    "schedule-missing-funds": {
+        "task": "payments.funds_schedule_missing",
+        "schedule": crontab(hour=5, minute=30),
+    },
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
     "resume-stalled-payments": {
         "task": "payments.payments_resume_stalled",

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from accounts.admin_base import ReadOnlyAdmin, SingletonAdmin
 
-from .models import InvoicePolicy, PayeeAccount
+from .models import FundPolicy, InvoicePolicy, PayeeAccount
 
 
 @admin.register(InvoicePolicy)
@@ -17,3 +17,8 @@ class PayeeAccountAdmin(ReadOnlyAdmin):
 
     list_display = ["__str__", "provider", "person", "gateway", "ready", "updated_at"]
     list_filter = ["gateway", "ready"]
+
+
+@admin.register(FundPolicy)
+class FundPolicyAdmin(SingletonAdmin):
+    list_display = ["__str__", "load_period_days", "buffer_weeks", "receipt_required_above", "recovery_notice_days"]

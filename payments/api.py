@@ -20,7 +20,7 @@ from accounts.exceptions import InvalidInput, NotVisible
 from careplans.models import PlanLine
 
 from . import selectors, services, stats
-from .models import Invoice, Payment, PaymentRun, PaymentStatus
+from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentRun, PaymentStatus
 from .pdf import invoice_pdf
 from .permissions import can_invoice, can_run_payments
 
@@ -237,6 +237,61 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_object(self):
         return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+
+class LoadSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    contribution = MoneyField()
+
+    class Meta:
+        model = Load
+        fields = ["period_start", "period_end", "due", "amount", "contribution", "status"]
+        read_only_fields = fields
+
+
+def fund_body(account: FundAccount) -> dict:
+    """A fund as the API shows it: who holds it, its figures and its whole schedule."""
+    loads = selectors.fund_loads(account)
+    figures = selectors.fund_figures(account, loads)
+    money = MoneyField()
+    return {
+        "holder": account.holder_id,
+        "holder_provider": account.holder_provider_id,
+        **{name: money.to_representation(getattr(figures, name)) for name in FUND_FIGURES},
+        "schedule": LoadSerializer(loads, many=True).data,
+        "flags": [],
+    }
+
+
+FUND_FIGURES = ["loaded", "spent", "recovered", "balance", "surplus"]
+class FundSerializer(serializers.Serializer):
+    """The documented shape of `fund_body`."""
+
+    holder = serializers.IntegerField(allow_null=True)
+    holder_provider = serializers.IntegerField(allow_null=True)
+    loaded = MoneyField()
+    spent = MoneyField()
+    recovered = MoneyField()
+    balance = MoneyField()
+    surplus = MoneyField()
+    schedule = LoadSerializer(many=True)
+    flags = serializers.ListField(child=serializers.CharField())
+
+
+class DirectPaymentView(APIView):
+    """The budget's direct payment: 404 while the budget has none (no approved direct-payment line)."""
+
+    @extend_schema(responses=FundSerializer, summary="A budget's direct payment account", tags=["funds"])
+    def get(self, request, budget_id):
+        return Response(fund_body(selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)))
+
+
+class IndividualServiceFundsView(APIView):
+    """The budget's individual service funds, one per provider holding one."""
+
+    @extend_schema(responses=FundSerializer(many=True), summary="A budget's individual service funds", tags=["funds"])
+    def get(self, request, budget_id):
+        return Response([fund_body(account) for account in selectors.funds_isf_for(request.user, budget_id)])
 
 
 class StripeWebhookView(APIView):

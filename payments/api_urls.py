@@ -6,6 +6,12 @@ from . import api
 urlpatterns = [
     path("stats/spend/", api.SpendView.as_view(), name="api-stats-spend"),
     path("webhooks/stripe/", api.StripeWebhookView.as_view(), name="api-stripe-webhook"),
+    path("budgets/<int:budget_id>/direct-payment/", api.DirectPaymentView.as_view(), name="api-direct-payment"),
+    path(
+        "budgets/<int:budget_id>/individual-service-funds/",
+        api.IndividualServiceFundsView.as_view(),
+        name="api-individual-service-funds",
+    ),
 ]
 
 router = SimpleRouter(trailing_slash=True)

@@ -20,6 +20,7 @@ Design (docs/payments.md):
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -298,3 +299,106 @@ class StripeEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class FundPolicy(models.Model):
+    """How direct payments and individual service funds run (one row; docs/direct-payments.md)."""
+
+    load_period_days = models.PositiveSmallIntegerField(
+        default=28, help_text="Days each load pays for, in advance, due on the period's first day."
+    )
+    buffer_weeks = models.PositiveSmallIntegerField(
+        default=8, help_text="Weeks of the fund's cost it may hold before the excess counts as surplus."
+    )
+    receipt_required_above = money_field(
+        default=Decimal("50"), help_text="Spending above this amount needs a receipt (else it is flagged)."
+    )
+    recovery_notice_days = models.PositiveSmallIntegerField(
+        default=14, help_text="Days the holder has to accept or explain a proposed recovery."
+    )
+
+    class Meta:
+        verbose_name_plural = "fund policy"
+
+    def __str__(self) -> str:
+        return "Direct payment and individual service fund policy"
+
+
+class FundKind(models.TextChoices):
+    DIRECT_PAYMENT = "direct_payment", "Direct payment"
+    INDIVIDUAL_SERVICE_FUND = "individual_service_fund", "Individual service fund"
+
+
+class FundAccount(models.Model):
+    """The money a person (direct payment) or a provider (individual service fund) holds for one
+    budget. Its loads follow a grid of periods from `anchor`; its figures come from its loads,
+    spending and recoveries and their ledger postings."""
+
+    budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="funds")
+    kind = models.CharField(max_length=30, choices=FundKind.choices)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="funds_held"
+    )
+    holder_provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="funds_held"
+    )
+    anchor = models.DateField(help_text="The first day of the first load period; periods follow on from it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                name="fund_holder_matches_kind",
+                condition=(Q(kind="direct_payment") & Q(holder__isnull=False) & Q(holder_provider__isnull=True))
+                | (Q(kind="individual_service_fund") & Q(holder__isnull=True) & Q(holder_provider__isnull=False)),
+            ),
+            models.UniqueConstraint(
+                fields=["budget"], condition=Q(kind="direct_payment"), name="one_direct_payment_per_budget"
+            ),
+            models.UniqueConstraint(
+                fields=["budget", "holder_provider"],
+                condition=Q(kind="individual_service_fund"),
+                name="one_fund_per_budget_and_provider",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for budget {self.budget_id}"
+
+
+class LoadStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    PAID = "paid", "Paid"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Load(models.Model):
+    """One period's money for a fund, paid in advance. Scheduled loads are replaced (cancelled, then
+    scheduled again) when a new plan version is approved; a paid load never changes."""
+
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="loads")
+    plan = models.ForeignKey("careplans.CarePlan", on_delete=models.PROTECT, related_name="loads")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    due = models.DateField(db_index=True)
+    amount = money_field(help_text="What is paid: the period's cost less the contribution, never below zero.")
+    contribution = money_field(default=Decimal("0"))
+    status = models.CharField(max_length=12, choices=LoadStatus.choices, default=LoadStatus.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period_start"], condition=~Q(status="cancelled"), name="one_live_load_per_period"
+            ),
+            models.CheckConstraint(name="load_amount_not_negative", condition=Q(amount__gte=0)),
+            models.CheckConstraint(name="load_period_in_order", condition=Q(period_end__gte=models.F("period_start"))),
+        ]
+        indexes = [models.Index(fields=["status", "due"], name="payments_load_due")]
+
+    def __str__(self) -> str:
+        return f"Load {self.pk} ({self.amount}) for {self.period_start}"

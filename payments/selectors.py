@@ -1,18 +1,42 @@
-"""Reads for invoices, payments and payee accounts: what each person may see, run progress,
-remittances and the policy."""
+"""Reads for invoices, payments, payee accounts and funds (direct payments and individual service
+funds): what each person may see, run progress, remittances, fund figures and the policies."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.db.models import Count, QuerySet
+from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
 from accounts.models import Role, User
+from accounts.money import round_penny
 from accounts.permissions import has_role
 from accounts.selectors import client_list_visible_to
+from budgets.models import PersonalBudget
+from budgets.permissions import can_view_budget
+from budgets.selectors import budget_get_for
 from providers.models import Provider
 
-from .models import Invoice, InvoicePolicy, InvoiceStatus, PayeeAccount, Payment, PaymentRun, PaymentStatus
+from .models import (
+    FundAccount,
+    FundKind,
+    FundPolicy,
+    Invoice,
+    InvoicePolicy,
+    InvoiceStatus,
+    Load,
+    LoadStatus,
+    PayeeAccount,
+    Payment,
+    PaymentRun,
+    PaymentStatus,
+)
 from .permissions import can_view_invoice
+
+# How a plan line's money management names the fund that holds it.
+KIND_OF_LINE = {"direct_payment": FundKind.DIRECT_PAYMENT, "individual_service_fund": FundKind.INDIVIDUAL_SERVICE_FUND}
 
 
 def invoice_policy() -> InvoicePolicy:
@@ -82,3 +106,76 @@ def run_remittances(run: PaymentRun) -> list[dict]:
         row["payments"].append(payment)
         row["total"] = payment.amount if row["total"] is None else row["total"] + payment.amount
     return sorted(rows.values(), key=lambda r: r["provider"].name)
+
+
+@dataclass(frozen=True)
+class FundFigures:
+    """A fund's figures (docs/direct-payments.md): what has been loaded into it, spent from it and
+    recovered by the council; the balance; the buffer it may hold; and the surplus above that."""
+
+    loaded: Money
+    spent: Money
+    recovered: Money
+    balance: Money
+    buffer: Money
+    surplus: Money
+
+
+def fund_get_for(user: User, budget_id: int, kind: str) -> FundAccount:
+    """The budget's direct payment for whoever may see the budget, or `NotVisible` (404): also
+    while the budget has no direct payment yet."""
+    budget = budget_get_for(user, budget_id)
+    account = FundAccount.objects.filter(budget=budget, kind=kind).select_related("budget").first()
+    if account is None:
+        raise NotVisible("This budget has no direct payment.")
+    return account
+
+
+def funds_isf_for(user: User, budget_id: int) -> list[FundAccount]:
+    """The budget's individual service funds: all of them for whoever may see the budget; only its
+    own for a provider's staff holding one; `NotVisible` (404) for anyone else."""
+    budget = PersonalBudget.objects.filter(pk=budget_id).first()
+    if budget is None:
+        raise NotVisible("No such budget.")
+    funds = FundAccount.objects.filter(budget=budget, kind=FundKind.INDIVIDUAL_SERVICE_FUND).order_by("pk")
+    if can_view_budget(user, budget):
+        return list(funds)
+    if has_role(user, Role.PROVIDER) and user.provider_id and funds.filter(holder_provider_id=user.provider_id):
+        return list(funds.filter(holder_provider_id=user.provider_id))
+    raise NotVisible("No such budget.")
+
+
+def fund_loads(account: FundAccount) -> list[Load]:
+    return list(account.loads.order_by("period_start", "pk"))
+
+
+def fund_holds(account: FundAccount, line) -> bool:
+    """Whether a plan line's money goes through this fund."""
+    if KIND_OF_LINE.get(line.money_management) != account.kind:
+        return False
+    return account.kind == FundKind.DIRECT_PAYMENT or line.provider_id == account.holder_provider_id
+
+
+def fund_figures(account: FundAccount, loads: list[Load] | None = None) -> FundFigures:
+    """From the fund's loads (and, as they come, its spending and recoveries). The buffer is the
+    policy's weeks of the weekly cost of the fund's lines in the plan now in force."""
+    loads = fund_loads(account) if loads is None else loads
+    zero = Money(0, "GBP")
+    loaded = sum((load.amount for load in loads if load.status == LoadStatus.PAID), zero)
+    spent = recovered = zero
+    balance = loaded - spent - recovered
+    weeks = FundPolicy.objects.filter(pk=1).values_list("buffer_weeks", flat=True).first() or 8
+    in_force = next((load.plan for load in reversed(loads) if load.status != LoadStatus.CANCELLED), None)
+    weekly = Decimal(0)
+    if in_force is not None:
+        weekly = sum(
+            (
+                line.unit_price.amount * line.units_per_week
+                for line in in_force.lines.all()
+                if line.units_per_week is not None and fund_holds(account, line)
+            ),
+            Decimal(0),
+        )
+    buffer = Money(round_penny(weekly * weeks), "GBP")
+    surplus = max(balance - buffer, zero)
+    return FundFigures(loaded, spent, recovered, balance, buffer, surplus)

@@ -73,6 +73,16 @@ def invoices_auto_confirm() -> int:
     return services.invoices_auto_confirm()
 
 
+@shared_task(name="payments.funds_schedule", acks_late=True)
+def funds_schedule(plan_id: int) -> int:
+    return len(services.funds_schedule(plan_id=plan_id))
+
+
+@shared_task(name="payments.funds_schedule_missing")
+def funds_schedule_missing() -> int:
+    return services.funds_schedule_missing()
+
+
 @worker_ready.connect
 def _resume_after_restart(sender=None, **kwargs) -> None:
     """A worker that starts (or restarts after a crash) picks up payments left in flight."""

@@ -8,9 +8,14 @@ from django.db import migrations, models
 def plan_to_target(apps, schema_editor):
     Notification = apps.get_model("accounts", "Notification")
     ContentType = apps.get_model("contenttypes", "ContentType")
-    # The model keeps its content type (and so any audit rows about notifications).
-    if not ContentType.objects.filter(app_label="accounts", model="notification").exists():
-        ContentType.objects.filter(app_label="approvals", model="notification").update(app_label="accounts")
+    # The model keeps its content type (its permissions); a fresh one made meanwhile gives way.
+    old = ContentType.objects.filter(app_label="approvals", model="notification").first()
+    if old is not None:
+        fresh = ContentType.objects.filter(app_label="accounts", model="notification").first()
+        if fresh is not None:
+            apps.get_model("auth", "Permission").objects.filter(content_type=fresh).delete()
+            fresh.delete()
+        ContentType.objects.filter(pk=old.pk).update(app_label="accounts")
     if not Notification.objects.filter(plan__isnull=False).exists():
         return
     plan_type, _ = ContentType.objects.get_or_create(app_label="careplans", model="careplan")
@@ -18,6 +23,9 @@ def plan_to_target(apps, schema_editor):
 
 
 def target_to_plan(apps, schema_editor):
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    if not ContentType.objects.filter(app_label="approvals", model="notification").exists():
+        ContentType.objects.filter(app_label="accounts", model="notification").update(app_label="approvals")
     Notification = apps.get_model("accounts", "Notification")
     Notification.objects.filter(target_type__app_label="careplans", target_type__model="careplan").update(
         plan_id=models.F("target_id")
@@ -29,6 +37,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0003_notification'),
         ('contenttypes', '0002_remove_content_type_name'),
+        ('auth', '0012_alter_user_first_name_max_length'),
         ('approvals', '0004_move_out_payments_and_notifications'),
     ]
 

@@ -24,6 +24,7 @@ from budgets.exceptions import BudgetExceeded, NotAllowed
 from budgets.permissions import can_set_final_budget
 from budgets.services import ledger
 from budgets.services.budgets import budget_set_final
+from careplans.events import plan_approved
 from careplans.models import CarePlan, PlanStatus
 from careplans.permissions import can_view_plan
 from careplans.selectors import plan_available, plan_remaining_commitment
@@ -381,6 +382,8 @@ def plan_approve(
             )
         _close_review(review, actor=actor, outcome=ReviewOutcome.APPROVED, comment=comment, checklist=ticked)
         schedule_statutory_reviews(plan, timezone.localdate(plan.approved_at))
+        approved_id = plan.pk
+        transaction.on_commit(lambda: plan_approved.send(sender=CarePlan, plan_id=approved_id))
         notify_about_plan(
             plan,
             [people["client"], people["social_worker"]],

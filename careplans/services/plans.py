@@ -156,6 +156,11 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine], default: 
         elif kept is not None:
             service = kept.service
         else:
+            if typed:
+                here.append(
+                    "give either a service from the catalogue or your own arrangement's description, unit "
+                    "and unit_price, not both."
+                )
             service = services.get(item.get("service"))
             if service is None:
                 here.append("choose a service from the catalogue.")

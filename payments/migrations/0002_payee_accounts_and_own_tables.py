@@ -13,26 +13,56 @@ MOVED = [("careplans", "invoice"), ("approvals", "payment"), ("approvals", "paym
          ("approvals", "stripeevent"), ("budgets", "ledgergatewaytransfer")]
 
 
-def rename_content_types(apps, schema_editor, *, backwards=False):
-    """The audit trail and the state logs point at these models by content type: the moved models
-    keep theirs (and so their history) by renaming the content type rows."""
+def move_content_type(apps, old_app, new_app, model):
+    """The audit trail, the state logs, permissions and the admin's log point at a model by content
+    type: the moved model keeps its own (and so its history) by renaming the row. When the new one
+    already exists (a `migrate` between the two steps made it, with its permissions), it is still
+    empty of history, so it gives way: it is deleted and the old one renamed. The audit trail is
+    append-only, so its rows are never re-pointed."""
     ContentType = apps.get_model("contenttypes", "ContentType")
+    old = ContentType.objects.filter(app_label=old_app, model=model).first()
+    if old is None:
+        return
+    new = ContentType.objects.filter(app_label=new_app, model=model).first()
+    if new is not None:
+        if _has_history(apps, new):
+            return  # both have history: leave them; `remove_stale_contenttypes` must not be run
+        apps.get_model("auth", "Permission").objects.filter(content_type=new).delete()
+        new.delete()
+    ContentType.objects.filter(pk=old.pk).update(app_label=new_app)
+
+
+def _has_history(apps, content_type) -> bool:
+    for app_label, model_name, field in [
+        ("accounts", "AuditEvent", "target_type"),
+        ("django_fsm_log", "StateLog", "content_type"),
+        ("admin", "LogEntry", "content_type"),
+    ]:
+        try:
+            related = apps.get_model(app_label, model_name)
+        except LookupError:
+            continue
+        if related.objects.filter(**{field: content_type}).exists():
+            return True
+    return False
+
+
+def rename_content_types(apps, schema_editor, *, backwards=False):
     for old_app, model in MOVED:
-        source, target = (("payments", old_app) if backwards else (old_app, "payments"))
-        if not ContentType.objects.filter(app_label=target, model=model).exists():
-            ContentType.objects.filter(app_label=source, model=model).update(app_label=target)
+        source, target = ("payments", old_app) if backwards else (old_app, "payments")
+        move_content_type(apps, source, target, model)
 
 
 def carry_over(apps, schema_editor):
     rename_content_types(apps, schema_editor)
     Provider = apps.get_model("providers", "Provider")
     PayeeAccount = apps.get_model("payments", "PayeeAccount")
+    # An id the embedded gateway made up (`ledger_acct_…`) was never a Stripe account.
+    stripe_accounts = Provider.objects.exclude(stripe_account_id="").exclude(stripe_account_id__startswith="ledger_")
     PayeeAccount.objects.bulk_create(
         [
             PayeeAccount(provider_id=pk, gateway="stripe", account_id=account, ready=onboarded)
-            for pk, account, onboarded in Provider.objects.exclude(stripe_account_id="").values_list(
-                "pk", "stripe_account_id", "stripe_onboarded"
-            )
+            for pk, account, onboarded in stripe_accounts.values_list("pk", "stripe_account_id", "stripe_onboarded")
         ]
     )
     WorkflowPolicy = apps.get_model("approvals", "WorkflowPolicy")
@@ -66,6 +96,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ('payments', '0001_initial'),
         ('contenttypes', '0002_remove_content_type_name'),
+        ('auth', '0012_alter_user_first_name_max_length'),
+        ('admin', '0003_logentry_add_action_flag_choices'),
+        ('django_fsm_log', '0004_auto_20190131_0341'),
         ('providers', '0005_provider_stripe_account_id_provider_stripe_onboarded'),
         ('approvals', '0004_move_out_payments_and_notifications'),
         ('budgets', '0005_move_out_ledgergatewaytransfer'),

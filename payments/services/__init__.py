@@ -1,8 +1,10 @@
-"""Writes of the payments app: invoices (`invoices`: submission; `invoice_decisions`: confirm,
-dispute, cancel, auto-confirm), payment runs and payments (`runs`), reconciliation, payee
-accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
-Callers import from here: `from payments import services`."""
+"""Writes of the payments app: direct payment and individual service fund schedules (`funds`),
+invoices (`invoices`: submission; `invoice_decisions`: confirm, dispute, cancel, auto-confirm),
+payment runs and payments (`runs`), reconciliation, payee accounts and onboarding (`payees`) and
+gateway webhooks (`webhooks`). Callers import from here: `from payments import services`."""
 
+from .funds import *  # noqa: F403
+from .funds import __all__ as _funds
 from .invoice_decisions import *  # noqa: F403
 from .invoice_decisions import __all__ as _decisions
 from .invoices import *  # noqa: F403
@@ -16,4 +18,4 @@ from .runs import __all__ as _runs
 from .webhooks import *  # noqa: F403
 from .webhooks import __all__ as _webhooks
 
-__all__ = [*_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks]
+__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks]

@@ -252,6 +252,9 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
     payment.transfer_id = transfer.id
     payment.paid_at = timezone.now()
     payment.last_error = ""
+    # The plan row before the ledger's rows: the order approving a plan takes them in, so a payment
+    # and an approval of the plan's next version never wait on each other (a deadlock).
+    plan_paid_record(plan_id=payment.invoice.plan_id, amount=payment.amount)
     payment.ledger_transaction = ledger.record_payment(
         budget=payment.budget,
         amount=payment.amount,
@@ -263,7 +266,6 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
     invoice.mark_paid()
     invoice.paid_at = payment.paid_at
     invoice.save()
-    plan_paid_record(plan_id=invoice.plan_id, amount=payment.amount)
     _audit_transition(payment, transfer=transfer.id)
     if check_run:
         _finish_run_if_done(payment.run_id)
@@ -335,6 +337,7 @@ def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = ""
         payment = _lock(payment.pk)
         if payment.status != PaymentStatus.PAID:
             return payment
+        plan_paid_record(plan_id=payment.invoice.plan_id, amount=-payment.amount)  # before the ledger rows
         ledger.reverse(
             original=payment.ledger_transaction,
             key=f"payment:{payment.pk}:reversed",
@@ -348,7 +351,6 @@ def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = ""
         invoice.payment_reversed()
         invoice.paid_at = None
         invoice.save()
-        plan_paid_record(plan_id=invoice.plan_id, amount=-payment.amount)
         _audit_transition(payment, transfer=payment.transfer_id, message=reason)
         tell_finance(
             payment,

@@ -1,0 +1,142 @@
+"""Direct payments and individual service funds: the accounts that hold them and their load
+schedules (docs/direct-payments.md).
+
+A plan's direct-payment lines make one fund for the budget, held by the client; its individual
+service fund lines make one fund per provider holding them. Approving a plan (or a new version)
+makes the schedule: one load per period, paid in advance. Re-making it keeps every paid load and
+prices again every period not yet paid, from the first unpaid one on, from the version now in
+force (`payments.schedule` has the arithmetic). Nothing here pays anything: loads are paid by
+payment runs and the daily job.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.models import AuditAction
+from accounts.services import audit_record
+from careplans.models import CarePlan, MoneyManagement, PlanLine, PlanStatus
+
+from .. import schedule
+from ..models import FundAccount, FundKind, FundPolicy, Load, LoadStatus
+
+__all__ = ["fund_policy", "funds_schedule", "funds_schedule_missing"]
+
+KIND_OF = {
+    MoneyManagement.DIRECT_PAYMENT: FundKind.DIRECT_PAYMENT,
+    MoneyManagement.INDIVIDUAL_SERVICE_FUND: FundKind.INDIVIDUAL_SERVICE_FUND,
+}
+
+
+def fund_policy() -> FundPolicy:
+    policy, _ = FundPolicy.objects.get_or_create(pk=1)
+    return policy
+
+
+def _fund_line(line: PlanLine) -> schedule.FundLine:
+    return schedule.FundLine(
+        unit_price=line.unit_price.amount,
+        start=line.start,
+        end=line.end,
+        units_per_week=line.units_per_week,
+        quantity=line.quantity,
+    )
+
+
+def _first_unpaid(account: FundAccount, period_days: int) -> datetime.date:
+    """The first grid period with no paid load: loads are paid in order, so after the last paid."""
+    last_paid = account.loads.filter(status=LoadStatus.PAID).order_by("-period_start").first()
+    if last_paid is None:
+        return account.anchor
+    return last_paid.period_start + datetime.timedelta(days=period_days)
+
+
+def funds_schedule(*, plan_id: int) -> list[Load]:
+    """Make or re-make the load schedule of an approved plan's fund lines. Idempotent: a plan whose
+    schedule is already made changes nothing. A plan no longer approved (superseded, say) makes
+    nothing: the version in force does. Locks the plan and the budget's funds; audited."""
+    policy = fund_policy()
+    with transaction.atomic():
+        plan = CarePlan.objects.select_for_update(of=("self",)).select_related("budget", "client").get(pk=plan_id)
+        if plan.status != PlanStatus.APPROVED or plan.approved_at is None:
+            return []
+        accounts = {
+            (a.kind, a.holder_provider_id): a
+            for a in FundAccount.objects.select_for_update().filter(budget_id=plan.budget_id)
+        }
+        stale = Load.objects.filter(account__budget_id=plan.budget_id, status=LoadStatus.SCHEDULED).exclude(plan=plan)
+        if not stale.exists() and Load.objects.filter(plan=plan).exists():
+            return []  # made already
+        groups: dict[tuple[str, int | None], list[PlanLine]] = defaultdict(list)
+        for line in plan.lines.exclude(money_management=MoneyManagement.COUNCIL_MANAGED):
+            kind = KIND_OF[line.money_management]
+            groups[(kind, line.provider_id if kind == FundKind.INDIVIDUAL_SERVICE_FUND else None)].append(line)
+        now = timezone.now()
+        # Every unpaid load of an earlier version goes; the version in force schedules its own.
+        cancelled = stale.update(status=LoadStatus.CANCELLED, cancelled_at=now)
+        approved_on = timezone.localdate(plan.approved_at)
+        made: list[Load] = []
+        for (kind, provider_id), lines in groups.items():
+            fund_lines = [_fund_line(line) for line in lines]
+            account = accounts.get((kind, provider_id))
+            if account is None:
+                start = schedule.anchor(fund_lines, approved_on)
+                if start is None:
+                    continue
+                account = FundAccount.objects.create(
+                    budget=plan.budget,
+                    kind=kind,
+                    holder=plan.client if kind == FundKind.DIRECT_PAYMENT else None,
+                    holder_provider_id=provider_id,
+                    anchor=start,
+                )
+            periods = schedule.periods(
+                fund_lines,
+                grid_start=account.anchor,
+                from_date=_first_unpaid(account, policy.load_period_days),
+                period_days=policy.load_period_days,
+            )
+            made += Load.objects.bulk_create(
+                [
+                    Load(
+                        account=account,
+                        plan=plan,
+                        period_start=p.start,
+                        period_end=p.end,
+                        due=p.due,
+                        amount=Money(p.amount, "GBP"),
+                    )
+                    for p in periods
+                    if p.amount > 0
+                ]
+            )
+        audit_record(
+            actor=None,
+            actor_username="payments",
+            action=AuditAction.UPDATE,
+            target=plan,
+            subject=plan.client,
+            changes={"loads_scheduled": len(made), "loads_cancelled": cancelled},
+            message="Load schedule made for the plan's direct payments and individual service funds.",
+        )
+    return made
+
+
+def funds_schedule_missing() -> int:
+    """The daily safety net: schedule every approved plan whose schedule was never made (a lost
+    message, a worker that died): one with fund lines and no loads, or one whose budget still has
+    unpaid loads of an earlier version. Returns how many plans it scheduled."""
+    fund_ways = [MoneyManagement.DIRECT_PAYMENT, MoneyManagement.INDIVIDUAL_SERVICE_FUND]
+    approved = CarePlan.objects.filter(status=PlanStatus.APPROVED, approved_at__isnull=False)
+    never = approved.filter(lines__money_management__in=fund_ways).exclude(loads__isnull=False)
+    stale_budgets = Load.objects.filter(status=LoadStatus.SCHEDULED).exclude(plan__status=PlanStatus.APPROVED)
+    replaced = approved.filter(budget_id__in=stale_budgets.values("account__budget_id"))
+    done = 0
+    for plan_id in sorted(set(never.values_list("pk", flat=True)) | set(replaced.values_list("pk", flat=True))):
+        done += bool(funds_schedule(plan_id=plan_id))
+    return done
