@@ -264,6 +264,8 @@ def fund_body(account: FundAccount) -> dict:
 
 
 FUND_FIGURES = ["loaded", "spent", "recovered", "balance", "surplus"]
+
+
 class FundSerializer(serializers.Serializer):
     """The documented shape of `fund_body`."""
 
