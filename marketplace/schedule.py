@@ -33,6 +33,11 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "payments.funds_schedule_missing",
         "schedule": crontab(hour=5, minute=30),
     },
+    # Daily, after the schedules: fund loads that have fallen due are paid (a run of their own).
+    "pay-due-loads": {
+        "task": "payments.loads_pay_due",
+        "schedule": crontab(hour=6, minute=15),
+    },
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
     "resume-stalled-payments": {
         "task": "payments.payments_resume_stalled",

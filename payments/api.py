@@ -20,7 +20,7 @@ from accounts.exceptions import InvalidInput, NotVisible
 from careplans.models import PlanLine
 
 from . import selectors, services, stats
-from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentRun, PaymentStatus
+from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentKind, PaymentRun, PaymentStatus
 from .pdf import invoice_pdf
 from .permissions import can_invoice, can_run_payments
 
@@ -197,7 +197,7 @@ class PaymentSerializer(serializers.ModelSerializer):
         model = Payment
         fields = [
             "id", "run", "invoice", "provider", "amount", "status", "attempts", "last_error", "transfer_id",
-            "created_at", "paid_at", "reversed_at",
+            "created_at", "paid_at", "reversed_at", "kind", "load", "person",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -212,6 +212,7 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             OpenApiParameter("status", str, enum=list(PaymentStatus.values)),
             OpenApiParameter("provider", int),
             OpenApiParameter("run", int),
+            OpenApiParameter("kind", str, enum=list(PaymentKind.values)),
         ]
     )
     def list(self, request, *args, **kwargs):
@@ -225,6 +226,10 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             if params["status"] not in PaymentStatus.values:
                 problems["status"] = [f"Choose one of: {', '.join(PaymentStatus.values)}."]
             payments = payments.filter(status=params["status"])
+        if params.get("kind"):
+            if params["kind"] not in PaymentKind.values:
+                problems["kind"] = [f"Choose one of: {', '.join(PaymentKind.values)}."]
+            payments = payments.filter(kind=params["kind"])
         for name in ("provider", "run"):
             if params.get(name):
                 if not params[name].isdigit():

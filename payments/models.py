@@ -128,7 +128,10 @@ class InvoicePolicy(models.Model):
 
 
 class PaymentRun(models.Model):
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Blank for a run the daily load job started.
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     gateway = models.CharField(max_length=20)
     payment_count = models.PositiveIntegerField(default=0)
@@ -154,10 +157,27 @@ class PaymentStatus(models.TextChoices):
     REVERSED = "reversed", "Reversed"
 
 
+class PaymentKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    DIRECT_PAYMENT = "direct_payment", "Direct payment"
+    INDIVIDUAL_SERVICE_FUND = "individual_service_fund", "Individual service fund"
+
+
 class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """One payment of a run: a confirmed invoice to its provider, or a fund's load to its holder
+    (the person for a direct payment, the provider for an individual service fund)."""
+
     run = models.ForeignKey(PaymentRun, on_delete=models.PROTECT, related_name="payments")
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
-    provider = models.ForeignKey("providers.Provider", on_delete=models.PROTECT, related_name="payments")
+    kind = models.CharField(max_length=30, choices=PaymentKind.choices, default=PaymentKind.INVOICE)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    load = models.ForeignKey("Load", on_delete=models.PROTECT, null=True, blank=True, related_name="payments")
+    # Who is paid: a provider organisation, or a person holding a direct payment.
+    provider = models.ForeignKey(
+        "providers.Provider", on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
+    )
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="payments_received"
+    )
     budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="payments")
     amount = money_field()
     status = FSMField(default=PaymentStatus.PENDING, choices=PaymentStatus.choices, protected=True, db_index=True)
@@ -180,7 +200,19 @@ class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
             models.UniqueConstraint(
                 fields=["invoice"], condition=~Q(status="reversed"), name="one_live_payment_per_invoice"
             ),
+            models.UniqueConstraint(fields=["load"], condition=~Q(status="reversed"), name="one_live_payment_per_load"),
             models.CheckConstraint(name="payment_amount_positive", condition=Q(amount__gt=0)),
+            models.CheckConstraint(
+                name="payment_pays_one_thing",
+                condition=(
+                    Q(kind="invoice", invoice__isnull=False, load__isnull=True, provider__isnull=False)
+                    | (
+                        ~Q(kind="invoice")
+                        & Q(invoice__isnull=True, load__isnull=False)
+                        & (Q(provider__isnull=False) | Q(person__isnull=False))
+                    )
+                ),
+            ),
         ]
         indexes = [
             models.Index(fields=["run", "status"], name="payments_payment_run"),
@@ -198,7 +230,16 @@ class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     @property
     def payee_reference(self) -> str:
         """Who is paid, in the form gateways without accounts of their own record it."""
-        return f"provider-{self.provider_id}"
+        return f"provider-{self.provider_id}" if self.provider_id else f"person-{self.person_id}"
+
+    @property
+    def payee_name(self) -> str:
+        return self.provider.name if self.provider_id else self.person.full_name
+
+    @property
+    def what(self) -> str:
+        """What the payment is for, in a sentence's words."""
+        return f"invoice {self.invoice_id}" if self.invoice_id else f"load {self.load_id}"
 
     @transition(
         field=status,

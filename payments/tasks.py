@@ -78,6 +78,12 @@ def funds_schedule(plan_id: int) -> int:
     return len(services.funds_schedule(plan_id=plan_id))
 
 
+@shared_task(name="payments.loads_pay_due")
+def loads_pay_due() -> int:
+    run = services.loads_pay_due()
+    return run.payment_count if run else 0
+
+
 @shared_task(name="payments.funds_schedule_missing")
 def funds_schedule_missing() -> int:
     return services.funds_schedule_missing()

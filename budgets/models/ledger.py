@@ -23,9 +23,13 @@ class AccountKind(models.TextChoices):
     AVAILABLE = "available", "Available"
     COMMITTED = "committed", "Committed"
     PAID = "paid", "Paid"
+    # Direct payments and individual service funds: what the budget's funds hold (loaded, not yet
+    # spent or recovered), and the council's record of what it has put into funds.
+    FUND_HELD = "fund_held", "Held in direct payments and funds"
+    FUNDS_ISSUED = "funds_issued", "Issued to direct payments and funds"
 
 
-BUDGET_ACCOUNT_KINDS = (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID)
+BUDGET_ACCOUNT_KINDS = (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID, AccountKind.FUND_HELD)
 
 
 class LedgerAccount(models.Model):
@@ -56,6 +60,7 @@ class TransactionKind(models.TextChoices):
     COMMITMENT = "commitment", "Commitment"
     RELEASE = "release", "Release"
     PAYMENT = "payment", "Payment"
+    FUND_LOAD = "fund_load", "Load into a direct payment or fund"
     RECLAIM = "reclaim", "Reclaim"
     REVERSAL = "reversal", "Reversal"
 

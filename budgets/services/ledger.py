@@ -296,6 +296,40 @@ def record_payment(
     return _idempotent(key, fingerprint, build, kind=Kind.PAYMENT, budget=budget, actor=actor, memo=memo or "Payment")
 
 
+def record_fund_load(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """A load paid into a direct payment or fund: paid out of the commitment like any payment
+    (committed → paid), and held in the budget's funds until spent or recovered (council funds
+    issued → fund held). One transaction, four postings; never more than is committed and unpaid."""
+    value = _positive(amount, "load", budget)
+    fingerprint = _fingerprint(Kind.FUND_LOAD, budget, value)
+
+    def build(accounts):
+        committed = accounts[AccountKind.COMMITTED]
+        if value > committed.balance.amount:
+            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
+        held = accounts.get(AccountKind.FUND_HELD) or _open(budget, AccountKind.FUND_HELD)
+        return [
+            (committed, -value),
+            (accounts[AccountKind.PAID], value),
+            (council_account(AccountKind.FUNDS_ISSUED), -value),
+            (held, value),
+        ]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.FUND_LOAD, budget=budget, actor=actor, memo=memo or "Direct payment load"
+    )
+
+
+def _open(budget: PersonalBudget, kind: str) -> LedgerAccount:
+    """An account a budget gets only when first needed (its funds), under the budget's locks."""
+    account, _ = LedgerAccount.objects.get_or_create(
+        budget=budget, kind=kind, defaults={"code": f"budget:{budget.pk}:{kind}"}
+    )
+    return account
+
+
 def reclaim(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:

@@ -32,16 +32,28 @@ from accounts.exceptions import ActionNotAllowed, StateConflict
 from accounts.models import AuditAction, Role, User
 from accounts.services import audit_record, notification_send
 from budgets.services import ledger
+from careplans.models import PlanStatus
 from careplans.services import plan_paid_record
 from providers.models import ProviderStatus
 
 from ..exceptions import PaymentNotYetSent
 from ..gateways import GatewayAmbiguous, GatewayRefused, GatewayRetryLater, Transfer, gateway
-from ..models import Invoice, InvoiceStatus, PayeeAccount, Payment, PaymentRun, PaymentStatus
+from ..models import (
+    Invoice,
+    InvoiceStatus,
+    Load,
+    LoadStatus,
+    PayeeAccount,
+    Payment,
+    PaymentKind,
+    PaymentRun,
+    PaymentStatus,
+)
 from ..permissions import can_run_payments
 
 __all__ = [
     "PaymentNotYetSent",
+    "loads_pay_due",
     "payment_give_up",
     "payment_retry",
     "payment_reverse",
@@ -71,26 +83,51 @@ def tell_finance(payment: Payment, message: str) -> None:
 
 
 def payment_run_start(*, actor: User, request=None) -> PaymentRun:
-    """Finance pays every confirmed, unpaid invoice. Enforces: finance (403). Creates one payment
-    per invoice — invoices another run already holds are skipped by the database's unique
-    constraint, so two runs started at once pay each invoice once — then queues the sending, in
-    batches, after the transaction commits. A run with nothing to pay is still recorded."""
+    """Finance pays every confirmed, unpaid invoice and every fund load that has fallen due.
+    Enforces: finance (403). See `_run`. A run with nothing to pay is still recorded."""
     if not can_run_payments(actor):
         raise ActionNotAllowed("Only finance officers start payment runs.")
+    return _run(actor=actor, invoices=True, request=request)
+
+
+def loads_pay_due(*, today: datetime.date | None = None) -> PaymentRun | None:
+    """The daily job: a run of the fund loads that have fallen due (invoices wait for finance's
+    runs). Nothing due: no run. Safe to run twice at once (see `_run`)."""
+    if not _due_loads(today or timezone.localdate()).exists():
+        return None
+    return _run(actor=None, invoices=False)
+
+
+def _due_loads(today: datetime.date):
+    """Loads due by `today` of plans still in force, not held by another run's live payment."""
+    return (
+        Load.objects.filter(status=LoadStatus.SCHEDULED, due__lte=today, plan__status=PlanStatus.APPROVED, amount__gt=0)
+        .exclude(payments__status__in=LIVE)
+        .select_related("account")
+        .order_by("due", "pk")
+    )
+
+
+def _run(*, actor: User | None, invoices: bool, request=None) -> PaymentRun:
+    """One payment per invoice or load — those another run already holds are skipped by the
+    database's unique constraints, so two runs started at once pay each once — then queue the
+    sending, in batches, after the transaction commits."""
     from ..tasks import payments_send_batch
 
     with transaction.atomic():
         run = PaymentRun.objects.create(started_by=actor, gateway=settings.PAYMENT_GATEWAY)
-        owed = (
-            Invoice.objects.filter(status=InvoiceStatus.CONFIRMED)
-            .exclude(payments__status__in=LIVE)
-            .select_related("plan")
-            .order_by("pk")
-        )
-        Payment.objects.bulk_create(
-            [
+        rows = []
+        if invoices:
+            owed = (
+                Invoice.objects.filter(status=InvoiceStatus.CONFIRMED)
+                .exclude(payments__status__in=LIVE)
+                .select_related("plan")
+                .order_by("pk")
+            )
+            rows += [
                 Payment(
                     run=run,
+                    kind=PaymentKind.INVOICE,
                     invoice_id=invoice.pk,
                     provider_id=invoice.provider_id,
                     budget_id=invoice.plan.budget_id,
@@ -98,10 +135,21 @@ def payment_run_start(*, actor: User, request=None) -> PaymentRun:
                     idempotency_key=f"cairn-invoice-{invoice.pk}-run-{run.pk}",
                 )
                 for invoice in owed.iterator(chunk_size=2000)
-            ],
-            batch_size=1000,
-            ignore_conflicts=True,
-        )
+            ]
+        rows += [
+            Payment(
+                run=run,
+                kind=load.account.kind,
+                load_id=load.pk,
+                provider_id=load.account.holder_provider_id,
+                person_id=load.account.holder_id,
+                budget_id=load.account.budget_id,
+                amount=load.amount,
+                idempotency_key=f"cairn-load-{load.pk}-run-{run.pk}",
+            )
+            for load in _due_loads(timezone.localdate()).iterator(chunk_size=2000)
+        ]
+        Payment.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         figures = run.payments.aggregate(total=Sum("amount"))
         run.payment_count = run.payments.count()
         run.total = Money(figures["total"] or Decimal(0), "GBP")
@@ -110,6 +158,7 @@ def payment_run_start(*, actor: User, request=None) -> PaymentRun:
         run.save(update_fields=["payment_count", "total", "finished_at"])
         audit_record(
             actor=actor,
+            actor_username="" if actor else "daily load job",
             action=AuditAction.CREATE,
             target=run,
             request=request,
@@ -137,14 +186,15 @@ def _audit_transition(payment: Payment, *, transfer: str = "", message: str = ""
 def _destination(payment: Payment, gw) -> str | None:
     account = None
     if gw.needs_account:
-        account = PayeeAccount.objects.filter(provider_id=payment.provider_id, gateway=gw.name).first()
+        payee = {"provider_id": payment.provider_id} if payment.provider_id else {"person_id": payment.person_id}
+        account = PayeeAccount.objects.filter(gateway=gw.name, **payee).first()
     return gw.destination(payee=payment.payee_reference, account=account)
 
 
 def _lock(payment_id: int) -> Payment:
     return (
         Payment.objects.select_for_update(of=("self",))
-        .select_related("run", "provider", "budget", "invoice")
+        .select_related("run", "provider", "person", "budget", "invoice", "load")
         .get(pk=payment_id)
     )
 
@@ -164,13 +214,14 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
             return payment
         if payment.status == PaymentStatus.FAILED and not allow_failed:
             return payment
-        if payment.provider.status != ProviderStatus.VERIFIED:
+        if payment.provider_id and payment.provider.status != ProviderStatus.VERIFIED:
             # Only verified providers are paid; finance retries once reinstated.
             return _fail(payment, f"{payment.provider.name} is {payment.provider.get_status_display().lower()}.")
         gw = gateway(payment.run.gateway)
         destination = _destination(payment, gw)
         if destination is None:
-            return _fail(payment, f"The provider has not finished setting up {gw.label} payouts (onboarding).")
+            who = "The provider" if payment.provider_id else f"{payment.person.full_name}"
+            return _fail(payment, f"{who} has not finished setting up {gw.label} payouts (onboarding).")
         # A `sending` payment's last attempt got no answer; a `failed` one being retried may have
         # failed after the gateway acted. Either way: look the transfer up before sending.
         unsure = payment.status in (PaymentStatus.SENDING, PaymentStatus.FAILED)
@@ -187,7 +238,7 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
                 destination=destination,
                 key=payment.idempotency_key,
                 group=payment.run.transfer_group,
-                metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
+                metadata=_metadata(payment),
             )
             return _complete_locked(payment, transfer, check_run=check_run)
         payment.save()
@@ -207,8 +258,8 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
             destination=destination,
             key=payment.idempotency_key,
             group=group,
-            metadata={"payment": payment.reference, "invoice": payment.invoice_id, "run": payment.run_id},
-            description=f"Cairn invoice {payment.invoice_id}",
+            metadata=_metadata(payment),
+            description=f"Cairn {payment.what}",
         )
     except (GatewayAmbiguous, GatewayRetryLater) as exc:
         _note_error(payment.pk, exc.message)
@@ -217,6 +268,12 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
         with transaction.atomic():
             return _fail(_lock(payment.pk), exc.message)
     return complete_payment(payment.pk, transfer)
+
+
+def _metadata(payment: Payment) -> dict:
+    """What the transfer carries to find the payment (and what it pays) again."""
+    what = {"invoice": payment.invoice_id} if payment.invoice_id else {"load": payment.load_id}
+    return {"payment": payment.reference, **what, "run": payment.run_id}
 
 
 def _note_error(payment_id: int, message: str) -> None:
@@ -230,7 +287,7 @@ def _fail(payment: Payment, message: str) -> Payment:
         payment.last_error = message[:500]
         payment.save()
         _audit_transition(payment, message=message)
-        tell_finance(payment, f"Payment {payment.pk} of {payment.amount} to {payment.provider.name} failed: {message}")
+        tell_finance(payment, f"Payment {payment.pk} of {payment.amount} to {payment.payee_name} failed: {message}")
         _finish_run_if_done(payment.run_id)
     return payment
 
@@ -254,22 +311,31 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
     payment.last_error = ""
     # The plan row before the ledger's rows: the order approving a plan takes them in, so a payment
     # and an approval of the plan's next version never wait on each other (a deadlock).
-    plan_paid_record(plan_id=payment.invoice.plan_id, amount=payment.amount)
-    payment.ledger_transaction = ledger.record_payment(
+    plan_paid_record(plan_id=_plan_id(payment), amount=payment.amount)
+    record = ledger.record_payment if payment.invoice_id else ledger.record_fund_load
+    payment.ledger_transaction = record(
         budget=payment.budget,
         amount=payment.amount,
         key=f"payment:{payment.pk}",
-        memo=f"Paid {payment.provider.name} for invoice {payment.invoice_id}"[:300],
+        memo=f"Paid {payment.payee_name} for {payment.what}"[:300],
     )
     payment.save()
-    invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
-    invoice.mark_paid()
-    invoice.paid_at = payment.paid_at
-    invoice.save()
+    if payment.invoice_id:
+        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
+        invoice.mark_paid()
+        invoice.paid_at = payment.paid_at
+        invoice.save()
+    else:
+        Load.objects.filter(pk=payment.load_id).update(status=LoadStatus.PAID, paid_at=payment.paid_at)
     _audit_transition(payment, transfer=transfer.id)
     if check_run:
         _finish_run_if_done(payment.run_id)
     return payment
+
+
+def _plan_id(payment: Payment) -> int:
+    """The plan whose commitment the payment draws on: the invoice's, or the plan that scheduled the load."""
+    return payment.invoice.plan_id if payment.invoice_id else payment.load.plan_id
 
 
 def payment_run_check_finished(*, run_id: int) -> None:
@@ -337,7 +403,7 @@ def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = ""
         payment = _lock(payment.pk)
         if payment.status != PaymentStatus.PAID:
             return payment
-        plan_paid_record(plan_id=payment.invoice.plan_id, amount=-payment.amount)  # before the ledger rows
+        plan_paid_record(plan_id=_plan_id(payment), amount=-payment.amount)  # before the ledger rows
         ledger.reverse(
             original=payment.ledger_transaction,
             key=f"payment:{payment.pk}:reversed",
@@ -347,14 +413,17 @@ def payment_reverse(*, payment: Payment, transfer_id: str = "", reason: str = ""
         payment.reversed_at = timezone.now()
         payment.last_error = (reason or "Reversed by the gateway")[:500]
         payment.save()
-        invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
-        invoice.payment_reversed()
-        invoice.paid_at = None
-        invoice.save()
+        if payment.invoice_id:
+            invoice = Invoice.objects.select_for_update(of=("self",)).get(pk=payment.invoice_id)
+            invoice.payment_reversed()
+            invoice.paid_at = None
+            invoice.save()
+        else:  # the load is owed again: the next run pays it
+            Load.objects.filter(pk=payment.load_id).update(status=LoadStatus.SCHEDULED, paid_at=None)
         _audit_transition(payment, transfer=payment.transfer_id, message=reason)
         tell_finance(
             payment,
-            f"The transfer for payment {payment.pk} ({payment.amount} to {payment.provider.name}) was reversed; "
-            f"invoice {payment.invoice_id} is owed again.",
+            f"The transfer for payment {payment.pk} ({payment.amount} to {payment.payee_name}) was reversed; "
+            f"{payment.what} is owed again.",
         )
     return payment

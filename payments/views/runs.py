@@ -49,7 +49,9 @@ class PaymentRunListView(FinanceMixin, TemplateView):
             runs=page.object_list,
             owed_count=owed.count(),
             failed=list(
-                Payment.objects.filter(status=PaymentStatus.FAILED).select_related("provider").order_by("pk")[:100]
+                Payment.objects.filter(status=PaymentStatus.FAILED)
+                .select_related("provider", "person")
+                .order_by("pk")[:100]
             ),
         )
         return context
@@ -83,7 +85,7 @@ class PaymentRunDetailView(FinanceMixin, TemplateView):
         run = get_object_or_404(PaymentRun, pk=kwargs["pk"])
         context.update(_run_context(run))
         context.update(
-            failed=list(run.payments.filter(status=PaymentStatus.FAILED).select_related("provider")),
+            failed=list(run.payments.filter(status=PaymentStatus.FAILED).select_related("provider", "person")),
             remittances=selectors.run_remittances(run),
         )
         return context
