@@ -20,7 +20,7 @@ from accounts.exceptions import InvalidInput, NotVisible
 from careplans.models import PlanLine
 
 from . import selectors, services, stats
-from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentKind, PaymentRun, PaymentStatus
+from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentKind, PaymentRun, PaymentStatus, Spending
 from .pdf import invoice_pdf
 from .permissions import can_invoice, can_run_payments
 
@@ -299,6 +299,88 @@ class IndividualServiceFundsView(APIView):
     @extend_schema(responses=FundSerializer(many=True), summary="A budget's individual service funds", tags=["funds"])
     def get(self, request, budget_id):
         return Response([fund_body(account) for account in selectors.funds_isf_for(request.user, budget_id)])
+
+
+class AmountField(MoneyField):
+    """Money, or (in a multipart form, where a receipt comes too) a decimal string in pounds."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = {"amount": data, "currency": "GBP"}
+        return super().to_internal_value(data)
+
+
+class SpendingSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    plan_line = serializers.IntegerField(source="line_id", allow_null=True)
+    has_receipt = serializers.SerializerMethodField()
+    receipt_needed = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Spending
+        fields = [
+            "id",
+            "date",
+            "amount",
+            "payee",
+            "plan_line",
+            "description",
+            "has_receipt",
+            "receipt_needed",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+    def get_has_receipt(self, spending) -> bool:
+        return bool(spending.receipt)
+
+    def get_receipt_needed(self, spending) -> bool:
+        """A receipt is missing where the policy asks for one (the spending is kept, and flagged)."""
+        if not hasattr(self, "_threshold"):  # once for a whole list
+            self._threshold = selectors.receipt_threshold()
+        return not spending.receipt and spending.amount.amount > self._threshold
+
+
+class SpendingCreateSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    amount = AmountField()
+    payee = serializers.CharField(max_length=200)
+    plan_line = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    receipt = serializers.FileField(required=False)
+
+
+class DirectPaymentSpendingView(APIView):
+    """What the person holding the direct payment spent from it: list (whoever may see the budget)
+    and record (the holder)."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(responses=SpendingSerializer(many=True), summary="Spending from a direct payment", tags=["funds"])
+    def get(self, request, budget_id):
+        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        return Response(SpendingSerializer(selectors.fund_spending(account), many=True).data)
+
+    @extend_schema(
+        request=SpendingCreateSerializer, responses={201: SpendingSerializer}, summary="Record spending", tags=["funds"]
+    )
+    def post(self, request, budget_id):
+        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        body = SpendingCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        spending = services.spending_record(
+            actor=request.user,
+            account=account,
+            date=data["date"],
+            amount=data["amount"].amount,
+            payee=data["payee"],
+            line_id=data.get("plan_line"),
+            description=data.get("description", ""),
+            receipt=data.get("receipt"),
+            request=request,
+        )
+        return Response(SpendingSerializer(spending).data, status=status.HTTP_201_CREATED)
 
 
 class StripeWebhookView(APIView):

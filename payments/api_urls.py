@@ -8,6 +8,11 @@ urlpatterns = [
     path("webhooks/stripe/", api.StripeWebhookView.as_view(), name="api-stripe-webhook"),
     path("budgets/<int:budget_id>/direct-payment/", api.DirectPaymentView.as_view(), name="api-direct-payment"),
     path(
+        "budgets/<int:budget_id>/direct-payment/spending/",
+        api.DirectPaymentSpendingView.as_view(),
+        name="api-direct-payment-spending",
+    ),
+    path(
         "budgets/<int:budget_id>/individual-service-funds/",
         api.IndividualServiceFundsView.as_view(),
         name="api-individual-service-funds",

@@ -443,3 +443,37 @@ class Load(models.Model):
 
     def __str__(self) -> str:
         return f"Load {self.pk} ({self.amount}) for {self.period_start}"
+
+
+def _receipt_path(spending: Spending, filename: str) -> str:
+    # Never the uploader's name on disk: it is kept separately for the download's filename.
+    return f"receipts/{spending.account_id}/{uuid.uuid4().hex}"
+
+
+class Spending(models.Model):
+    """Money spent from a fund by its holder: on what, to whom, when, for which plan line (if any),
+    with its receipt. Recorded once; corrections are recorded as new entries."""
+
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="spending")
+    date = models.DateField()
+    amount = money_field()
+    payee = models.CharField(max_length=200)
+    line = models.ForeignKey(
+        "careplans.PlanLine", on_delete=models.PROTECT, null=True, blank=True, related_name="spending"
+    )
+    description = models.CharField(max_length=1000, blank=True)
+    receipt = models.FileField(upload_to=_receipt_path, blank=True)
+    receipt_name = models.CharField(max_length=200, blank=True)
+    receipt_type = models.CharField(max_length=40, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    ledger_transaction = models.OneToOneField(
+        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [models.CheckConstraint(name="spending_amount_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.amount} to {self.payee} on {self.date}"

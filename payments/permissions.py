@@ -11,7 +11,7 @@ from careplans.permissions import REVIEWER_ROLES
 if TYPE_CHECKING:
     from accounts.models import User
 
-    from .models import Invoice
+    from .models import FundAccount, Invoice
 
 
 def can_invoice(user: User) -> bool:
@@ -43,3 +43,11 @@ def can_run_payments(user: User) -> bool:
 
 def can_view_payments_of(user: User, provider_id: int) -> bool:
     return can_run_payments(user) or (has_role(user, Role.PROVIDER) and user.provider_id == provider_id)
+
+
+def can_spend_from(user: User, account: FundAccount) -> bool:
+    """The fund's holder records what is spent from it: the person holding a direct payment, or
+    the staff of the provider holding an individual service fund."""
+    if account.holder_provider_id is not None:
+        return has_role(user, Role.PROVIDER) and user.provider_id == account.holder_provider_id
+    return bool(user and user.is_authenticated and user.is_active and user.pk == account.holder_id)

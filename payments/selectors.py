@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, QuerySet, Sum
 from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
@@ -32,6 +32,7 @@ from .models import (
     Payment,
     PaymentRun,
     PaymentStatus,
+    Spending,
 )
 from .permissions import can_view_invoice
 
@@ -101,7 +102,8 @@ def payment_run_counts(run: PaymentRun) -> dict[str, int]:
 def run_remittances(run: PaymentRun) -> list[dict]:
     """Per provider: the run's paid payments and their total, for remittance advice."""
     rows: dict[int, dict] = {}
-    for payment in run.payments.filter(status=PaymentStatus.PAID).select_related("provider", "invoice__line"):
+    paid = run.payments.filter(status=PaymentStatus.PAID, invoice__isnull=False)
+    for payment in paid.select_related("provider", "invoice__line"):
         row = rows.setdefault(payment.provider_id, {"provider": payment.provider, "payments": [], "total": None})
         row["payments"].append(payment)
         row["total"] = payment.amount if row["total"] is None else row["total"] + payment.amount
@@ -145,6 +147,27 @@ def funds_isf_for(user: User, budget_id: int) -> list[FundAccount]:
     raise NotVisible("No such budget.")
 
 
+def receipt_threshold() -> Decimal:
+    """Spending above this needs a receipt (`FundPolicy.receipt_required_above`, default £50)."""
+    value = FundPolicy.objects.filter(pk=1).values_list("receipt_required_above", flat=True).first()
+    return Decimal("50") if value is None else value
+
+
+def can_see_fund(user: User, account: FundAccount) -> bool:
+    """The budget's viewers see its funds; a holding provider's staff see the fund it holds."""
+    if can_view_budget(user, account.budget):
+        return True
+    return (
+        bool(account.holder_provider_id)
+        and has_role(user, Role.PROVIDER)
+        and (user.provider_id == account.holder_provider_id)
+    )
+
+
+def fund_spending(account: FundAccount) -> list[Spending]:
+    return list(account.spending.select_related("line").order_by("-date", "-pk"))
+
+
 def fund_loads(account: FundAccount) -> list[Load]:
     return list(account.loads.order_by("period_start", "pk"))
 
@@ -162,7 +185,8 @@ def fund_figures(account: FundAccount, loads: list[Load] | None = None) -> FundF
     loads = fund_loads(account) if loads is None else loads
     zero = Money(0, "GBP")
     loaded = sum((load.amount for load in loads if load.status == LoadStatus.PAID), zero)
-    spent = recovered = zero
+    spent = Money(account.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0), "GBP")
+    recovered = zero
     balance = loaded - spent - recovered
     weeks = FundPolicy.objects.filter(pk=1).values_list("buffer_weeks", flat=True).first() or 8
     in_force = next((load.plan for load in reversed(loads) if load.status != LoadStatus.CANCELLED), None)

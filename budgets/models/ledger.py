@@ -61,6 +61,7 @@ class TransactionKind(models.TextChoices):
     RELEASE = "release", "Release"
     PAYMENT = "payment", "Payment"
     FUND_LOAD = "fund_load", "Load into a direct payment or fund"
+    FUND_SPENDING = "fund_spending", "Spent from a direct payment or fund"
     RECLAIM = "reclaim", "Reclaim"
     REVERSAL = "reversal", "Reversal"
 

@@ -322,6 +322,26 @@ def record_fund_load(
     )
 
 
+def record_fund_spending(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Money spent from a direct payment or fund leaves what the budget's funds hold (fund held →
+    council funds issued). Never more than the budget's funds hold; the holder's own fund's balance
+    is checked by the caller under that fund's lock."""
+    value = _positive(amount, "spending", budget)
+    fingerprint = _fingerprint(Kind.FUND_SPENDING, budget, value)
+
+    def build(accounts):
+        held = accounts.get(AccountKind.FUND_HELD)
+        if held is None or value > held.balance.amount:
+            raise BudgetExceeded("The direct payment does not hold that much.")
+        return [(held, -value), (council_account(AccountKind.FUNDS_ISSUED), value)]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.FUND_SPENDING, budget=budget, actor=actor, memo=memo or "Spending"
+    )
+
+
 def _open(budget: PersonalBudget, kind: str) -> LedgerAccount:
     """An account a budget gets only when first needed (its funds), under the budget's locks."""
     account, _ = LedgerAccount.objects.get_or_create(

@@ -15,7 +15,9 @@ from .reconciliation import *  # noqa: F403
 from .reconciliation import __all__ as _reconciliation
 from .runs import *  # noqa: F403
 from .runs import __all__ as _runs
+from .spending import *  # noqa: F403
+from .spending import __all__ as _spending
 from .webhooks import *  # noqa: F403
 from .webhooks import __all__ as _webhooks
 
-__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks]
+__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks, *_spending]

@@ -1,0 +1,141 @@
+"""Spending from a direct payment or an individual service fund (docs/direct-payments.md): the
+holder records what was spent, on what and when, with its receipt; the fund's balance falls.
+
+Every refusal is a specific message and writes nothing: a date in the future, an amount that is
+not a positive whole number of pence, no payee, a plan line the fund does not pay for, a receipt
+that is not a PDF, PNG or JPEG by its content or is over 5 MB (400); more than the fund holds
+(409). The fund's row is locked while its balance is checked and the spending written, so two
+spendings racing for the last pound cannot both succeed; the ledger refuses any spending the
+budget's funds do not hold as well.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from djmoney.money import Money
+
+from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
+from accounts.models import AuditAction, User
+from accounts.money import format_money, round_penny
+from accounts.services import audit_record
+from budgets.services import ledger
+from careplans.models import PlanLine
+
+from ..models import FundAccount, LoadStatus, Spending
+from ..permissions import can_spend_from
+from ..selectors import can_see_fund, fund_holds
+from .invoices import MAX_FILE_BYTES, sniff_file_type
+
+__all__ = ["FundBalanceTooLow", "spending_record"]
+
+MAX_AMOUNT = Decimal("100000")
+
+
+class FundBalanceTooLow(StateConflict):
+    default_message = "The direct payment does not hold that much."
+
+
+def _balance(account: FundAccount) -> Decimal:
+    """What the fund holds now: its paid loads less its spending (and, later, recoveries)."""
+    loaded = account.loads.filter(status=LoadStatus.PAID).aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    spent = account.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
+    return round_penny(loaded - spent)
+
+
+def spending_record(
+    *,
+    actor: User,
+    account: FundAccount,
+    date: datetime.date,
+    amount: Decimal,
+    payee: str,
+    line_id: int | None = None,
+    description: str = "",
+    receipt: UploadedFile | None = None,
+    request=None,
+) -> Spending:
+    """The holder records money spent from the fund. Others who may see the fund get 403, anyone
+    else 404. Locks the fund's row; writes the spending, its ledger transaction and the audit row
+    together."""
+    if not can_spend_from(actor, account):
+        if can_see_fund(actor, account):
+            raise ActionNotAllowed("Only the person holding the money records what is spent from it.")
+        raise NotVisible("No such direct payment.")
+    problems: dict[str, list[str]] = {}
+    if date > timezone.localdate():
+        problems["date"] = ["The date cannot be in the future."]
+    if not amount.is_finite() or amount <= 0 or amount != round_penny(amount) or amount >= MAX_AMOUNT:
+        problems["amount"] = ["Give an amount in pounds and pence, more than £0 (like 14.50)."]
+    payee = (payee or "").strip()
+    if not payee:
+        problems["payee"] = ["Say who was paid."]
+    elif len(payee) > 200:
+        problems["payee"] = ["Keep who was paid under 200 characters."]
+    description = (description or "").strip()
+    if len(description) > 1000:
+        problems["description"] = ["Keep the description under 1,000 characters."]
+    line = None
+    if line_id is not None:
+        line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
+        if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
+            problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
+    receipt_type = ""
+    if receipt is not None:
+        if receipt.size > MAX_FILE_BYTES:
+            problems["receipt"] = ["The receipt must be 5 MB or smaller."]
+        else:
+            receipt_type = sniff_file_type(receipt) or ""
+            if not receipt_type:
+                problems["receipt"] = ["The receipt must be a PDF, PNG or JPEG."]
+    if problems:
+        raise InvalidInput(errors=problems)
+    with transaction.atomic():
+        account = FundAccount.objects.select_for_update().select_related("budget__client").get(pk=account.pk)
+        balance = _balance(account)
+        if amount > balance:
+            raise FundBalanceTooLow(
+                f"The direct payment holds {format_money(balance)}, so {format_money(amount)} cannot be spent from it."
+            )
+        spending = Spending(
+            account=account,
+            date=date,
+            amount=Money(amount, "GBP"),
+            payee=payee,
+            line=line,
+            description=description,
+            recorded_by=actor,
+        )
+        if receipt is not None:
+            spending.receipt_name = (receipt.name or "receipt")[-200:]
+            spending.receipt_type = receipt_type
+            spending.receipt.save("upload", receipt, save=False)
+        try:
+            with transaction.atomic():
+                spending.save()
+                spending.ledger_transaction = ledger.record_fund_spending(
+                    budget=account.budget,
+                    amount=spending.amount,
+                    key=f"spending:{spending.pk}",
+                    actor=actor,
+                    memo=f"Paid {payee} from the direct payment"[:300],
+                )
+                spending.save(update_fields=["ledger_transaction"])
+        except Exception:
+            if spending.receipt:  # nothing was written: the stored file goes too
+                spending.receipt.delete(save=False)
+            raise
+        audit_record(
+            actor=actor,
+            action=AuditAction.CREATE,
+            target=spending,
+            subject=account.budget.client,
+            request=request,
+            changes={"amount": f"{amount:.2f}", "payee": payee, "line": line_id, "receipt": bool(receipt)},
+        )
+    return spending
