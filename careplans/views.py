@@ -245,6 +245,9 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
             history=selectors.plan_history(plan),
             can_amend=may_edit and plan.status == PlanStatus.APPROVED and versions[-1].pk == plan.pk,
             money_parts=_money_parts(plan),
+            has_direct_payment=any(
+                line.money_management == MoneyManagement.DIRECT_PAYMENT for line in plan.lines.all()
+            ),
         )
         return context
 

@@ -264,7 +264,7 @@ def fund_body(account: FundAccount) -> dict:
         "holder_provider": account.holder_provider_id,
         **{name: money.to_representation(getattr(figures, name)) for name in FUND_FIGURES},
         "schedule": LoadSerializer(loads, many=True).data,
-        "flags": [],
+        "flags": selectors.fund_flags(account, figures, loads, selectors.fund_spending(account)),
     }
 
 

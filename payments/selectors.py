@@ -3,10 +3,12 @@ funds): what each person may see, run progress, remittances, fund figures and th
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
+from django.utils import timezone
 from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
@@ -169,7 +171,31 @@ def fund_spending(account: FundAccount) -> list[Spending]:
 
 
 def fund_loads(account: FundAccount) -> list[Load]:
-    return list(account.loads.order_by("period_start", "pk"))
+    return list(account.loads.select_related("plan").order_by("period_start", "pk"))
+
+
+QUIET_WEEKS = 8  # no spending for this long, with money loaded, is worth a look
+
+
+def fund_flags(account: FundAccount, figures: FundFigures, loads: list[Load], spending: list[Spending]) -> list[str]:
+    """What the person, their social worker and finance should look at, in plain words. Light:
+    nothing here stops anything; it is what a review of the account would ask about."""
+    flags = []
+    if figures.surplus.amount > 0:
+        flags.append(f"The account holds {figures.surplus} more than its buffer of {figures.buffer}.")
+    first_paid = min((load.paid_at for load in loads if load.paid_at), default=None)
+    quiet_since = timezone.now() - datetime.timedelta(weeks=QUIET_WEEKS)
+    last_spent = max((entry.date for entry in spending), default=None)
+    if first_paid and first_paid < quiet_since and (last_spent is None or last_spent < quiet_since.date()):
+        flags.append(f"Nothing has been spent for {QUIET_WEEKS} weeks.")
+    unlinked = sum(1 for entry in spending if entry.line_id is None)
+    if unlinked:
+        flags.append(f"{unlinked} payment{'s' if unlinked != 1 else ''} not for anything in the plan.")
+    threshold = receipt_threshold()
+    missing = sum(1 for entry in spending if not entry.receipt and entry.amount.amount > threshold)
+    if missing:
+        flags.append(f"{missing} receipt{'s' if missing != 1 else ''} missing (needed above £{threshold:,.2f}).")
+    return flags
 
 
 def fund_holds(account: FundAccount, line) -> bool:

@@ -21,4 +21,5 @@ urlpatterns = [
     ),
     path("payments/<int:pk>/retry/", views.PaymentRetryView.as_view(), name="payment-retry"),
     path("organisation/payouts/", views.PayoutsView.as_view(), name="payouts"),
+    path("budgets/<int:budget_id>/direct-payment/", views.DirectPaymentView.as_view(), name="direct-payment"),
 ]

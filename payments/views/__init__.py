@@ -1,6 +1,7 @@
 """Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
 the public spend page (`payees`)."""
 
+from .funds import DirectPaymentView
 from .invoices import (
     InvoiceCreateView,
     InvoiceDecisionView,
@@ -20,6 +21,7 @@ from .runs import (
 )
 
 __all__ = [
+    "DirectPaymentView",
     "InvoiceCreateView",
     "InvoiceDecisionView",
     "InvoiceDetailView",

@@ -162,3 +162,86 @@ def test_two_spendings_racing_for_the_last_pounds_one_wins(loaded):
     assert sum(isinstance(o, Spending) for o in outcomes) == 1
     assert sum(isinstance(o, services.FundBalanceTooLow) for o in outcomes) == 1
     assert selectors.fund_figures(loaded).balance.amount == Decimal("100.00")
+
+
+# --- The page ---------------------------------------------------------------------------------------
+
+
+def page(account) -> str:
+    return f"/budgets/{account.budget_id}/direct-payment/"
+
+
+def test_the_holder_records_a_payment_on_the_page_and_sees_the_balance_fall(web_as, loaded, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    line = loaded.loads.first().plan.lines.get()
+    browser = web_as(loaded.holder)
+
+    form = browser.get(page(loaded))
+    assert form.status_code == 200 and "Record a payment you made" in form.content.decode()
+    response = browser.post(
+        page(loaded),
+        {
+            "date": str(timezone.localdate()),
+            "amount": "145.00",
+            "payee": "Jo Smith",
+            "plan_line": line.pk,
+            "receipt": SimpleUploadedFile("timesheet.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png"),
+        },
+    )
+
+    assert response.status_code == 302
+    html = browser.get(page(loaded)).content.decode()
+    assert "£1,015.00" in html and "Jo Smith" in html
+    assert Spending.objects.get().receipt_type == "image/png"
+
+
+def test_a_bad_payment_on_the_page_says_why_and_writes_nothing(web_as, loaded):
+    before = state(loaded)
+
+    response = web_as(loaded.holder).post(page(loaded), {"date": "2999-01-01", "amount": "5000", "payee": ""})
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Say who you paid" in html
+    assert state(loaded) == before
+
+
+def test_more_than_the_balance_on_the_page_is_409_with_the_balance(web_as, loaded):
+    response = web_as(loaded.holder).post(
+        page(loaded), {"date": str(timezone.localdate()), "amount": "1160.01", "payee": "Jo"}
+    )
+    assert response.status_code == 409 and "£1,160.00" in response.content.decode()
+
+
+def test_the_social_worker_sees_the_account_but_no_form_and_cannot_post(web_as, loaded, social_worker):
+    browser = web_as(social_worker)
+    html = browser.get(page(loaded)).content.decode()
+    assert "Left in the account" in html and "Record a payment you made" not in html
+    assert (
+        browser.post(page(loaded), {"date": str(timezone.localdate()), "amount": "1", "payee": "x"}).status_code == 403
+    )
+
+
+def test_another_client_gets_404_on_the_page(web_as, loaded):
+    assert web_as(factories.ClientFactory()).get(page(loaded)).status_code == 404
+
+
+def test_the_page_keeps_a_constant_number_of_queries(web_as, loaded, django_assert_max_num_queries):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    browser = web_as(loaded.holder)
+
+    def spend(n):
+        services.spending_record(
+            actor=loaded.holder, account=loaded, date=timezone.localdate(), amount=Decimal("1.00"), payee=f"Shop {n}"
+        )
+
+    spend(0)
+    browser.get(page(loaded))
+    with CaptureQueriesContext(db) as one:
+        browser.get(page(loaded))
+    for n in range(15):
+        spend(n + 1)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert browser.get(page(loaded)).status_code == 200

@@ -1,0 +1,134 @@
+"""The direct payment account page: the person, their social worker and finance see the same
+account — what was loaded, spent and is held, the schedule, the spending and what to look at — and
+the person holding it records what they spent, with its receipt."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
+from django.views.generic import TemplateView
+
+from accounts.exceptions import CairnError, NotVisible
+from accounts.forms import add_service_errors, iso_date_field
+from accounts.web import page_status
+
+from .. import selectors, services
+from ..models import FundAccount, FundKind, LoadStatus
+from ..permissions import can_spend_from
+from ..services.invoices import MAX_FILE_BYTES
+
+
+class SpendingForm(forms.Form):
+    date = iso_date_field("Date paid", help_text="For example, 2027-04-01", required_message="Enter the date you paid")
+    amount = forms.DecimalField(
+        label="Amount, in pounds",
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={
+            "required": "Enter how much you paid",
+            "invalid": "Enter an amount, like 58.00",
+            "min_value": "The amount must be more than £0",
+            "max_digits": "Enter an amount under £1,000,000",
+            "max_decimal_places": "Enter the amount in pounds and pence, like 58.00",
+        },
+    )
+    payee = forms.CharField(
+        label="Who you paid",
+        max_length=200,
+        help_text="For example, your personal assistant's name",
+        error_messages={"required": "Say who you paid", "max_length": "Keep it under 200 characters"},
+    )
+    plan_line = forms.TypedChoiceField(
+        label="What it was for", coerce=int, empty_value=None, required=False, choices=[]
+    )
+    description = forms.CharField(
+        label="Anything else to say (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    receipt = forms.FileField(
+        label="Receipt or timesheet (optional)",
+        help_text=f"A PDF, PNG or JPEG of at most {MAX_FILE_BYTES // (1024 * 1024)} MB",
+        required=False,
+    )
+
+    def __init__(self, *args, lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["plan_line"].choices = [("", "Something not in my plan")] + [
+            (line.pk, f"{line.title} ({line.unit_price} per {line.unit})") for line in lines
+        ]
+
+
+FIELDS = {"plan_line": "plan_line", "date": "date", "amount": "amount", "payee": "payee", "receipt": "receipt"}
+
+
+class DirectPaymentView(LoginRequiredMixin, TemplateView):
+    template_name = "payments/direct_payment.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.account = selectors.fund_get_for(request.user, kwargs["budget_id"], FundKind.DIRECT_PAYMENT)
+            except NotVisible as exc:
+                raise Http404(exc.message) from exc
+        return super().dispatch(request, *args, **kwargs)
+
+    def _lines(self, account: FundAccount) -> list:
+        loads = [load for load in selectors.fund_loads(account) if load.status != LoadStatus.CANCELLED]
+        plan = loads[-1].plan if loads else None
+        return [line for line in plan.lines.all() if selectors.fund_holds(account, line)] if plan else []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        account = self.account
+        loads = selectors.fund_loads(account)
+        spending = selectors.fund_spending(account)
+        figures = selectors.fund_figures(account, loads)
+        may_spend = can_spend_from(self.request.user, account)
+        context.update(
+            account=account,
+            client=account.budget.client,
+            figures=figures,
+            loads=loads,
+            spending=spending,
+            flags=selectors.fund_flags(account, figures, loads, spending),
+            may_spend=may_spend,
+            threshold=selectors.receipt_threshold(),
+            period_days=services.fund_policy().load_period_days,
+        )
+        if may_spend:
+            context.setdefault("form", SpendingForm(lines=self._lines(account)))
+        return context
+
+    def post(self, request, budget_id):
+        if not can_spend_from(request.user, self.account):
+            raise PermissionDenied("Only the person holding the money records what is spent from it.")
+        form = SpendingForm(request.POST, request.FILES, lines=self._lines(self.account))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                spending = services.spending_record(
+                    actor=request.user,
+                    account=self.account,
+                    date=data["date"],
+                    amount=data["amount"],
+                    payee=data["payee"],
+                    line_id=data["plan_line"],
+                    description=data["description"],
+                    receipt=data["receipt"],
+                    request=request,
+                )
+            except CairnError as exc:
+                add_service_errors(form, exc, FIELDS)
+                return self.render_to_response(self.get_context_data(form=form), status=page_status(exc))
+            messages.success(request, f"{spending.amount} to {spending.payee} is recorded.")
+            return HttpResponseRedirect(reverse("direct-payment", args=[budget_id]))
+        return self.render_to_response(self.get_context_data(form=form), status=400)
