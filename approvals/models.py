@@ -13,7 +13,9 @@ Design:
 - `PlanReview`: one per submission — the review clock (due date in working days), who reviews,
   the decision with its checklist, and whether it was escalated for being overdue (set once, so
   the escalation job is idempotent). At most one open review per plan (partial unique constraint).
-- `StatutoryReview`: the dates a social worker must review an approved plan with the person.
+- `StatutoryReview`: the dates a social worker must review an approved plan with the person, and
+  the reviews of a direct payment (its first 6 months after the first load, then yearly), each
+  recorded with its outcome.
 """
 
 from __future__ import annotations
@@ -52,6 +54,12 @@ class WorkflowPolicy(models.Model):
     )
     review_interval_months = models.PositiveSmallIntegerField(
         default=12, help_text="Months between statutory reviews after approval."
+    )
+    dp_first_review_months = models.PositiveSmallIntegerField(
+        default=6, help_text="Months after a direct payment's first load of its first review."
+    )
+    dp_review_interval_months = models.PositiveSmallIntegerField(
+        default=12, help_text="Months between direct payment reviews after that."
     )
 
     class Meta:
@@ -110,6 +118,12 @@ class PlanReview(models.Model):
 class StatutoryReviewKind(models.TextChoices):
     FIRST = "first", "First review"
     ANNUAL = "annual", "Annual review"
+    # A direct payment is reviewed too: 6 months after its first load, then every 12 months.
+    DP_FIRST = "dp_first", "First direct payment review"
+    DP_ANNUAL = "dp_annual", "Direct payment review"
+
+
+DP_REVIEW_KINDS = (StatutoryReviewKind.DP_FIRST, StatutoryReviewKind.DP_ANNUAL)
 
 
 class StatutoryReview(models.Model):
@@ -117,6 +131,7 @@ class StatutoryReview(models.Model):
     kind = models.CharField(max_length=10, choices=StatutoryReviewKind.choices)
     due = models.DateField(db_index=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.TextField(blank=True, help_text="What was found and decided.")
 
     class Meta:
         ordering = ["due", "id"]
@@ -124,3 +139,7 @@ class StatutoryReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of plan {self.plan_id} due {self.due}"
+
+    @property
+    def is_direct_payment(self) -> bool:
+        return self.kind in DP_REVIEW_KINDS

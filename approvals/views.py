@@ -293,7 +293,9 @@ class StatutoryReviewDoneView(ReviewerMixin, View):
     def post(self, request, pk):
         review = get_object_or_404(StatutoryReview.objects.select_related("plan__client"), pk=pk)
         try:
-            services.statutory_review_complete(actor=request.user, review=review, request=request)
+            services.statutory_review_complete(
+                actor=request.user, review=review, outcome=request.POST.get("outcome", ""), request=request
+            )
         except NotVisible as exc:
             raise Http404(exc.message) from exc
         except CairnError as exc:
