@@ -80,6 +80,7 @@ _PAGE_WORDS = {
     "quantity must": "The number of units must",
     "start must": "The start date must",
     "end must": "The end date must",
+    "unit_price must": "The price must",
 }
 
 
@@ -377,7 +378,13 @@ class LineAddView(_LineFormView):
         )
         context.setdefault(
             "form",
-            LineForm(initial={"service": service.pk if service else None, "start": self.plan.budget.period_start}),
+            LineForm(
+                initial={
+                    "service": service.pk if service else None,
+                    "money_management": self.plan.money_management,
+                    "start": self.plan.budget.period_start,
+                }
+            ),
         )
         return context
 
@@ -429,7 +436,8 @@ class LineChangeView(_LineFormView):
                     "service": line.service_id,
                     "money_management": line.money_management,
                     "frequency": line.kind,
-                    "amount": (line.units_per_week if weekly else line.quantity).normalize(),
+                    # As typed: 10, not 1E+1 (normalize alone writes round tens as powers).
+                    "amount": f"{(line.units_per_week if weekly else line.quantity).normalize():f}",
                     "start": line.start,
                     "end": line.end if weekly else None,
                 }

@@ -165,7 +165,7 @@ def test_an_email_about_nothing_in_particular_says_something_needs_attention(cli
 
 
 def test_an_email_about_an_invoice_says_an_invoice_has_changed(finance_user, mailoutbox):
-    # PRODUCT BUG (left failing on purpose): the subject is built as f"Cairn: a {verbose name} has
+    # Was a bug (fixed): the subject is built as f"Cairn: a {verbose name} has
     # changed", so an invoice notification (payments.services.invoice_decisions._tell, and every
     # invoice submission) is emailed as "Cairn: a invoice has changed".
     from payments.models import Invoice
@@ -307,7 +307,7 @@ def test_the_page_query_count_does_not_grow_with_notifications(
 
 
 def test_the_page_shows_fifty_and_links_to_the_older_ones(web_as, client_user):
-    # PRODUCT BUG (left failing on purpose): includes/pagination.html shows its links only when
+    # Was a bug (fixed): includes/pagination.html shows its links only when
     # `is_paginated` is in the context, which ListView sets but NotificationListView (a
     # TemplateView with its own Paginator) does not — so past 50 notifications the older ones
     # cannot be reached from the page. InvoiceListView and PaymentRunListView share the pattern.

@@ -610,7 +610,7 @@ def test_a_line_added_without_saying_how_it_is_paid_is_paid_the_plans_way(
 
 @pytest.mark.parametrize("default", [DP, ISF])
 def test_the_add_form_starts_on_the_plans_own_way_of_paying(default, web_as, client_user, budget, make_plan, visits):
-    # PRODUCT BUG: the "How it is paid" radios start on "The council pays the provider" (the
+    # Was a bug (fixed): the "How it is paid" radios start on "The council pays the provider" (the
     # field's fixed initial) whatever the plan's default, so a person adding support to a plan
     # that is paid by direct payment, who leaves the radios as they are, gets a council-managed
     # line. The form should start on the plan's choice (or on none, so that blank = the plan's).
@@ -757,7 +757,7 @@ def test_a_bad_own_arrangement_shows_the_problem_on_the_page_and_nothing_is_writ
 
 
 def test_a_price_above_the_services_limit_is_told_in_the_pages_words(web_as, client_user, budget, empty_plan):
-    # PRODUCT BUG: the form accepts a price up to £999,999.99 but the service refuses £100,000 or
+    # Was a bug (fixed): the form accepts a price up to £999,999.99 but the service refuses £100,000 or
     # more, and the page then shows the API's words: "Unit_price must be less than £100,000."
     # (careplans.views._PAGE_WORDS translates units_per_week, quantity, start and end, not
     # unit_price).
@@ -802,7 +802,7 @@ def test_the_change_page_of_an_own_arrangement_keeps_its_terms_and_does_not_ask_
 
 
 def test_the_change_page_shows_the_number_of_units_as_the_person_typed_it(web_as, client_user, mixed_plan):
-    # PRODUCT BUG: LineChangeView fills the amount with `Decimal.normalize()`, which writes 10 as
+    # Was a bug (fixed): LineChangeView fills the amount with `Decimal.normalize()`, which writes 10 as
     # "1E+1" (and 20 as "2E+1", 100 as "1E+2"): the person changing their 10 hours a week sees
     # "1E+1" in the "How many units" box. Not new in this commit: any line of a round ten or more.
     line = own_line(mixed_plan)  # 10 hours a week
