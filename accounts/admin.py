@@ -7,8 +7,18 @@ from django.forms.models import model_to_dict
 
 from accounts.admin_base import ReadOnlyAdmin, ViewOnlyAdmin
 
-from .models import AuditAction, AuditEvent, CaseloadAssignment, Notification, Role, Team, TeamMembership, User
-from .services import audit_record
+from .models import (
+    AuditAction,
+    AuditEvent,
+    CaseloadAssignment,
+    Notification,
+    Representation,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
+from .services import audit_record, representation_add, representation_remove
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -95,6 +105,43 @@ class CaseloadAssignmentAdmin(AuditedAdmin):
     search_fields = ["client__full_name", "social_worker__full_name"]
     autocomplete_fields = ["client", "social_worker", "assigned_by"]
     date_hierarchy = "start_date"
+
+
+@admin.register(Representation)
+class RepresentationAdmin(admin.ModelAdmin):
+    """Who acts for which client. Links are added and removed here through the services (so each
+    is checked and audited like one made on a client's record); a link is never edited: remove it
+    and add the right one."""
+
+    list_display = ["client", "representative", "kind", "created_at", "created_by"]
+    list_filter = ["kind"]
+    search_fields = ["client__full_name", "client__username", "representative__full_name", "representative__username"]
+    autocomplete_fields = ["representative", "client"]
+    list_select_related = ["client", "representative", "created_by"]
+    fields = ["representative", "client", "kind"]
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "representative":
+            kwargs["queryset"] = User.objects.filter(role=Role.REPRESENTATIVE, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        # The form has checked the roles, the open account and that the pair is new.
+        link = representation_add(
+            actor=request.user, representative=obj.representative, client=obj.client, kind=obj.kind, request=request
+        )
+        obj.pk = link.pk
+        obj.created_at = link.created_at
+
+    def delete_model(self, request, obj):
+        representation_remove(actor=request.user, representation=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(AuditEvent)

@@ -71,3 +71,15 @@ class WrongRole(InvalidInput):
 
 class AlreadyAssigned(StateConflict):
     default_message = "That client is already on this social worker's caseload."
+
+
+class NotAllowedToManageRepresentatives(ActionNotAllowed):
+    default_message = "Only the client's social worker or an administrator can change who acts for them."
+
+
+class AlreadyRepresents(StateConflict):
+    default_message = "This person already acts for this client."
+
+
+class RepresentationGone(StateConflict):
+    default_message = "This person no longer acts for this client: someone has already removed them."

@@ -1,10 +1,12 @@
 """Forms for the people pages. They check shapes; rules are enforced by `accounts.services`."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from .exceptions import CairnError
-from .models import User
+from .models import RepresentationKind, User
 
 
 def add_service_errors(form: forms.Form, exc: CairnError, names: dict[str, str] | None = None) -> None:
@@ -30,6 +32,26 @@ def iso_date_field(label: str, *, help_text: str, required_message: str = "") ->
         required=bool(required_message),
         widget=forms.DateInput(format="%Y-%m-%d"),
         error_messages=messages,
+    )
+
+
+def pounds_field(label: str, *, noun: str, required_message: str, example: str, **kwargs) -> forms.DecimalField:
+    """An amount typed in pounds and pence (more than £0, under £1,000,000), with plain messages
+    that name it (`noun`: "price", "amount")."""
+    article = "an" if noun[:1] in "aeiou" else "a"
+    return forms.DecimalField(
+        label=label,
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        error_messages={
+            "required": required_message,
+            "invalid": f"Enter {article} {noun}, like {example}",
+            "min_value": f"The {noun} must be more than £0",
+            "max_digits": f"Enter {article} {noun} under £1,000,000",
+            "max_decimal_places": f"Enter the {noun} in pounds and pence, like {example}",
+        },
+        **kwargs,
     )
 
 
@@ -70,3 +92,28 @@ class AllocateClientForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
         self.fields["social_worker"].queryset = social_workers
+
+
+class RepresentativeAddForm(forms.Form):
+    """Link a representative's account to a client (the rules are `services.representation_add`)."""
+
+    representative = _PersonChoiceField(
+        queryset=User.objects.none(),
+        label="Person",
+        empty_label="Choose a person",
+        help_text="Their account must already have the role Representative. An administrator creates it.",
+        error_messages={
+            "required": "Choose the person who will act for the client",
+            "invalid_choice": "Choose a person from the list",
+        },
+    )
+    kind = forms.ChoiceField(
+        label="How they act for the client",
+        choices=RepresentationKind.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how they act for the client"},
+    )
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["representative"].queryset = candidates

@@ -7,6 +7,11 @@ Design:
   most one team (a database constraint on the membership table).
 - A `CaseloadAssignment` puts a client on a social worker's caseload for a span of dates. A client
   has at most one open assignment (a partial unique constraint); transfers end the old one.
+- A `Representation` links a user with role `representative` (a family member, an advocate, or a
+  direct payments "authorised person" when the client lacks capacity) to a client they act for:
+  one row per pair. Such a user sees and does what that client may, for linked clients only
+  (`permissions.acts_for`); `services.representation_add`/`_remove` check the roles and who may
+  change the links.
 - Provider staff point at a `providers.Provider` organisation. `providers` is not imported here:
   the foreign key is by label, and the rule that provider staff must have one is a check constraint.
 - `Notification`: an in-app message to one person, optionally about one record (`target`, by content
@@ -28,6 +33,7 @@ from .exceptions import AuditImmutable
 
 class Role(models.TextChoices):
     CLIENT = "client", "Client"
+    REPRESENTATIVE = "representative", "Representative"
     SOCIAL_WORKER = "social_worker", "Social worker"
     TEAM_MANAGER = "team_manager", "Team manager"
     CASE_MANAGER = "case_manager", "Case manager"
@@ -167,6 +173,58 @@ class CaseloadAssignment(models.Model):
     @property
     def is_open(self) -> bool:
         return self.end_date is None
+
+
+class RepresentationKind(models.TextChoices):
+    FAMILY_MEMBER = "family_member", "Family member"
+    ADVOCATE = "advocate", "Advocate"
+    AUTHORISED_PERSON = "authorised_person", "Authorised person (direct payments, when the client lacks capacity)"
+
+
+class Representation(models.Model):
+    """A representative acts for a client. Written only by `services.representation_add` and
+    removed only by `services.representation_remove`, both audited."""
+
+    representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="representations",
+        limit_choices_to={"role": Role.REPRESENTATIVE},
+    )
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="represented_by",
+        limit_choices_to={"role": Role.CLIENT},
+    )
+    kind = models.CharField(max_length=20, choices=RepresentationKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["client__full_name", "representative__full_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["representative", "client"],
+                name="one_representation_per_pair",
+                violation_error_message="This person already acts for this client.",
+            ),
+            models.CheckConstraint(
+                name="representation_kind_valid",
+                condition=Q(kind__in=RepresentationKind.values),
+            ),
+            models.CheckConstraint(
+                name="representation_not_self",
+                condition=~Q(representative=models.F("client")),
+                violation_error_message="A person cannot act for themselves.",
+            ),
+        ]
+        indexes = [models.Index(fields=["client", "representative"])]
+
+    def __str__(self) -> str:
+        return f"{self.representative} acts for {self.client}"
 
 
 class AuditAction(models.TextChoices):

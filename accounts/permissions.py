@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .models import CaseloadAssignment, Role, TeamMembership
+from .models import CaseloadAssignment, Representation, Role, TeamMembership
 
 if TYPE_CHECKING:
     from .models import User
@@ -69,11 +69,40 @@ def can_assign_caseload(user: User, social_worker: User, client: User) -> bool:
     return current is None or TeamMembership.objects.filter(team__manager=user, social_worker_id=current).exists()
 
 
+def acts_for(user: User, client: User) -> bool:
+    """Whether `user` acts as this client: the client themselves, or an active representative
+    linked to them (docs/rules.md, "People acting for a client"). The one place that answers
+    "may this person do what the client may?": every rule that lets a client act for themselves
+    asks this, so a representative can do the same for the clients they are linked to, and only
+    for those."""
+    if not (user and user.is_authenticated and user.is_active) or client is None or client.role != Role.CLIENT:
+        return False
+    if user.role == Role.CLIENT:
+        return user.pk == client.pk
+    if user.role == Role.REPRESENTATIVE:
+        return Representation.objects.filter(representative=user, client=client).exists()
+    return False
+
+
+def can_manage_representatives(user: User, client: User) -> bool:
+    """Who may link people to a client as their representatives, or unlink them: administrators
+    and the client's current social worker."""
+    if client.role != Role.CLIENT:
+        return False
+    if is_admin(user):
+        return True
+    return (
+        has_role(user, Role.SOCIAL_WORKER)
+        and CaseloadAssignment.objects.filter(client=client, social_worker=user, end_date__isnull=True).exists()
+    )
+
+
 def can_view_client(user: User, client: User) -> bool:
-    """A client's record: the client, their social worker, that worker's team manager, an admin."""
+    """A client's record: the client and their representatives, their social worker, that
+    worker's team manager, an admin."""
     if not (user and user.is_authenticated and user.is_active) or client.role != Role.CLIENT:
         return False
-    if user.pk == client.pk or is_admin(user):
+    if is_admin(user) or acts_for(user, client):
         return True
     open_assignments = CaseloadAssignment.objects.filter(client=client, end_date__isnull=True)
     if user.role == Role.SOCIAL_WORKER:

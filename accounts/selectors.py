@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from .exceptions import NotVisible
-from .models import AuditEvent, CaseloadAssignment, Notification, Role, Team, User
+from .models import AuditEvent, CaseloadAssignment, Notification, Representation, Role, Team, User
 from .permissions import can_view_client
 
 
@@ -21,6 +21,8 @@ def client_list_visible_to(user: User) -> QuerySet[User]:
         return clients
     if user.role == Role.CLIENT:
         return clients.filter(pk=user.pk)
+    if user.role == Role.REPRESENTATIVE:
+        return clients.filter(represented_by__representative=user)
     if user.role == Role.SOCIAL_WORKER:
         return clients.filter(
             social_worker_assignments__end_date__isnull=True,
@@ -40,6 +42,45 @@ def client_get_for(user: User, client_id: int) -> User:
     if client is None or not can_view_client(user, client):
         raise NotVisible("No such client.")
     return client
+
+
+def representation_list_for_client(*, client: User) -> QuerySet[Representation]:
+    """The people acting for a client, by name."""
+    return (
+        Representation.objects.filter(client=client)
+        .select_related("representative", "created_by")
+        .order_by("representative__full_name", "pk")
+    )
+
+
+def represented_clients(*, representative: User) -> QuerySet[Representation]:
+    """The links of the clients a representative acts for, with each client, by the client's name.
+    Empty for anyone who is not an active representative."""
+    if not (representative.is_authenticated and representative.is_active) or representative.role != Role.REPRESENTATIVE:
+        return Representation.objects.none()
+    return (
+        Representation.objects.filter(representative=representative)
+        .select_related("client")
+        .order_by("client__full_name", "pk")
+    )
+
+
+def representatives_of(client: User) -> list[User]:
+    """The active representatives of a client: the people told whatever the client is told."""
+    return list(
+        User.objects.filter(role=Role.REPRESENTATIVE, is_active=True, representations__client=client).order_by(
+            "full_name", "pk"
+        )
+    )
+
+
+def representative_candidates(*, client: User) -> QuerySet[User]:
+    """Representatives' accounts that could be linked to this client (open, not linked yet)."""
+    return (
+        User.objects.filter(role=Role.REPRESENTATIVE, is_active=True)
+        .exclude(representations__client=client)
+        .order_by("full_name", "username")
+    )
 
 
 def caseload_list(*, social_worker: User) -> QuerySet[CaseloadAssignment]:

@@ -19,9 +19,35 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .exceptions import ActionNotAllowed, AlreadyAssigned, InvalidInput, WrongRole
-from .models import AuditAction, AuditEvent, CaseloadAssignment, Notification, Role, Team, TeamMembership, User
-from .permissions import can_assign_caseload, can_manage_teams, can_manage_users
+from .exceptions import (
+    ActionNotAllowed,
+    AlreadyAssigned,
+    AlreadyRepresents,
+    InvalidInput,
+    NotAllowedToManageRepresentatives,
+    NotVisible,
+    RepresentationGone,
+    WrongRole,
+)
+from .models import (
+    AuditAction,
+    AuditEvent,
+    CaseloadAssignment,
+    Notification,
+    Representation,
+    RepresentationKind,
+    Role,
+    Team,
+    TeamMembership,
+    User,
+)
+from .permissions import (
+    can_assign_caseload,
+    can_manage_representatives,
+    can_manage_teams,
+    can_manage_users,
+    can_view_client,
+)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -91,13 +117,17 @@ def user_create(
     email: str = "",
     postcode: str = "",
     provider: models.Model | None = None,
+    represents: Iterable[User] | None = None,
+    representation_kind: str = RepresentationKind.FAMILY_MEMBER,
     request: HttpRequest | None = None,
 ) -> User:
     """Create an account with one role.
 
     Enforces: only administrators create accounts; the role is known; provider staff belong to a
-    provider and no one else does; the username is free; the password passes the validators.
-    Writes a `create` audit row.
+    provider and no one else does; a representative acts for at least one client (`represents`,
+    each a client, each once) and no one else is given clients; the username is free; the
+    password passes the validators. Writes a `create` audit row, and for a representative the
+    links to their clients (each audited) in the same transaction.
     """
     if not can_manage_users(actor):
         raise ActionNotAllowed("Only administrators can create accounts.")
@@ -108,6 +138,15 @@ def user_create(
         errors["provider"] = ["Provider staff must belong to a provider organisation."]
     if role != Role.PROVIDER and provider is not None:
         errors["provider"] = ["Only provider staff belong to a provider organisation."]
+    represents = list(represents or [])
+    if role == Role.REPRESENTATIVE:
+        represents_errors = _represents_errors(represents)
+        if represents_errors:
+            errors["represents"] = represents_errors
+        if representation_kind not in RepresentationKind.values:
+            errors["representation_kind"] = [_unknown_kind(representation_kind)]
+    elif represents:
+        errors["represents"] = ["Only representatives act for clients: leave this out for any other role."]
     if not username.strip():
         errors["username"] = ["Enter a username."]
     elif User.objects.filter(username__iexact=username).exists():
@@ -147,7 +186,28 @@ def user_create(
         request=request,
         changes={"username": username, "role": role, "provider": getattr(provider, "pk", None)},
     )
+    for client in represents if role == Role.REPRESENTATIVE else []:
+        _representation_create(
+            actor=actor, representative=user, client=client, kind=representation_kind, request=request
+        )
     return user
+
+
+def _represents_errors(clients: list[User]) -> list[str]:
+    if not clients:
+        return ["A representative acts for at least one client: give their user ids."]
+    problems, seen = [], set()
+    for client in clients:
+        if client.role != Role.CLIENT:
+            problems.append(f"{client} (user {client.pk}) is not a client.")
+        elif client.pk in seen:
+            problems.append(f"{client} (user {client.pk}) is listed more than once.")
+        seen.add(client.pk)
+    return problems
+
+
+def _unknown_kind(kind: str) -> str:
+    return f"“{kind}” is not a kind of representative. Choose one of: {', '.join(RepresentationKind.values)}."
 
 
 @transaction.atomic
@@ -285,6 +345,93 @@ def caseload_take_on(*, actor: User, client: User, request: HttpRequest | None =
     except IntegrityError as exc:
         raise AlreadyAssigned(f"{client} was allocated by someone else at the same moment; reload and retry.") from exc
     return assignment
+
+
+def _check_may_manage_representatives(actor: User, client: User) -> None:
+    """404 for a client the actor may not see (or someone who is not a client, unless the actor
+    is an administrator, who is told the role is wrong instead); 403 for someone who may see the
+    client but not change who acts for them."""
+    if can_manage_representatives(actor, client):
+        return
+    if client.role == Role.CLIENT and can_view_client(actor, client):
+        raise NotAllowedToManageRepresentatives()
+    if not (can_manage_users(actor) and client.role != Role.CLIENT):
+        raise NotVisible("No such client.")
+
+
+def _representation_create(*, actor: User, representative: User, client: User, kind: str, request) -> Representation:
+    """Write one link and its audit row (the caller has checked who may, the roles and the kind)."""
+    link = Representation.objects.create(representative=representative, client=client, kind=kind, created_by=actor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        target=link,
+        subject=client,
+        request=request,
+        changes={"representative": representative.pk, "client": client.pk, "kind": kind},
+    )
+    return link
+
+
+def representation_add(
+    *,
+    actor: User,
+    representative: User,
+    client: User,
+    kind: str,
+    request: HttpRequest | None = None,
+) -> Representation:
+    """Let a representative act for a client (docs/rules.md, "People acting for a client").
+
+    Enforces: the actor is an administrator or the client's current social worker (403 for
+    others who may see the client, 404 for those who may not); the representative has the role
+    `representative` and an open account, the client the role `client`, the kind is known (400);
+    the pair is not linked already (409; also a unique constraint). Locks the client's row, so two
+    people adding the same link at once cannot both succeed. Audited; nothing is written on refusal.
+    """
+    _check_may_manage_representatives(actor, client)
+    errors: dict[str, list[str]] = {}
+    if representative.role != Role.REPRESENTATIVE:
+        errors["representative"] = [f"{representative} is not a representative. An administrator gives them that role."]
+    elif not representative.is_active:
+        errors["representative"] = [f"{representative}'s account is closed."]
+    if client.role != Role.CLIENT:
+        errors["client"] = [f"{client} is not a client."]
+    if kind not in RepresentationKind.values:
+        errors["kind"] = [_unknown_kind(kind)]
+    if errors:
+        raise InvalidInput(errors=errors)
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().get(pk=client.pk)
+            if Representation.objects.filter(representative=representative, client=client).exists():
+                raise AlreadyRepresents(f"{representative} already acts for {client}.")
+            return _representation_create(
+                actor=actor, representative=representative, client=client, kind=kind, request=request
+            )
+    except IntegrityError as exc:
+        raise AlreadyRepresents(f"{representative} already acts for {client}.") from exc
+
+
+def representation_remove(*, actor: User, representation: Representation, request: HttpRequest | None = None) -> None:
+    """Stop a representative acting for a client. Enforces the same people as
+    `representation_add` (403/404); a link already removed is a 409. Locks the link's row, and
+    writes a `delete` audit row saying what the link was, in the same transaction."""
+    client = representation.client
+    _check_may_manage_representatives(actor, client)
+    with transaction.atomic():
+        link = Representation.objects.select_for_update().filter(pk=representation.pk).first()
+        if link is None:
+            raise RepresentationGone()
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            target=link,
+            subject=client,
+            request=request,
+            changes={"representative": link.representative_id, "client": link.client_id, "kind": link.kind},
+        )
+        link.delete()
 
 
 def password_changed_record(*, user: User, request: HttpRequest | None = None) -> AuditEvent:

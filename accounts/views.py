@@ -66,6 +66,7 @@ class AccountView(LoginRequiredMixin, TemplateView):
         context["social_worker"] = (
             selectors.current_social_worker(client=user) if permissions.has_role(user, Role.CLIENT) else None
         )
+        context["represented"] = selectors.represented_clients(representative=user)
         return context
 
 

@@ -5,6 +5,16 @@ from . import views
 urlpatterns = [
     path("caseload/", views.CaseloadView.as_view(), name="caseload"),
     path("clients/<int:pk>/", views.ClientDetailView.as_view(), name="client-detail"),
+    path(
+        "clients/<int:pk>/representatives/",
+        views.ClientRepresentativeAddView.as_view(),
+        name="client-representative-add",
+    ),
+    path(
+        "clients/<int:pk>/representatives/<int:link_id>/remove/",
+        views.ClientRepresentativeRemoveView.as_view(),
+        name="client-representative-remove",
+    ),
     path("clients/<int:client_id>/assess/", views.AssessmentStartView.as_view(), name="assessment-start"),
     path("assessments/<int:pk>/", views.AssessmentDetailView.as_view(), name="assessment-detail"),
     path("assessments/<int:pk>/step/<int:step>/", views.AssessmentStepView.as_view(), name="assessment-step"),

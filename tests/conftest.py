@@ -7,7 +7,8 @@ from rest_framework.test import APIClient
 from tests import factories
 
 # The local Stripe fake (STACK.md): `stripe_fake` and `stripe_fake_server` fixtures.
-pytest_plugins = ["tests.stripe_fake.fixtures"]
+# Representatives: the `representative` fixture (a representative of `client_user`).
+pytest_plugins = ["tests.stripe_fake.fixtures", "tests.accounts.representative_fixtures"]
 
 
 @pytest.fixture

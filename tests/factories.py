@@ -13,6 +13,7 @@ PASSWORD = "correct-horse-battery"
 # The conftest fixture that gives one person of each role.
 ROLE_FIXTURES = {
     Role.CLIENT: "client_user",
+    Role.REPRESENTATIVE: "representative",  # acts for client_user (tests/accounts/representative_fixtures.py)
     Role.SOCIAL_WORKER: "social_worker",
     Role.TEAM_MANAGER: "team_manager",
     Role.CASE_MANAGER: "case_manager",

@@ -7,7 +7,7 @@ rather than imported from `providers`.
 
 from rest_framework import serializers
 
-from accounts.models import CaseloadAssignment, Role, Team, User
+from accounts.models import CaseloadAssignment, RepresentationKind, Role, Team, User
 
 _Provider = User._meta.get_field("provider").related_model
 
@@ -31,13 +31,43 @@ class UserCreateSerializer(serializers.Serializer):
     provider = serializers.PrimaryKeyRelatedField(
         queryset=_Provider._default_manager.all(), required=False, allow_null=True
     )
+    # Whether each is a client, and that there is at least one, is the service's rule (with its messages).
+    represents = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="For role representative (required, at least one): the user ids of the clients they act for.",
+    )
+    representation_kind = serializers.ChoiceField(
+        choices=RepresentationKind.choices,
+        required=False,
+        default=RepresentationKind.FAMILY_MEMBER,
+        help_text="For role representative: how they act for those clients (default family_member).",
+    )
+
+    def validate_represents(self, ids: list[int]) -> list[User]:
+        """The users named, in the order given (repeats kept, for the service to refuse)."""
+        found = User.objects.in_bulk(set(ids))
+        unknown = sorted({pk for pk in ids if pk not in found})
+        if unknown:
+            raise serializers.ValidationError([f"No user has the id {pk}." for pk in unknown])
+        return [found[pk] for pk in ids]
 
 
 class UserSerializer(serializers.ModelSerializer):
+    represents = serializers.SerializerMethodField(
+        help_text="For a representative: the user ids of the clients they act for (empty for other roles)."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "username", "role", "full_name", "email", "postcode", "provider", "is_active"]
+        fields = ["id", "username", "role", "full_name", "email", "postcode", "provider", "is_active", "represents"]
         read_only_fields = fields
+
+    def get_represents(self, user) -> list[int]:
+        if user.role != Role.REPRESENTATIVE:
+            return []
+        # `representations` is prefetched by the list endpoint.
+        return sorted(link.client_id for link in user.representations.all())
 
 
 class _UserIdField(serializers.PrimaryKeyRelatedField):

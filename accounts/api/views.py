@@ -85,7 +85,7 @@ class UserViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retriev
 
     def get_queryset(self):
         user = self.request.user
-        users = User.objects.order_by("id")
+        users = User.objects.order_by("id").prefetch_related("representations")
         return users if permissions.is_admin(user) else users.filter(pk=user.pk)
 
     def retrieve(self, request, *args, **kwargs):

@@ -3,7 +3,7 @@ it was worked out and its ledger, the statement PDF, the final budget, and what-
 
 One module per job, so each set of pages can be read (and changed) without the others:
 - `access`: the checks every page makes first (role → 403, a record the person may not see → 404);
-- `clients`: the caseload and a client's record;
+- `clients`: the caseload and a client's record, with the people acting for the client;
 - `assessments`: starting an assessment, the wizard, the decision, completing or not eligible;
 - `budgets`: a budget, the finance list, a client's own budget, statements, the final budget;
 - `schemes`: RAS schemes and what-if runs (administrators).
@@ -25,7 +25,7 @@ from .budgets import (
     BudgetStatementView,
     MyBudgetView,
 )
-from .clients import CaseloadView, ClientDetailView
+from .clients import CaseloadView, ClientDetailView, ClientRepresentativeAddView, ClientRepresentativeRemoveView
 from .schemes import SchemeListView, WhatIfCsvView, WhatIfDetailView, WhatIfProgressView, WhatIfStartView
 
 __all__ = [
@@ -41,6 +41,8 @@ __all__ = [
     "BudgetStatementView",
     "CaseloadView",
     "ClientDetailView",
+    "ClientRepresentativeAddView",
+    "ClientRepresentativeRemoveView",
     "MyBudgetView",
     "SchemeListView",
     "WhatIfCsvView",

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accounts import permissions, selectors
 from accounts.models import Role, User
 from tests import factories
+from tests.accounts.representative_fixtures import representative_of
 from tests.factories import ROLE_FIXTURES
 
 pytestmark = pytest.mark.django_db
@@ -325,6 +326,12 @@ def world():
     people["client_of_inactive"] = factories.ClientFactory(full_name="Client of departed worker")
     factories.CaseloadAssignmentFactory(social_worker=people["sw_inactive"], client=people["client_of_inactive"])
 
+    # Representatives: one acting for a client in each team, one whose account is closed, one
+    # linked to nobody.
+    people["rep_two"] = representative_of(people["client_a1_1"], people["client_b1_1"], full_name="Acts for two")
+    people["rep_inactive"] = representative_of(people["client_a1_1"], full_name="Closed account", is_active=False)
+    people["rep_nobody"] = representative_of(full_name="Acts for nobody")
+
     people["tm_no_team"] = factories.TeamManagerFactory(full_name="Manager of nothing")
     people["case_manager"] = factories.CaseManagerFactory()
     people["finance"] = factories.FinanceFactory()
@@ -370,6 +377,9 @@ def test_selector_and_predicate_give_each_role_the_expected_clients(world):
         "provider": set(),
         "admin": every_client,
         "admin_inactive": set(),
+        "rep_two": {w["client_a1_1"].pk, w["client_b1_1"].pk},
+        "rep_inactive": set(),
+        "rep_nobody": set(),
     }
     for key, clients in expected.items():
         viewer = w[key]

@@ -35,6 +35,7 @@ def snapshot():
 def test_roles_are_exactly_the_ones_api_md_lists():
     assert set(Role.values) == {
         "client",
+        "representative",
         "social_worker",
         "team_manager",
         "case_manager",
@@ -50,6 +51,8 @@ def test_admin_creates_user_of_each_role_and_gets_201_with_id_username_role(api_
     data = payload(username=f"new-{role}", role=role)
     if provider is not None:
         data["provider"] = provider.pk
+    if role == Role.REPRESENTATIVE:
+        data["represents"] = [factories.ClientFactory().pk]
 
     response = api_as(admin_person).post(URL, data, format="json")
 
@@ -83,7 +86,8 @@ def test_admin_creating_an_admin_gives_them_staff_access(api_as, admin_person):
 
 @pytest.mark.parametrize("role", [r for r in Role.values if r not in (Role.ADMIN, Role.PROVIDER)])
 def test_admin_creating_a_non_admin_gives_no_staff_access(api_as, admin_person, role):
-    response = api_as(admin_person).post(URL, payload(role=role), format="json")
+    extra = {"represents": [factories.ClientFactory().pk]} if role == Role.REPRESENTATIVE else {}
+    response = api_as(admin_person).post(URL, payload(role=role, **extra), format="json")
     assert response.status_code == 201
     created = User.objects.get(pk=response.json()["id"])
     assert created.is_staff is False

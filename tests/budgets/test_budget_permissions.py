@@ -171,7 +171,9 @@ def test_an_anonymous_visitor_may_not_assess(caseload, client_user, unallocated_
 # --- can_view_assessment -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("role", "allowed"), cases({Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.ADMIN}))
+@pytest.mark.parametrize(
+    ("role", "allowed"), cases({Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.ADMIN})
+)
 def test_can_view_assessment_by_role(request, assessment, role, allowed):
     assert permissions.can_view_assessment(person(request, role), assessment) is allowed
 
@@ -236,7 +238,7 @@ def test_an_anonymous_visitor_may_not_edit_an_assessment(assessment):
 
 @pytest.mark.parametrize(
     ("role", "allowed"),
-    cases({Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.FINANCE, Role.ADMIN}),
+    cases({Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.FINANCE, Role.ADMIN}),
 )
 def test_can_view_budget_by_role(request, budget, role, allowed):
     assert permissions.can_view_budget(person(request, role), budget) is allowed

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import call_command
 
-from accounts.models import AuditEvent, CaseloadAssignment, Role, Team, User
+from accounts.models import AuditEvent, CaseloadAssignment, Representation, Role, Team, User
 from marketplace.management.commands.seed_demo import DEMO_PASSWORD
 from providers.models import Provider
 
@@ -32,6 +32,22 @@ def test_seed_demo_creates_every_role_with_working_logins_and_is_idempotent(clie
     first = _counts()
     call_command("seed_demo", clients=5)
     assert _counts() == first
+
+
+def test_seed_demo_makes_ruths_daughter_her_representative_once(client):
+    call_command("seed_demo", clients=2)
+    pat = User.objects.get(username="pat.ellis")
+    assert pat.role == Role.REPRESENTATIVE and pat.full_name == "Pat Ellis"
+    assert [(link.client.username, link.kind) for link in pat.representations.all()] == [
+        ("ruth.ellis", "family_member")
+    ]
+    call_command("seed_demo", clients=2)
+    assert Representation.objects.count() == 1
+
+
+def test_seed_demo_without_clients_has_no_representative(client):
+    call_command("seed_demo", clients=0)
+    assert not User.objects.filter(role=Role.REPRESENTATIVE).exists()
 
 
 def test_seed_demo_can_grow_the_number_of_clients(client):

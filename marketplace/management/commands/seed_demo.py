@@ -40,6 +40,8 @@ STAFF = [
     ("farah.ahmed", "Farah Ahmed", Role.FINANCE),
 ]
 TEAM_NAME = "North Locality Team"
+# username, full name, the client they act for (as a family member)
+REPRESENTATIVE = ("pat.ellis", "Pat Ellis", "ruth.ellis")
 
 PROVIDERS = [
     # organisation, postcode, staff username, staff name, CQC location ID, CQC rating, verified?
@@ -204,6 +206,12 @@ class Command(BaseCommand):
                 needs = DEMO_NEEDS[i] if i < len(DEMO_NEEDS) else DEMO_NEEDS[i % COMPLETED_NEEDS]
                 worker = social_workers[i % len(social_workers)]
                 created += self._assess(client, worker, needs, WORKFLOW_DEMO.get(i, "draft"), staff["taylor.reid"])
+
+        # Ruth Ellis's daughter acts for her (a representative), once Ruth exists.
+        ruth = User.objects.filter(username=REPRESENTATIVE[2], role=Role.CLIENT).first()
+        if ruth is not None:
+            username, full_name, _ = REPRESENTATIVE
+            person(username, full_name, Role.REPRESENTATIVE, represents=[ruth])
         return created
 
     def _assess(self, client: User, social_worker: User, needs, stage: str, manager: User) -> int:
