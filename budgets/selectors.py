@@ -10,10 +10,10 @@ from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.utils import timezone
 from djmoney.money import Money
 
-from accounts.models import CaseloadAssignment, Role, User
+from accounts.models import CaseloadAssignment, Representation, Role, User
 from accounts.money import CURRENCY, round_penny
 from accounts.permissions import has_role
-from accounts.selectors import client_list_visible_to
+from accounts.selectors import client_list_visible_to, represented_clients
 
 from .exceptions import NoActiveScheme, NotVisible
 from .models import (
@@ -114,6 +114,11 @@ def current_budget(client: User, on: datetime.date | None = None) -> PersonalBud
         .first()
         or PersonalBudget.objects.filter(client=client).order_by("-period_start", "-id").first()
     )
+
+
+def current_budgets_acted_for(representative: User) -> list[tuple[Representation, PersonalBudget | None]]:
+    """Each client a representative acts for (by name) with their current budget, if any."""
+    return [(link, current_budget(link.client)) for link in represented_clients(representative=representative)]
 
 
 def ledger_list(budget: PersonalBudget) -> QuerySet[LedgerTransaction]:

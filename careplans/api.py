@@ -88,8 +88,10 @@ class PlanWriteSerializer(serializers.Serializer):
 
 
 class MayPlan(RolePredicate):
-    predicate = staticmethod(lambda user: has_role(user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER))
-    message = "Plans are written by the client, or their social worker or team manager."
+    predicate = staticmethod(
+        lambda user: has_role(user, Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+    )
+    message = "Plans are written by the client (or someone acting for them), or their social worker or team manager."
 
 
 class PlanViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

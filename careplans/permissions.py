@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.models import Role
-from accounts.permissions import can_view_client, has_role, is_admin
+from accounts.permissions import acts_for, can_view_client, has_role, is_admin
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -15,9 +15,10 @@ if TYPE_CHECKING:
 
 
 def can_plan_for(user: User, budget: PersonalBudget) -> bool:
-    """The client for their own budget, or their social worker or team manager."""
-    if has_role(user, Role.CLIENT):
-        return budget.client_id == user.pk
+    """The client for their own budget (or someone acting for them), or their social worker or
+    team manager."""
+    if has_role(user, Role.CLIENT, Role.REPRESENTATIVE):
+        return acts_for(user, budget.client)
     return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and can_view_client(user, budget.client)
 
 
@@ -42,8 +43,9 @@ def can_submit_plan(user: User, plan: CarePlan) -> bool:
 
 
 def can_withdraw_plan(user: User, plan: CarePlan) -> bool:
-    """Only the client withdraws their own plan (docs/approval-workflow.md)."""
-    return has_role(user, Role.CLIENT) and plan.client_id == user.pk
+    """Only the client withdraws their own plan (docs/approval-workflow.md), or someone acting
+    for them."""
+    return acts_for(user, plan.client)
 
 
 REVIEWER_ROLES = (Role.SOCIAL_WORKER, Role.TEAM_MANAGER)

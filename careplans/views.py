@@ -7,8 +7,6 @@ goes through `careplans.services`, which recomputes the costs.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,7 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
-from accounts.forms import iso_date_field
+from accounts.forms import iso_date_field, pounds_field
 from budgets.models import PersonalBudget
 from providers.models import ServiceUnit
 from providers.selectors import catalogue_services
@@ -185,18 +183,8 @@ class OwnArrangementForm(LineForm):
         choices=[("", "Choose"), *ServiceUnit.choices],
         error_messages={"required": "Choose what it is paid by", "invalid_choice": "Choose what it is paid by"},
     )
-    unit_price = forms.DecimalField(
-        label="Price for each, in pounds",
-        max_digits=8,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        error_messages={
-            "required": "Enter the price",
-            "invalid": "Enter a price, like 14.50",
-            "min_value": "The price must be more than £0",
-            "max_digits": "Enter a price under £1,000,000",
-            "max_decimal_places": "Enter the price in pounds and pence, like 14.50",
-        },
+    unit_price = pounds_field(
+        "Price for each, in pounds", noun="price", required_message="Enter the price", example="14.50"
     )
     field_order = ["description", "unit", "unit_price", "frequency", "amount", "start", "end"]
 

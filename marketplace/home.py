@@ -1,4 +1,5 @@
-"""What each role can do now, as the home page lists it.
+"""What each role can do now, as the home page lists it, and for a representative the people
+they act for.
 
 Each entry names a URL that exists and a predicate from a `permissions` module, so the home page
 never offers a link the person would be refused. Capabilities add their entries here.
@@ -6,6 +7,7 @@ never offers a link the person would be refused. Capabilities add their entries 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -15,13 +17,17 @@ from accounts import permissions
 from accounts.models import Role
 from approvals import permissions as approval_permissions
 from budgets import permissions as budget_permissions
+from budgets.selectors import current_budgets_acted_for
 from payments import permissions as payment_permissions
+from payments.selectors import invoices_to_confirm_for
 from providers import permissions as provider_permissions
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from accounts.models import User
+    from accounts.models import Representation, User
+    from budgets.models import PersonalBudget
+    from careplans.models import CarePlan
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,18 @@ TASKS: list[Task] = [
         lambda user: permissions.has_role(user, Role.CLIENT),
     ),
     Task(
+        "Budgets of the people you act for",
+        "my-budget",
+        "Each person's budget: how much they have, how it was worked out, and where every pound went.",
+        lambda user: permissions.has_role(user, Role.REPRESENTATIVE),
+    ),
+    Task(
         "Find support",
         "catalogue",
         "Search services from checked providers near you, and compare them side by side.",
-        lambda user: permissions.has_role(user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.CASE_MANAGER),
+        lambda user: permissions.has_role(
+            user, Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.CASE_MANAGER
+        ),
     ),
     Task(
         "Your organisation",
@@ -122,9 +136,10 @@ TASKS: list[Task] = [
     Task(
         "Invoices",
         "invoice-list",
-        "Invoices for support: send them (providers), confirm or dispute them (clients and social workers).",
+        "Invoices for support: send them (providers), confirm or dispute them (clients, the people acting for "
+        "them, and social workers).",
         lambda user: permissions.has_role(
-            user, Role.PROVIDER, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.FINANCE
+            user, Role.PROVIDER, Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER, Role.FINANCE
         ),
     ),
     Task(
@@ -159,3 +174,30 @@ TASKS: list[Task] = [
 
 def tasks_for(user: User) -> list[Task]:
     return [task for task in TASKS if task.allowed(user)]
+
+
+@dataclass(frozen=True)
+class ActingFor:
+    """One person a representative acts for, with where to find what they may do for them."""
+
+    link: Representation
+    budget: PersonalBudget | None
+    plan: CarePlan | None  # the latest version on the current budget
+    invoices_to_confirm: int
+
+
+def acting_for(user: User) -> list[ActingFor]:
+    """For a representative, each client they act for (by name): their current budget, its latest
+    plan and how many invoices wait for a decision. Empty for every other role."""
+    if not permissions.has_role(user, Role.REPRESENTATIVE):
+        return []
+    waiting = Counter(invoices_to_confirm_for(user).values_list("plan__client_id", flat=True))
+    return [
+        ActingFor(
+            link=link,
+            budget=budget,
+            plan=budget.plans.order_by("-version", "-id").first() if budget is not None else None,
+            invoices_to_confirm=waiting[link.client_id],
+        )
+        for link, budget in current_budgets_acted_for(user)
+    ]

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 
 from accounts.api.errors import json_not_found, json_server_error
 
-from .home import tasks_for
+from .home import acting_for, tasks_for
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -17,6 +17,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["tasks"] = tasks_for(self.request.user)
+        context["acting_for"] = acting_for(self.request.user)
         return context
 
 

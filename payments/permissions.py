@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from accounts.models import Role
-from accounts.permissions import can_view_client, has_role, is_admin
+from accounts.permissions import acts_for, can_view_client, has_role, is_admin
 from careplans.permissions import REVIEWER_ROLES
 
 if TYPE_CHECKING:
@@ -20,19 +20,21 @@ def can_invoice(user: User) -> bool:
 
 
 def can_view_invoice(user: User, invoice: Invoice) -> bool:
-    """The provider's staff, the plan's client and their social worker or team manager, finance
-    and administrators."""
+    """The provider's staff, the plan's client (and whoever acts for them) and their social
+    worker or team manager, finance and administrators."""
     if has_role(user, Role.PROVIDER):
         return user.provider_id is not None and user.provider_id == invoice.provider_id
     if has_role(user, Role.FINANCE) or is_admin(user):
         return True
-    return can_view_client(user, invoice.plan.client) if has_role(user, Role.CLIENT, *REVIEWER_ROLES) else False
+    if has_role(user, Role.CLIENT, Role.REPRESENTATIVE):
+        return acts_for(user, invoice.plan.client)
+    return can_view_client(user, invoice.plan.client) if has_role(user, *REVIEWER_ROLES) else False
 
 
 def can_confirm_invoice(user: User, invoice: Invoice) -> bool:
-    """The plan's client, or their social worker or team manager."""
-    if has_role(user, Role.CLIENT):
-        return invoice.plan.client_id == user.pk
+    """The plan's client (or someone acting for them), or their social worker or team manager."""
+    if has_role(user, Role.CLIENT, Role.REPRESENTATIVE):
+        return acts_for(user, invoice.plan.client)
     return has_role(user, *REVIEWER_ROLES) and can_view_client(user, invoice.plan.client)
 
 

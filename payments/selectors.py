@@ -62,20 +62,22 @@ def invoice_get_for(user: User, invoice_id: int) -> Invoice:
 
 def invoices_visible_to(user: User) -> QuerySet[Invoice]:
     """Invoices the user may see: their organisation's (provider staff), their own plan's
-    (client), their caseload's or team's (social worker, team manager), all (finance, admin)."""
+    (client) or those of the clients they act for (representative), their caseload's or team's
+    (social worker, team manager), all (finance, admin)."""
     invoices = Invoice.objects.select_related("plan__client", "provider", "line").order_by("-submitted_at", "-pk")
     if has_role(user, Role.FINANCE, Role.ADMIN):
         return invoices
     if has_role(user, Role.PROVIDER):
         return invoices.filter(provider_id=user.provider_id) if user.provider_id else invoices.none()
-    if has_role(user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
+    if has_role(user, Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
         return invoices.filter(plan__client__in=client_list_visible_to(user))
     return invoices.none()
 
 
 def invoices_to_confirm_for(user: User) -> QuerySet[Invoice]:
-    """Waiting for this person to confirm or dispute (client, social worker, team manager)."""
-    if not has_role(user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
+    """Waiting for this person to confirm or dispute (client, representative, social worker, team
+    manager)."""
+    if not has_role(user, Role.CLIENT, Role.REPRESENTATIVE, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
         return Invoice.objects.none()
     return invoices_visible_to(user).filter(status=InvoiceStatus.SUBMITTED).order_by("submitted_at", "pk")
 

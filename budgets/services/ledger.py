@@ -260,6 +260,14 @@ def commit(
     )
 
 
+def _out_of_commitment(accounts: dict[str, LedgerAccount], value: Decimal, to: str) -> list[Movement]:
+    """committed → `to`, never more than is committed and unpaid."""
+    committed = accounts[AccountKind.COMMITTED]
+    if value > committed.balance.amount:
+        raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
+    return [(committed, -value), (accounts[to], value)]
+
+
 def release(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:
@@ -268,11 +276,7 @@ def release(
     fingerprint = _fingerprint(Kind.RELEASE, budget, value)
 
     def build(accounts):
-        committed = accounts[AccountKind.COMMITTED]
-        if value > committed.balance.amount:
-            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
-        movements = [(committed, -value), (accounts[AccountKind.AVAILABLE], value)]
-        return movements
+        return _out_of_commitment(accounts, value, AccountKind.AVAILABLE)
 
     return _idempotent(
         key, fingerprint, build, kind=Kind.RELEASE, budget=budget, actor=actor, memo=memo or "Commitment released"
@@ -287,11 +291,7 @@ def record_payment(
     fingerprint = _fingerprint(Kind.PAYMENT, budget, value)
 
     def build(accounts):
-        committed = accounts[AccountKind.COMMITTED]
-        if value > committed.balance.amount:
-            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
-        movements = [(committed, -value), (accounts[AccountKind.PAID], value)]
-        return movements
+        return _out_of_commitment(accounts, value, AccountKind.PAID)
 
     return _idempotent(key, fingerprint, build, kind=Kind.PAYMENT, budget=budget, actor=actor, memo=memo or "Payment")
 
@@ -306,13 +306,9 @@ def record_fund_load(
     fingerprint = _fingerprint(Kind.FUND_LOAD, budget, value)
 
     def build(accounts):
-        committed = accounts[AccountKind.COMMITTED]
-        if value > committed.balance.amount:
-            raise BudgetExceeded(f"Only {format_money(committed.balance.amount)} is committed and unpaid.")
         held = accounts.get(AccountKind.FUND_HELD) or _open(budget, AccountKind.FUND_HELD)
         return [
-            (committed, -value),
-            (accounts[AccountKind.PAID], value),
+            *_out_of_commitment(accounts, value, AccountKind.PAID),
             (council_account(AccountKind.FUNDS_ISSUED), -value),
             (held, value),
         ]

@@ -48,10 +48,9 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             domain_points=pricing.domain_rows,
             is_own=budget.client_id == self.request.user.pk,
             can_set_final=permissions.can_set_final_budget(self.request.user, budget),
-            # Seeing the budget already proves the relationship; of those roles these may plan.
-            can_plan=account_permissions.has_role(
-                self.request.user, Role.CLIENT, Role.SOCIAL_WORKER, Role.TEAM_MANAGER
-            ),
+            # Seeing the budget already proves a social worker's or team manager's relationship.
+            can_plan=account_permissions.acts_for(self.request.user, budget.client)
+            or account_permissions.has_role(self.request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
             plans=budget.plans.order_by("-version", "-id"),
             months=selectors.budget_months(budget, timezone.localdate()),
         )
@@ -76,16 +75,26 @@ class BudgetListView(RoleRequiredMixin, ListView):
 
 
 class MyBudgetView(RoleRequiredMixin, TemplateView):
-    """A client's own budget, or a plain statement that there is none yet."""
+    """A client's own budget, or a plain statement that there is none yet. For a representative:
+    the people they act for, each with a link to their budget."""
 
     template_name = "budgets/my_budget_none.html"
-    allowed = staticmethod(lambda user: account_permissions.has_role(user, Role.CLIENT))
+    allowed = staticmethod(lambda user: account_permissions.has_role(user, Role.CLIENT, Role.REPRESENTATIVE))
 
     def get(self, request, *args, **kwargs):
+        if account_permissions.has_role(request.user, Role.REPRESENTATIVE):
+            self.template_name = "budgets/budgets_acted_for.html"
+            return super().get(request, *args, **kwargs)
         budget = selectors.current_budget(request.user)
         if budget is not None:
             return HttpResponseRedirect(reverse("budget-detail", args=[budget.pk]))
         return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if account_permissions.has_role(self.request.user, Role.REPRESENTATIVE):
+            context["people"] = selectors.current_budgets_acted_for(self.request.user)
+        return context
 
 
 class BudgetStatementView(LoginRequiredMixin, View):

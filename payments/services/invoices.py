@@ -75,15 +75,17 @@ def _check_units(units: Decimal, problems: dict) -> Decimal | None:
     return units
 
 
-def _check_file(upload: UploadedFile | None, problems: dict) -> str:
+def check_upload(upload: UploadedFile | None, problems: dict, field: str = "supporting_file") -> str:
+    """A supporting file or receipt: a PDF, PNG or JPEG by its first bytes, at most 5 MB. Returns its
+    type, or "" with the problem noted under `field`."""
     if upload is None:
         return ""
     if upload.size > MAX_FILE_BYTES:
-        problems["supporting_file"] = ["The file must be 5 MB or smaller."]
+        problems[field] = ["The file must be 5 MB or smaller."]
         return ""
     kind = sniff_file_type(upload)
     if kind is None:
-        problems["supporting_file"] = ["The file must be a PDF, PNG or JPEG."]
+        problems[field] = ["The file must be a PDF, PNG or JPEG."]
         return ""
     return kind
 
@@ -130,7 +132,7 @@ def invoice_submit(
         raise NotInvoiceable(f"This support is {how}: the council does not pay invoices for it.")
     start, end = period_start, period_end
     amount_units = _check_units(units, problems)
-    file_type = _check_file(supporting_file, problems)
+    file_type = check_upload(supporting_file, problems)
     if start and end:
         if end < start:
             problems.setdefault("period_end", []).append("The period must end on or after it starts.")

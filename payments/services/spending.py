@@ -30,7 +30,7 @@ from careplans.models import PlanLine
 from ..models import FundAccount, LoadStatus, Spending
 from ..permissions import can_spend_from
 from ..selectors import can_see_fund, fund_holds
-from .invoices import MAX_FILE_BYTES, sniff_file_type
+from .invoices import check_upload
 
 __all__ = ["FundBalanceTooLow", "spending_record"]
 
@@ -85,14 +85,7 @@ def spending_record(
         line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
         if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
             problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
-    receipt_type = ""
-    if receipt is not None:
-        if receipt.size > MAX_FILE_BYTES:
-            problems["receipt"] = ["The receipt must be 5 MB or smaller."]
-        else:
-            receipt_type = sniff_file_type(receipt) or ""
-            if not receipt_type:
-                problems["receipt"] = ["The receipt must be a PDF, PNG or JPEG."]
+    receipt_type = check_upload(receipt, problems, "receipt")
     if problems:
         raise InvalidInput(errors=problems)
     with transaction.atomic():

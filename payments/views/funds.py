@@ -4,8 +4,6 @@ the person holding it records what they spent, with its receipt."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -15,29 +13,19 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
-from accounts.forms import add_service_errors, iso_date_field
+from accounts.forms import add_service_errors, iso_date_field, pounds_field
 from accounts.web import page_status
 
 from .. import selectors, services
 from ..models import FundAccount, FundKind, LoadStatus
 from ..permissions import can_spend_from
-from ..services.invoices import MAX_FILE_BYTES
+from .invoices import upload_field
 
 
 class SpendingForm(forms.Form):
     date = iso_date_field("Date paid", help_text="For example, 2027-04-01", required_message="Enter the date you paid")
-    amount = forms.DecimalField(
-        label="Amount, in pounds",
-        max_digits=8,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        error_messages={
-            "required": "Enter how much you paid",
-            "invalid": "Enter an amount, like 58.00",
-            "min_value": "The amount must be more than £0",
-            "max_digits": "Enter an amount under £1,000,000",
-            "max_decimal_places": "Enter the amount in pounds and pence, like 58.00",
-        },
+    amount = pounds_field(
+        "Amount, in pounds", noun="amount", required_message="Enter how much you paid", example="58.00"
     )
     payee = forms.CharField(
         label="Who you paid",
@@ -54,11 +42,7 @@ class SpendingForm(forms.Form):
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    receipt = forms.FileField(
-        label="Receipt or timesheet (optional)",
-        help_text=f"A PDF, PNG or JPEG of at most {MAX_FILE_BYTES // (1024 * 1024)} MB",
-        required=False,
-    )
+    receipt = upload_field("Receipt or timesheet (optional)")
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)

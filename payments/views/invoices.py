@@ -72,6 +72,12 @@ def _invoiceable_lines(user):
     )
 
 
+def upload_field(label: str, example: str = "") -> forms.FileField:
+    """An optional supporting file; the service checks its content and size."""
+    limit = f"A PDF, PNG or JPEG of at most {MAX_FILE_BYTES // (1024 * 1024)} MB"
+    return forms.FileField(label=label, help_text=f"{limit}, {example}" if example else limit, required=False)
+
+
 class InvoiceForm(forms.Form):
     line = forms.ChoiceField(
         label="Which support",
@@ -96,11 +102,7 @@ class InvoiceForm(forms.Form):
         error_messages={"required": "Enter how many units you delivered", "invalid": "Enter a number, like 4 or 2.5"},
     )
     reference = forms.CharField(label="Your invoice number (optional)", required=False, max_length=60)
-    supporting_file = forms.FileField(
-        label="Supporting document (optional)",
-        help_text=f"A PDF, PNG or JPEG of at most {MAX_FILE_BYTES // (1024 * 1024)} MB, such as a timesheet",
-        required=False,
-    )
+    supporting_file = upload_field("Supporting document (optional)", "such as a timesheet")
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,10 +6,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.accounts.representative_fixtures import RepresentativeFactory
 from tests.factories import PASSWORD
 
 ROLE_FACTORIES = {
     "client": (factories.ClientFactory, ["Your account"]),
+    "representative": (RepresentativeFactory, ["Budgets of the people you act for", "Your account"]),
     "social_worker": (factories.SocialWorkerFactory, ["My caseload"]),
     "team_manager": (factories.TeamManagerFactory, ["My team"]),
     "case_manager": (factories.CaseManagerFactory, ["Your account"]),

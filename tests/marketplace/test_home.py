@@ -8,6 +8,7 @@ EVERYONE = {"Your account", "Change your password", "Notifications", "How long a
 REVIEWER = {"Plans to review", "Statutory reviews"}
 EXPECTED = {
     "client_user": {"Find support", "My budget", "Invoices", *EVERYONE},
+    "representative": {"Find support", "Budgets of the people you act for", "Invoices", *EVERYONE},
     "social_worker": {"Find support", "My caseload", "Invoices", *REVIEWER, *EVERYONE},
     "team_manager": {"Find support", "My team", "Invoices", *REVIEWER, *EVERYONE},
     "case_manager": {"Find support", "Providers", "Quality dashboard", *EVERYONE},
