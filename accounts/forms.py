@@ -55,26 +55,6 @@ def pounds_field(label: str, *, noun: str, required_message: str, example: str, 
     )
 
 
-def pounds_field(label: str, *, noun: str, required_message: str, example: str, **kwargs) -> forms.DecimalField:
-    """An amount typed in pounds and pence (more than £0, under £1,000,000), with plain messages
-    that name it (`noun`: "price", "amount")."""
-    article = "an" if noun[:1] in "aeiou" else "a"
-    return forms.DecimalField(
-        label=label,
-        max_digits=8,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        error_messages={
-            "required": required_message,
-            "invalid": f"Enter {article} {noun}, like {example}",
-            "min_value": f"The {noun} must be more than £0",
-            "max_digits": f"Enter {article} {noun} under £1,000,000",
-            "max_decimal_places": f"Enter the {noun} in pounds and pence, like {example}",
-        },
-        **kwargs,
-    )
-
-
 class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
