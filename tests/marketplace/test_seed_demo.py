@@ -62,3 +62,23 @@ def test_seed_demo_refuses_a_negative_count():
 
     with pytest.raises(CommandError):
         call_command("seed_demo", clients=-1)
+
+
+def test_the_demo_has_a_mixed_plan_with_a_direct_payment_an_isf_and_a_representative_spending(transactional_db):
+    from django.core.management import call_command
+
+    from accounts.models import Role, User
+    from payments import selectors
+    from payments.models import FundAccount, FundKind, Spending
+
+    call_command("seed_demo", verbosity=0)
+    call_command("seed_demo", verbosity=0)  # safe to re-run: nothing twice
+
+    grace = User.objects.get(username="grace.adeyemi")
+    kwame = User.objects.get(username="kwame.adeyemi", role=Role.REPRESENTATIVE)
+    dp = FundAccount.objects.get(budget__client=grace, kind=FundKind.DIRECT_PAYMENT)
+    isf = FundAccount.objects.get(budget__client=grace, kind=FundKind.INDIVIDUAL_SERVICE_FUND)
+    assert dp.loads.filter(status="paid").exists() and isf.loads.filter(status="paid").exists()
+    assert list(Spending.objects.values_list("recorded_by", flat=True)) == [kwame.pk, kwame.pk]
+    assert selectors.fund_figures(dp).spent.amount == 87
+    assert dp.loads.first().plan.lines.filter(service__isnull=True, money_management="direct_payment").exists()

@@ -8,6 +8,7 @@ Every demo login shares one password, listed in README.md.
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -23,8 +24,9 @@ from budgets.services.assessments import assessment_complete, assessment_create
 from careplans.models import CarePlan, PlanStatus
 from careplans.services import plan_create
 from marketplace.services import review_create
+from payments import selectors
 from payments import services as payments
-from payments.models import PaymentRun
+from payments.models import FundAccount, FundKind, PaymentRun
 from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.services import provider_create, provider_verify, service_create
 
@@ -42,6 +44,10 @@ STAFF = [
 TEAM_NAME = "North Locality Team"
 # username, full name, the client they act for (as a family member)
 REPRESENTATIVE = ("pat.ellis", "Pat Ellis", "ruth.ellis")
+# Grace Adeyemi takes part of her plan as a direct payment to employ a personal assistant, which her
+# son manages for her; her transport is an individual service fund the transport firm holds.
+DIRECT_PAYMENT_CLIENT = "grace.adeyemi"
+DIRECT_PAYMENT_REPRESENTATIVE = ("kwame.adeyemi", "Kwame Adeyemi")
 
 PROVIDERS = [
     # organisation, postcode, staff username, staff name, CQC location ID, CQC rating, verified?
@@ -124,8 +130,12 @@ class Command(BaseCommand):
             raise CommandError("--clients must be 0 or more.")
         # The demo people's addresses are fictional: whatever EMAIL_URL says, their workflow
         # notifications are kept in memory, never sent.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"), transaction.atomic():
-            created = self._seed(clients)
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            with transaction.atomic():
+                created = self._seed(clients)
+            # After the commit: the payment run's sending (queued on commit) has paid the loads due.
+            with transaction.atomic():
+                created += self._spend_demo()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new records)."))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
 
@@ -212,7 +222,34 @@ class Command(BaseCommand):
         if ruth is not None:
             username, full_name, _ = REPRESENTATIVE
             person(username, full_name, Role.REPRESENTATIVE, represents=[ruth])
+        grace = User.objects.filter(username=DIRECT_PAYMENT_CLIENT, role=Role.CLIENT).first()
+        if grace is not None:
+            person(*DIRECT_PAYMENT_REPRESENTATIVE, Role.REPRESENTATIVE, represents=[grace])
         return created
+
+    def _spend_demo(self) -> int:
+        grace = User.objects.filter(username=DIRECT_PAYMENT_CLIENT, role=Role.CLIENT).first()
+        son = User.objects.filter(username=DIRECT_PAYMENT_REPRESENTATIVE[0], role=Role.REPRESENTATIVE).first()
+        return self._spend(grace, son) if grace and son else 0
+
+    def _spend(self, client: User, representative: User) -> int:
+        """What the representative has paid the PA from the direct payment so far (once)."""
+        account = FundAccount.objects.filter(budget__client=client, kind=FundKind.DIRECT_PAYMENT).first()
+        if account is None or account.spending.exists() or selectors.fund_figures(account).balance.amount < 87:
+            return 0
+        line = account.loads.exclude(status="cancelled").first().plan.lines.filter(service__isnull=True).first()
+        today = timezone.localdate()
+        for days_ago, amount, note in [(7, "58.00", "Four hours, last week"), (1, "29.00", "Two hours, Monday")]:
+            payments.spending_record(
+                actor=representative,
+                account=account,
+                date=today - timedelta(days=days_ago),
+                amount=Decimal(amount),
+                payee="Joy Mensah (personal assistant)",
+                line_id=line.pk if line else None,
+                description=note,
+            )
+        return 2
 
     def _assess(self, client: User, social_worker: User, needs, stage: str, manager: User) -> int:
         levels, night, risk, carer, complete = needs
@@ -233,6 +270,9 @@ class Command(BaseCommand):
             plan = self._plan(client, budget)
             self._advance(plan, stage, social_worker, manager)
             if stage == "approved":
+                # Seeding is one transaction, so the schedule approval queues on commit would come
+                # too late for the payment run below to pay the loads due: make it now (idempotent).
+                payments.funds_schedule(plan_id=plan.pk)
                 self._invoice(plan, social_worker)
                 self._review(plan)
         return 1
@@ -243,7 +283,7 @@ class Command(BaseCommand):
             4: "Reliable and kind. The carers arrive on time and know what I like.",
             5: "Excellent: they treat me as a person, not a task list.",
         }
-        for n, provider_id in enumerate(sorted({line.provider_id for line in plan.lines.all()})):
+        for n, provider_id in enumerate(sorted({line.provider_id for line in plan.lines.all() if line.provider_id})):
             provider = Provider.objects.get(pk=provider_id)
             if not provider.reviews.filter(author=plan.client).exists():
                 stars = 4 + (plan.pk + n) % 2
@@ -321,6 +361,12 @@ class Command(BaseCommand):
             {"service": services["Door-to-door transport"].pk, "units_per_week": "1", "start": start,
              "end": budget.period_end},
         ]  # fmt: skip
+        if client.username == DIRECT_PAYMENT_CLIENT:  # a mixed plan: see DIRECT_PAYMENT_CLIENT
+            lines[1]["money_management"] = "individual_service_fund"
+            lines.append(
+                {"description": "Personal assistant", "unit": "hour", "unit_price": "14.50", "units_per_week": "2",
+                 "start": start, "end": budget.period_end, "money_management": "direct_payment"}
+            )  # fmt: skip
         if budget.indicative_amount.amount > 10000:
             lines.append(
                 {"service": services["Short respite breaks"].pk, "quantity": "6", "start": start + timedelta(days=60)}
