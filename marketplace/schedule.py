@@ -7,40 +7,26 @@ Each later capability adds its jobs here (overdue reviews, invoice auto-confirma
 
 from celery.schedules import crontab
 
+
+def _job(task: str, **when) -> dict:
+    return {"task": task, "schedule": crontab(**when)}
+
+
 BEAT_SCHEDULE: dict[str, dict] = {
-    "clear-expired-sessions": {
-        "task": "marketplace.tasks.clear_expired_sessions",
-        "schedule": crontab(hour=3, minute=15),
-    },
+    "clear-expired-sessions": _job("marketplace.tasks.clear_expired_sessions", hour=3, minute=15),
     # Hourly in working hours, so an overdue review reaches the team manager the morning it is
     # late; escalation marks each review once, so extra runs change nothing.
-    "escalate-overdue-reviews": {
-        "task": "approvals.escalate_overdue_reviews",
-        "schedule": crontab(minute=5, hour="7-18", day_of_week="mon-fri"),
-    },
+    "escalate-overdue-reviews": _job(
+        "approvals.escalate_overdue_reviews", minute=5, hour="7-18", day_of_week="mon-fri"
+    ),
     # Daily: invoices nobody confirmed or disputed within the policy's days are confirmed.
-    "auto-confirm-invoices": {
-        "task": "payments.invoices_auto_confirm",
-        "schedule": crontab(hour=6, minute=0),
-    },
+    "auto-confirm-invoices": _job("payments.invoices_auto_confirm", hour=6, minute=0),
     # Scores are refreshed on every review; the prior they share drifts, so all are redone nightly.
-    "refresh-ratings": {
-        "task": "marketplace.ratings_refresh_all",
-        "schedule": crontab(hour=2, minute=30),
-    },
+    "refresh-ratings": _job("marketplace.ratings_refresh_all", hour=2, minute=30),
     # Daily: any approved plan whose direct payment / fund schedule was never made gets it.
-    "schedule-missing-funds": {
-        "task": "payments.funds_schedule_missing",
-        "schedule": crontab(hour=5, minute=30),
-    },
+    "schedule-missing-funds": _job("payments.funds_schedule_missing", hour=5, minute=30),
     # Daily, after the schedules: fund loads that have fallen due are paid (a run of their own).
-    "pay-due-loads": {
-        "task": "payments.loads_pay_due",
-        "schedule": crontab(hour=6, minute=15),
-    },
+    "pay-due-loads": _job("payments.loads_pay_due", hour=6, minute=15),
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
-    "resume-stalled-payments": {
-        "task": "payments.payments_resume_stalled",
-        "schedule": crontab(minute="*/10"),
-    },
+    "resume-stalled-payments": _job("payments.payments_resume_stalled", minute="*/10"),
 }

@@ -75,6 +75,13 @@ def _check_units(units: Decimal, problems: dict) -> Decimal | None:
     return units
 
 
+def store_upload(field_file, upload: UploadedFile, kind: str, default_name: str) -> tuple[str, str]:
+    """Save a checked upload under a random name (not yet the row); returns its own name and type
+    for the row. The caller deletes the file if the row is then not written."""
+    field_file.save("upload", upload, save=False)
+    return (upload.name or default_name)[-200:], kind
+
+
 def check_upload(upload: UploadedFile | None, problems: dict, field: str = "supporting_file") -> str:
     """A supporting file or receipt: a PDF, PNG or JPEG by its first bytes, at most 5 MB. Returns its
     type, or "" with the problem noted under `field`."""
@@ -181,9 +188,9 @@ def invoice_submit(
             submitted_by=actor,
         )
         if supporting_file is not None:
-            invoice.supporting_file_name = (supporting_file.name or "supporting-file")[-200:]
-            invoice.supporting_file_type = file_type
-            invoice.supporting_file.save("upload", supporting_file, save=False)
+            invoice.supporting_file_name, invoice.supporting_file_type = store_upload(
+                invoice.supporting_file, supporting_file, file_type, "supporting-file"
+            )
         try:
             with transaction.atomic():
                 invoice.save()

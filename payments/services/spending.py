@@ -30,7 +30,7 @@ from careplans.models import PlanLine
 from ..models import FundAccount, LoadStatus, Spending
 from ..permissions import can_spend_from
 from ..selectors import can_see_fund, fund_holds
-from .invoices import check_upload
+from .invoices import check_upload, store_upload
 
 __all__ = ["FundBalanceTooLow", "spending_record"]
 
@@ -105,9 +105,9 @@ def spending_record(
             recorded_by=actor,
         )
         if receipt is not None:
-            spending.receipt_name = (receipt.name or "receipt")[-200:]
-            spending.receipt_type = receipt_type
-            spending.receipt.save("upload", receipt, save=False)
+            spending.receipt_name, spending.receipt_type = store_upload(
+                spending.receipt, receipt, receipt_type, "receipt"
+            )
         try:
             with transaction.atomic():
                 spending.save()
