@@ -404,18 +404,17 @@ class StripeWebhookView(APIView):
         return Response({"received": True, "event": event.event_id, "outcome": event.outcome})
 
 
-SpendRow = inline_serializer(
-    "SpendRow",
-    {
-        "month": serializers.CharField(),
-        "category": serializers.CharField(),
-        "category_label": serializers.CharField(),
-        "payments": serializers.IntegerField(allow_null=True),
-        "amount": serializers.CharField(allow_null=True),
-        "suppressed": serializers.BooleanField(),
-    },
-    many=True,
-)
+# One month and category of spend (the schema names it `SpendRow`).
+class SpendRowSerializer(serializers.Serializer):
+    month = serializers.CharField()
+    category = serializers.CharField()
+    category_label = serializers.CharField()
+    payments = serializers.IntegerField(allow_null=True)
+    amount = serializers.CharField(allow_null=True)
+    suppressed = serializers.BooleanField()
+
+
+SpendRow = SpendRowSerializer(many=True)
 
 
 class SpendView(OpenDataView):

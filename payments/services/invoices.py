@@ -5,6 +5,7 @@ delivered under an approved plan, within what the line commits, never twice. Con
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
 from decimal import ROUND_DOWN, Decimal
 
 from django.core.files.uploadedfile import UploadedFile
@@ -75,11 +76,19 @@ def _check_units(units: Decimal, problems: dict) -> Decimal | None:
     return units
 
 
-def store_upload(field_file, upload: UploadedFile, kind: str, default_name: str) -> tuple[str, str]:
-    """Save a checked upload under a random name (not yet the row); returns its own name and type
-    for the row. The caller deletes the file if the row is then not written."""
+@contextmanager
+def stored_upload(field_file, upload: UploadedFile | None, kind: str, default_name: str):
+    """Save a checked upload under a random name before its row is written, and yield its own name
+    and type for the row; if writing the row fails, the stored file goes too (nothing is left)."""
+    if upload is None:
+        yield "", ""
+        return
     field_file.save("upload", upload, save=False)
-    return (upload.name or default_name)[-200:], kind
+    try:
+        yield (upload.name or default_name)[-200:], kind
+    except BaseException:
+        field_file.delete(save=False)
+        raise
 
 
 def check_upload(upload: UploadedFile | None, problems: dict, field: str = "supporting_file") -> str:
@@ -187,17 +196,13 @@ def invoice_submit(
             reference=(reference or "").strip()[:60],
             submitted_by=actor,
         )
-        if supporting_file is not None:
-            invoice.supporting_file_name, invoice.supporting_file_type = store_upload(
-                invoice.supporting_file, supporting_file, file_type, "supporting-file"
-            )
-        try:
-            with transaction.atomic():
-                invoice.save()
-        except IntegrityError as exc:  # a duplicate that slipped past the check above
-            if invoice.supporting_file:
-                invoice.supporting_file.delete(save=False)
-            raise InvoiceDuplicate() from exc
+        with stored_upload(invoice.supporting_file, supporting_file, file_type, "supporting-file") as (name, kind):
+            invoice.supporting_file_name, invoice.supporting_file_type = name, kind
+            try:
+                with transaction.atomic():
+                    invoice.save()
+            except IntegrityError as exc:  # a duplicate that slipped past the check above
+                raise InvoiceDuplicate() from exc
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,

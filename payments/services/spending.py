@@ -30,7 +30,7 @@ from careplans.models import PlanLine
 from ..models import FundAccount, LoadStatus, Spending
 from ..permissions import can_spend_from
 from ..selectors import can_see_fund, fund_holds
-from .invoices import check_upload, store_upload
+from .invoices import check_upload, stored_upload
 
 __all__ = ["FundBalanceTooLow", "spending_record"]
 
@@ -104,11 +104,8 @@ def spending_record(
             description=description,
             recorded_by=actor,
         )
-        if receipt is not None:
-            spending.receipt_name, spending.receipt_type = store_upload(
-                spending.receipt, receipt, receipt_type, "receipt"
-            )
-        try:
+        with stored_upload(spending.receipt, receipt, receipt_type, "receipt") as (name, kind):
+            spending.receipt_name, spending.receipt_type = name, kind
             with transaction.atomic():
                 spending.save()
                 spending.ledger_transaction = ledger.record_fund_spending(
@@ -119,10 +116,6 @@ def spending_record(
                     memo=f"Paid {payee} from the direct payment"[:300],
                 )
                 spending.save(update_fields=["ledger_transaction"])
-        except Exception:
-            if spending.receipt:  # nothing was written: the stored file goes too
-                spending.receipt.delete(save=False)
-            raise
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
