@@ -33,9 +33,7 @@ class SpendingForm(forms.Form):
         help_text="For example, your personal assistant's name",
         error_messages={"required": "Say who you paid", "max_length": "Keep it under 200 characters"},
     )
-    plan_line = forms.TypedChoiceField(
-        label="What it was for", coerce=int, empty_value=None, required=False, choices=[]
-    )
+    line_id = forms.TypedChoiceField(label="What it was for", coerce=int, empty_value=None, required=False, choices=[])
     description = forms.CharField(
         label="Anything else to say (optional)",
         required=False,
@@ -46,12 +44,13 @@ class SpendingForm(forms.Form):
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["plan_line"].choices = [("", "Something not in my plan")] + [
+        self.fields["line_id"].choices = [("", "Something not in my plan")] + [
             (line.pk, f"{line.title} ({line.unit_price} per {line.unit})") for line in lines
         ]
 
 
-FIELDS = {"plan_line": "plan_line", "date": "date", "amount": "amount", "payee": "payee", "receipt": "receipt"}
+# The service names the line `plan_line` in its refusals (as the API does); the form calls it `line_id`.
+FIELDS = {"plan_line": "line_id"}
 
 
 class DirectPaymentView(LoginRequiredMixin, TemplateView):
@@ -97,18 +96,9 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             raise PermissionDenied("Only the person holding the money records what is spent from it.")
         form = SpendingForm(request.POST, request.FILES, lines=self._lines(self.account))
         if form.is_valid():
-            data = form.cleaned_data
-            try:
+            try:  # the form's fields are the service's arguments
                 spending = services.spending_record(
-                    actor=request.user,
-                    account=self.account,
-                    date=data["date"],
-                    amount=data["amount"],
-                    payee=data["payee"],
-                    line_id=data["plan_line"],
-                    description=data["description"],
-                    receipt=data["receipt"],
-                    request=request,
+                    actor=request.user, account=self.account, request=request, **form.cleaned_data
                 )
             except CairnError as exc:
                 add_service_errors(form, exc, FIELDS)

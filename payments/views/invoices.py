@@ -132,19 +132,13 @@ class InvoiceCreateView(ProviderStaffRequired, TemplateView):
         lines = list(_invoiceable_lines(request.user))
         form = InvoiceForm(request.POST, request.FILES, lines=lines)
         if form.is_valid():
-            data = form.cleaned_data
-            line = next(line for line in lines if str(line.pk) == data["line"])
+            # The form's fields are the service's arguments; the chosen line is one of the lines offered.
+            data = {
+                **form.cleaned_data,
+                "line": next(line for line in lines if str(line.pk) == form.cleaned_data["line"]),
+            }
             try:
-                invoice = services.invoice_submit(
-                    actor=request.user,
-                    line=line,
-                    period_start=data["period_start"],
-                    period_end=data["period_end"],
-                    units=data["units"],
-                    reference=data["reference"],
-                    supporting_file=data["supporting_file"],
-                    request=request,
-                )
+                invoice = services.invoice_submit(actor=request.user, request=request, **data)
             except CairnError as exc:
                 status = page_status(exc)
                 add_service_errors(form, exc, INVOICE_FIELDS)

@@ -184,7 +184,7 @@ def test_the_holder_records_a_payment_on_the_page_and_sees_the_balance_fall(web_
             "date": str(timezone.localdate()),
             "amount": "145.00",
             "payee": "Jo Smith",
-            "plan_line": line.pk,
+            "line_id": line.pk,
             "receipt": SimpleUploadedFile("timesheet.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png"),
         },
     )
