@@ -64,7 +64,8 @@ def test_seed_demo_refuses_a_negative_count():
         call_command("seed_demo", clients=-1)
 
 
-def test_the_demo_has_a_mixed_plan_with_a_direct_payment_an_isf_and_a_representative_spending(transactional_db):
+@pytest.mark.django_db(transaction=True)  # the seed commits, then records spending once the loads are paid
+def test_the_demo_has_a_mixed_plan_with_a_direct_payment_an_isf_and_a_representative_spending(example_scheme):
     from django.core.management import call_command
 
     from accounts.models import Role, User
