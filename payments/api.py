@@ -352,20 +352,21 @@ class SpendingCreateSerializer(serializers.Serializer):
 
 class DirectPaymentSpendingView(APIView):
     """What the person holding the direct payment spent from it: list (whoever may see the budget)
-    and record (the holder)."""
+    and record (the holder). A provider holding an individual service fund for the budget lists and
+    records its own fund's spending here."""
 
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(responses=SpendingSerializer(many=True), summary="Spending from a direct payment", tags=["funds"])
     def get(self, request, budget_id):
-        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        account = selectors.fund_spent_from_by(request.user, budget_id)
         return Response(SpendingSerializer(selectors.fund_spending(account), many=True).data)
 
     @extend_schema(
         request=SpendingCreateSerializer, responses={201: SpendingSerializer}, summary="Record spending", tags=["funds"]
     )
     def post(self, request, budget_id):
-        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        account = selectors.fund_spent_from_by(request.user, budget_id)
         body = SpendingCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

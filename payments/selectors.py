@@ -137,6 +137,24 @@ def fund_get_for(user: User, budget_id: int, kind: str) -> FundAccount:
     return account
 
 
+def fund_spent_from_by(user: User, budget_id: int) -> FundAccount:
+    """The fund a spending record on this budget is about: for a provider's staff, the individual
+    service fund their organisation holds for it; for everyone else, the budget's direct payment.
+    `NotVisible` (404) when there is none the user may see."""
+    if has_role(user, Role.PROVIDER) and user.provider_id:
+        account = (
+            FundAccount.objects.filter(
+                budget_id=budget_id, kind=FundKind.INDIVIDUAL_SERVICE_FUND, holder_provider_id=user.provider_id
+            )
+            .select_related("budget")
+            .first()
+        )
+        if account is None:
+            raise NotVisible("No such budget.")
+        return account
+    return fund_get_for(user, budget_id, FundKind.DIRECT_PAYMENT)
+
+
 def funds_isf_for(user: User, budget_id: int) -> list[FundAccount]:
     """The budget's individual service funds: all of them for whoever may see the budget; only its
     own for a provider's staff holding one; `NotVisible` (404) for anyone else."""

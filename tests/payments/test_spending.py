@@ -245,3 +245,47 @@ def test_the_page_keeps_a_constant_number_of_queries(web_as, loaded, django_asse
         spend(n + 1)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert browser.get(page(loaded)).status_code == 200
+
+
+# --- An individual service fund's holder --------------------------------------------------------
+
+
+@pytest.fixture
+def isf(make_plan, make_budget, client_user, caseload, social_worker, visits, checklist, run_payments):  # noqa: F811
+    """A provider holding Ruth's individual service fund: its first load (two visits a week,
+    £196.00) paid."""
+    from careplans.models import CarePlan
+    from payments.models import FundAccount, Load
+    from tests.payments.invoice_fixtures import approve
+
+    start = timezone.localdate() - 10 * DAY
+    budget = make_budget(client_user, "10000.00", period_start=start)
+    line = {
+        "service": visits.pk,
+        "units_per_week": "2",
+        "start": start,
+        "end": start + 55 * DAY,
+        "money_management": "individual_service_fund",
+    }
+    plan = make_plan(client_user, budget, lines=[line], risks="Falls", contacts="My son")
+    plan = approve(plan, submitter=client_user, reviewer=social_worker, checklist=checklist)
+    CarePlan.objects.filter(pk=plan.pk).update(approved_at=timezone.now() - 10 * DAY)
+    Load.objects.all().delete()
+    FundAccount.objects.all().delete()
+    services.funds_schedule(plan_id=plan.pk)
+    run_payments()
+    return FundAccount.objects.get(budget=budget, kind="individual_service_fund")
+
+
+def test_the_isf_providers_staff_record_its_spending_and_see_only_their_fund(api_as, isf):
+    staff = factories.ProviderStaffFactory(provider=isf.holder_provider)
+    other = factories.ProviderStaffFactory()
+
+    response = api_as(staff).post(url(isf), body(amount={"amount": "49.00", "currency": "GBP"}), format="json")
+
+    assert response.status_code == 201
+    assert selectors.fund_figures(isf).balance.amount == Decimal("147.00")
+    assert [row["payee"] for row in api_as(staff).get(url(isf)).json()] == ["Jo Smith (my PA)"]
+    assert api_as(other).post(url(isf), body(), format="json").status_code == 404
+    assert api_as(isf.budget.client).post(url(isf), body(), format="json").status_code == 404  # no direct payment
+    assert Spending.objects.count() == 1
