@@ -12,11 +12,15 @@ from accounts.services import audit_record
 from providers.models import Provider
 
 from ..gateways import GatewayError, gateway
-from ..models import PayeeAccount
+from ..models import FundAccount, PayeeAccount
+from ..permissions import can_spend_from
 from ..selectors import provider_payee_account
 
 __all__ = [
+    "fund_payments_onboard",
+    "fund_payments_refresh",
     "payee_account_set",
+    "person_payee_account_set",
     "provider_payee_account_set",
     "provider_payments_onboard",
     "provider_payments_refresh",
@@ -26,18 +30,30 @@ __all__ = [
 def provider_payee_account_set(
     *, actor: User | None, provider: Provider, gateway_name: str, account_id: str, ready: bool
 ) -> PayeeAccount:
-    """Store the provider's account with a gateway and whether it can be paid. An account, once
-    set, is never swapped for another here: a different id is refused (400), so payments cannot
-    be redirected quietly. Locks the provider's account row; audited when anything changes."""
+    """Store the provider's account with a gateway and whether it can be paid (see `_account_set`)."""
+    return _account_set(actor, {"provider": provider}, gateway_name, account_id, ready)
+
+
+def person_payee_account_set(
+    *, actor: User | None, person: User, gateway_name: str, account_id: str, ready: bool
+) -> PayeeAccount:
+    """Store a person's own account with a gateway (a direct payment's holder; see `_account_set`)."""
+    return _account_set(actor, {"person": person}, gateway_name, account_id, ready)
+
+
+def _account_set(actor: User | None, payee: dict, gateway_name: str, account_id: str, ready: bool) -> PayeeAccount:
+    """An account, once set, is never swapped for another here: a different id is refused (400), so
+    payments cannot be redirected quietly. Locks the payee's account row; audited when anything
+    changes."""
     with transaction.atomic():
-        account = PayeeAccount.objects.select_for_update().filter(provider=provider, gateway=gateway_name).first()
+        account = PayeeAccount.objects.select_for_update().filter(gateway=gateway_name, **payee).first()
         if account is not None and account.account_id != account_id:
-            raise InvalidInput("This provider already has an account with the payment service.", field="account_id")
+            raise InvalidInput("This payee already has an account with the payment service.", field="account_id")
         if account is None:
             try:
                 with transaction.atomic():
                     account = PayeeAccount.objects.create(
-                        provider=provider, gateway=gateway_name, account_id=account_id, ready=ready
+                        gateway=gateway_name, account_id=account_id, ready=ready, **payee
                     )
             except IntegrityError as exc:
                 raise InvalidInput("That account belongs to another payee.", field="account_id") from exc
@@ -98,6 +114,44 @@ def provider_payments_refresh(*, actor: User | None, provider: Provider) -> Paye
     """Ask the configured gateway whether the provider's onboarding is complete, and store it."""
     gw = gateway()
     account = provider_payee_account(provider, gw.name)
+    if account is None:
+        return None
+    try:
+        ready = gw.account_ready(account_id=account.account_id)
+    except GatewayError as exc:
+        raise StateConflict(f"The payment service did not answer: {exc.message}") from exc
+    return payee_account_set(actor=actor, account=account, ready=ready)
+
+
+def fund_payments_onboard(*, actor: User, fund: FundAccount, refresh_url: str, return_url: str) -> str:
+    """The person holding a direct payment (or their representative) sets up how they receive it:
+    open the person's own account with the configured gateway when they have none (idempotently,
+    keyed by the person), store it, and return the gateway's onboarding link. 404 for anyone who
+    may not record the fund's spending. The gateway is called outside any transaction."""
+    if fund.holder_id is None or not can_spend_from(actor, fund):
+        raise NotVisible("No such direct payment.")
+    person = fund.holder
+    gw = gateway()
+    existing = PayeeAccount.objects.filter(person=person, gateway=gw.name).first()
+    try:
+        account_id = (
+            existing.account_id
+            if existing
+            else gw.create_account(email=person.email, name=person.full_name, reference=f"person-{person.pk}")
+        )
+        if existing is None:
+            person_payee_account_set(
+                actor=actor, person=person, gateway_name=gw.name, account_id=account_id, ready=False
+            )
+        return gw.onboarding_link(account_id=account_id, refresh_url=refresh_url, return_url=return_url)
+    except GatewayError as exc:
+        raise StateConflict(f"The payment service did not answer: {exc.message} Try again in a few minutes.") from exc
+
+
+def fund_payments_refresh(*, actor: User | None, fund: FundAccount) -> PayeeAccount | None:
+    """Ask the configured gateway whether the holder's account can be paid now, and store it."""
+    gw = gateway()
+    account = PayeeAccount.objects.filter(person_id=fund.holder_id, gateway=gw.name).first()
     if account is None:
         return None
     try:

@@ -17,7 +17,8 @@ from accounts.forms import add_service_errors, iso_date_field, pounds_field
 from accounts.web import page_status
 
 from .. import selectors, services
-from ..models import FundAccount, FundKind, LoadStatus
+from ..gateways import gateway
+from ..models import FundAccount, FundKind, LoadStatus, PayeeAccount
 from ..permissions import can_spend_from
 from .invoices import upload_field
 
@@ -89,11 +90,29 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         )
         if may_spend:
             context.setdefault("form", SpendingForm(lines=self._lines(account)))
+            gw = gateway()
+            payee = PayeeAccount.objects.filter(person_id=account.holder_id, gateway=gw.name).first()
+            if gw.needs_account and self.request.GET.get("returned") and payee is not None:
+                try:
+                    payee = services.fund_payments_refresh(actor=self.request.user, fund=account)
+                except CairnError as exc:
+                    context["setup_error"] = exc.message
+            context.update(gateway=gw, payee=payee)
         return context
 
     def post(self, request, budget_id):
         if not can_spend_from(request.user, self.account):
             raise PermissionDenied("Only the person holding the money records what is spent from it.")
+        if "set_up_payouts" in request.POST:
+            here = request.build_absolute_uri(reverse("direct-payment", args=[budget_id]))
+            try:
+                url = services.fund_payments_onboard(
+                    actor=request.user, fund=self.account, refresh_url=here, return_url=f"{here}?returned=1"
+                )
+            except CairnError as exc:
+                messages.error(request, exc.message)
+                return HttpResponseRedirect(here)
+            return HttpResponseRedirect(url)
         form = SpendingForm(request.POST, request.FILES, lines=self._lines(self.account))
         if form.is_valid():
             try:  # the form's fields are the service's arguments

@@ -13,7 +13,8 @@ def create_account(client, *, email: str, name: str, reference: str) -> str:
         "country": "GB",
         "capabilities": {"transfers": {"requested": True}},
         "business_profile": {"name": name[:100]},
-        "metadata": {"cairn_provider": reference},
+        # A person holding a direct payment ("person-12"), or a provider organisation (its id).
+        "metadata": {"cairn_person" if reference.startswith("person-") else "cairn_provider": reference},
     }
     if email:
         params["email"] = email
