@@ -19,6 +19,7 @@ from approvals import permissions as approval_permissions
 from budgets import permissions as budget_permissions
 from budgets.selectors import current_budgets_acted_for
 from payments import permissions as payment_permissions
+from payments.models import FundAccount, FundKind
 from payments.selectors import invoices_to_confirm_for
 from providers import permissions as provider_permissions
 
@@ -184,6 +185,7 @@ class ActingFor:
     budget: PersonalBudget | None
     plan: CarePlan | None  # the latest version on the current budget
     invoices_to_confirm: int
+    has_direct_payment: bool = False
 
 
 def acting_for(user: User) -> list[ActingFor]:
@@ -192,12 +194,19 @@ def acting_for(user: User) -> list[ActingFor]:
     if not permissions.has_role(user, Role.REPRESENTATIVE):
         return []
     waiting = Counter(invoices_to_confirm_for(user).values_list("plan__client_id", flat=True))
+    rows = list(current_budgets_acted_for(user))
+    with_dp = set(
+        FundAccount.objects.filter(
+            budget_id__in=[budget.pk for _, budget in rows if budget is not None], kind=FundKind.DIRECT_PAYMENT
+        ).values_list("budget_id", flat=True)
+    )
     return [
         ActingFor(
             link=link,
             budget=budget,
             plan=budget.plans.order_by("-version", "-id").first() if budget is not None else None,
             invoices_to_confirm=waiting[link.client_id],
+            has_direct_payment=budget is not None and budget.pk in with_dp,
         )
-        for link, budget in current_budgets_acted_for(user)
+        for link, budget in rows
     ]
