@@ -14,7 +14,6 @@ from providers.models import Provider
 from ..gateways import GatewayError, gateway
 from ..models import FundAccount, PayeeAccount
 from ..permissions import can_spend_from
-from ..selectors import provider_payee_account
 
 __all__ = [
     "fund_payments_onboard",
@@ -93,34 +92,19 @@ def provider_payments_onboard(*, actor: User, provider: Provider, refresh_url: s
     called outside any transaction."""
     if actor.provider_id != provider.pk:
         raise NotVisible("No such provider.")
-    gw = gateway()
-    account = provider_payee_account(provider, gw.name)
-    try:
-        account_id = (
-            account.account_id
-            if account
-            else gw.create_account(email=provider.email, name=provider.name, reference=str(provider.pk))
-        )
-        if account is None:
-            provider_payee_account_set(
-                actor=actor, provider=provider, gateway_name=gw.name, account_id=account_id, ready=False
-            )
-        return gw.onboarding_link(account_id=account_id, refresh_url=refresh_url, return_url=return_url)
-    except GatewayError as exc:
-        raise StateConflict(f"The payment service did not answer: {exc.message} Try again in a few minutes.") from exc
+    return _onboard(
+        actor,
+        {"provider": provider},
+        email=provider.email,
+        name=provider.name,
+        reference=str(provider.pk),
+        urls=(refresh_url, return_url),
+    )
 
 
 def provider_payments_refresh(*, actor: User | None, provider: Provider) -> PayeeAccount | None:
     """Ask the configured gateway whether the provider's onboarding is complete, and store it."""
-    gw = gateway()
-    account = provider_payee_account(provider, gw.name)
-    if account is None:
-        return None
-    try:
-        ready = gw.account_ready(account_id=account.account_id)
-    except GatewayError as exc:
-        raise StateConflict(f"The payment service did not answer: {exc.message}") from exc
-    return payee_account_set(actor=actor, account=account, ready=ready)
+    return _refresh(actor, {"provider": provider})
 
 
 def fund_payments_onboard(*, actor: User, fund: FundAccount, refresh_url: str, return_url: str) -> str:
@@ -131,27 +115,36 @@ def fund_payments_onboard(*, actor: User, fund: FundAccount, refresh_url: str, r
     if fund.holder_id is None or not can_spend_from(actor, fund):
         raise NotVisible("No such direct payment.")
     person = fund.holder
-    gw = gateway()
-    existing = PayeeAccount.objects.filter(person=person, gateway=gw.name).first()
-    try:
-        account_id = (
-            existing.account_id
-            if existing
-            else gw.create_account(email=person.email, name=person.full_name, reference=f"person-{person.pk}")
-        )
-        if existing is None:
-            person_payee_account_set(
-                actor=actor, person=person, gateway_name=gw.name, account_id=account_id, ready=False
-            )
-        return gw.onboarding_link(account_id=account_id, refresh_url=refresh_url, return_url=return_url)
-    except GatewayError as exc:
-        raise StateConflict(f"The payment service did not answer: {exc.message} Try again in a few minutes.") from exc
+    return _onboard(
+        actor,
+        {"person": person},
+        email=person.email,
+        name=person.full_name,
+        reference=f"person-{person.pk}",
+        urls=(refresh_url, return_url),
+    )
 
 
 def fund_payments_refresh(*, actor: User | None, fund: FundAccount) -> PayeeAccount | None:
     """Ask the configured gateway whether the holder's account can be paid now, and store it."""
+    return _refresh(actor, {"person_id": fund.holder_id})
+
+
+def _onboard(actor: User, payee: dict, *, email: str, name: str, reference: str, urls: tuple[str, str]) -> str:
     gw = gateway()
-    account = PayeeAccount.objects.filter(person_id=fund.holder_id, gateway=gw.name).first()
+    existing = PayeeAccount.objects.filter(gateway=gw.name, **payee).first()
+    try:
+        account_id = existing.account_id if existing else gw.create_account(email=email, name=name, reference=reference)
+        if existing is None:
+            _account_set(actor, payee, gw.name, account_id, False)
+        return gw.onboarding_link(account_id=account_id, refresh_url=urls[0], return_url=urls[1])
+    except GatewayError as exc:
+        raise StateConflict(f"The payment service did not answer: {exc.message} Try again in a few minutes.") from exc
+
+
+def _refresh(actor: User | None, payee: dict) -> PayeeAccount | None:
+    gw = gateway()
+    account = PayeeAccount.objects.filter(gateway=gw.name, **payee).first()
     if account is None:
         return None
     try:
