@@ -1,11 +1,11 @@
-"""Fixtures for the invoice and payment tests: the care plan fixtures, plus a submitted plan ready to review."""
+"""Fixtures for the invoice and payment tests: the same as the workflow tests' (the care plan
+fixtures, the sign-off checklist and a draft plan), shared rather than copied."""
 
-import datetime
-
-import pytest
-
-from tests.careplans.conftest import (  # noqa: F401  (fixtures re-exported for these tests)
+from tests.approvals.conftest import (  # noqa: F401  (fixtures re-exported for these tests)
+    CHECKLIST,
     budget,
+    checklist,
+    draft_plan,
     make_budget,
     make_plan,
     make_provider,
@@ -13,23 +13,3 @@ from tests.careplans.conftest import (  # noqa: F401  (fixtures re-exported for 
     respite,
     visits,
 )
-
-CHECKLIST = {"outcomes": True, "costs": True, "risks": True, "management": True, "contacts": True}
-
-
-@pytest.fixture
-def checklist():
-    return dict(CHECKLIST)
-
-
-@pytest.fixture
-def draft_plan(make_plan, client_user, budget, visits):  # noqa: F811  (pytest fixtures by name)
-    """Ruth's draft plan: 2 visits a week for 4 weeks (£196.00), drafted by Ruth."""
-    start = budget.period_start
-    return make_plan(
-        client_user,
-        budget,
-        lines=[{"service": visits.pk, "units_per_week": "2", "start": start, "end": start + datetime.timedelta(27)}],
-        risks="Falls: a pendant alarm",
-        contacts="My daughter",
-    )
