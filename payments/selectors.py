@@ -42,6 +42,11 @@ from .permissions import can_view_invoice
 KIND_OF_LINE = {"direct_payment": FundKind.DIRECT_PAYMENT, "individual_service_fund": FundKind.INDIVIDUAL_SERVICE_FUND}
 
 
+def fund_policy() -> FundPolicy:
+    policy, _ = FundPolicy.objects.get_or_create(pk=1)
+    return policy
+
+
 def invoice_policy() -> InvoicePolicy:
     policy, _ = InvoicePolicy.objects.get_or_create(pk=1)
     return policy
@@ -170,9 +175,8 @@ def funds_isf_for(user: User, budget_id: int) -> list[FundAccount]:
 
 
 def receipt_threshold() -> Decimal:
-    """Spending above this needs a receipt (`FundPolicy.receipt_required_above`, default £50)."""
-    value = FundPolicy.objects.filter(pk=1).values_list("receipt_required_above", flat=True).first()
-    return Decimal("50") if value is None else value
+    """Spending above this needs a receipt (`FundPolicy.receipt_required_above`)."""
+    return fund_policy().receipt_required_above.amount
 
 
 def can_see_fund(user: User, account: FundAccount) -> bool:
@@ -218,6 +222,11 @@ def fund_flags(account: FundAccount, figures: FundFigures, loads: list[Load], sp
     return flags
 
 
+def fund_plan_in_force(loads: list[Load]):
+    """The plan version whose lines the fund's schedule now follows (its latest live load's)."""
+    return next((load.plan for load in reversed(loads) if load.status != LoadStatus.CANCELLED), None)
+
+
 def fund_holds(account: FundAccount, line) -> bool:
     """Whether a plan line's money goes through this fund."""
     if KIND_OF_LINE.get(line.money_management) != account.kind:
@@ -234,8 +243,8 @@ def fund_figures(account: FundAccount, loads: list[Load] | None = None) -> FundF
     spent = Money(account.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0), "GBP")
     recovered = zero
     balance = loaded - spent - recovered
-    weeks = FundPolicy.objects.filter(pk=1).values_list("buffer_weeks", flat=True).first() or 8
-    in_force = next((load.plan for load in reversed(loads) if load.status != LoadStatus.CANCELLED), None)
+    weeks = fund_policy().buffer_weeks
+    in_force = fund_plan_in_force(loads)
     weekly = Decimal(0)
     if in_force is not None:
         weekly = sum(

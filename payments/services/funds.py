@@ -23,19 +23,10 @@ from accounts.services import audit_record
 from careplans.models import CarePlan, MoneyManagement, PlanLine, PlanStatus
 
 from .. import schedule
-from ..models import FundAccount, FundKind, FundPolicy, Load, LoadStatus
+from ..models import FundAccount, FundKind, Load, LoadStatus
+from ..selectors import KIND_OF_LINE, fund_policy
 
-__all__ = ["fund_policy", "funds_schedule", "funds_schedule_missing"]
-
-KIND_OF = {
-    MoneyManagement.DIRECT_PAYMENT: FundKind.DIRECT_PAYMENT,
-    MoneyManagement.INDIVIDUAL_SERVICE_FUND: FundKind.INDIVIDUAL_SERVICE_FUND,
-}
-
-
-def fund_policy() -> FundPolicy:
-    policy, _ = FundPolicy.objects.get_or_create(pk=1)
-    return policy
+__all__ = ["funds_schedule", "funds_schedule_missing"]
 
 
 def _fund_line(line: PlanLine) -> schedule.FundLine:
@@ -74,7 +65,7 @@ def funds_schedule(*, plan_id: int) -> list[Load]:
             return []  # made already
         groups: dict[tuple[str, int | None], list[PlanLine]] = defaultdict(list)
         for line in plan.lines.exclude(money_management=MoneyManagement.COUNCIL_MANAGED):
-            kind = KIND_OF[line.money_management]
+            kind = KIND_OF_LINE[line.money_management]
             groups[(kind, line.provider_id if kind == FundKind.INDIVIDUAL_SERVICE_FUND else None)].append(line)
         now = timezone.now()
         # Every unpaid load of an earlier version goes; the version in force schedules its own.

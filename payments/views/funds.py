@@ -18,7 +18,7 @@ from accounts.web import page_status
 
 from .. import selectors, services
 from ..gateways import gateway
-from ..models import FundAccount, FundKind, LoadStatus, PayeeAccount
+from ..models import FundAccount, FundKind, PayeeAccount
 from ..permissions import can_spend_from
 from .invoices import upload_field
 
@@ -65,9 +65,9 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
                 raise Http404(exc.message) from exc
         return super().dispatch(request, *args, **kwargs)
 
-    def _lines(self, account: FundAccount) -> list:
-        loads = [load for load in selectors.fund_loads(account) if load.status != LoadStatus.CANCELLED]
-        plan = loads[-1].plan if loads else None
+    def _lines(self, account: FundAccount, loads: list | None = None) -> list:
+        """The lines of the plan in force that this money pays for (what a payment can be for)."""
+        plan = selectors.fund_plan_in_force(selectors.fund_loads(account) if loads is None else loads)
         return [line for line in plan.lines.all() if selectors.fund_holds(account, line)] if plan else []
 
     def get_context_data(self, **kwargs):
@@ -86,10 +86,10 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             flags=selectors.fund_flags(account, figures, loads, spending),
             may_spend=may_spend,
             threshold=selectors.receipt_threshold(),
-            period_days=services.fund_policy().load_period_days,
+            period_days=selectors.fund_policy().load_period_days,
         )
         if may_spend:
-            context.setdefault("form", SpendingForm(lines=self._lines(account)))
+            context.setdefault("form", SpendingForm(lines=self._lines(account, loads)))
             gw = gateway()
             payee = PayeeAccount.objects.filter(person_id=account.holder_id, gateway=gw.name).first()
             if gw.needs_account and self.request.GET.get("returned") and payee is not None:
