@@ -29,7 +29,13 @@ from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
 from careplans import views as careplan_views
 from careplans.models import CarePlan, MoneyManagement, PlanStatus
-from careplans.selectors import plan_available, plan_cost_by_money_management, plan_get_for, plan_history
+from careplans.selectors import (
+    plan_available,
+    plan_cost_by_money_management,
+    plan_get_for,
+    plan_history,
+    plan_money_parts,
+)
 
 from . import selectors, services, stats
 from .models import PlanReview, StatutoryReview
@@ -199,7 +205,7 @@ class PlanReviewView(LoginRequiredMixin, TemplateView):
             own=own,
             can_set_final=can_set_final_budget(user, plan.budget) and covers,
             providers=sorted({line.provider for line in plan.lines.all() if line.provider}, key=lambda p: p.name),
-            money_parts=[(label, parts[way]) for way, label in MoneyManagement.choices if parts[way].amount],
+            money_parts=plan_money_parts(plan),
             to_person=parts[MoneyManagement.DIRECT_PAYMENT],
         )
         context.setdefault("form", ReviewForm())

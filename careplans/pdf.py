@@ -11,7 +11,7 @@ from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
 from .models import CarePlan, LineKind, MoneyManagement
-from .selectors import plan_cost_by_money_management
+from .selectors import plan_money_parts
 
 
 def _when(line) -> str:
@@ -67,12 +67,7 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
         Spacer(1, 8),
         text("How the money is managed", "h2"),
         table(
-            [["", "Amount"]]
-            + [
-                [labels[way], format_money(amount)]
-                for way, amount in plan_cost_by_money_management(plan).items()
-                if amount.amount
-            ],
+            [["", "Amount"]] + [[label, format_money(amount)] for label, amount in plan_money_parts(plan)],
             [120, 50],
             money_columns=(1,),
         ),

@@ -58,6 +58,13 @@ def plan_cost_by_money_management(plan: CarePlan) -> dict[str, Money]:
     return parts
 
 
+def plan_money_parts(plan: CarePlan) -> list[tuple[str, Money]]:
+    """The ways the plan's money is managed that it uses, each with its label and cost, for people
+    to read (pages and the PDF)."""
+    labels = dict(MoneyManagement.choices)
+    return [(labels[way], amount) for way, amount in plan_cost_by_money_management(plan).items() if amount.amount]
+
+
 def plan_money_management(plan: CarePlan) -> str:
     """How the plan's money is managed: the one way all its lines share, or "mixed"; a plan with
     no lines yet says its default."""

@@ -95,13 +95,6 @@ def _line_problems(exc: CairnError) -> list[str]:
     return problems
 
 
-def _money_parts(plan: CarePlan) -> list[tuple[str, object]]:
-    """How much of the plan is managed each way, for people to read (the ways it uses)."""
-    labels = dict(MoneyManagement.choices)
-    parts = selectors.plan_cost_by_money_management(plan)
-    return [(labels[way], amount) for way, amount in parts.items() if amount.amount]
-
-
 class DetailsForm(forms.Form):
     outcomes = forms.CharField(
         label="What matters to me, and what I want to change",
@@ -233,7 +226,7 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
             versions=versions if len(versions) > 1 else [],
             history=selectors.plan_history(plan),
             can_amend=may_edit and plan.status == PlanStatus.APPROVED and versions[-1].pk == plan.pk,
-            money_parts=_money_parts(plan),
+            money_parts=selectors.plan_money_parts(plan),
             has_direct_payment=any(
                 line.money_management == MoneyManagement.DIRECT_PAYMENT for line in plan.lines.all()
             ),
