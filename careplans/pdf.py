@@ -10,7 +10,7 @@ from accounts.pdf import render, table, text
 from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
-from .models import CarePlan, LineKind, MoneyManagement
+from .models import CarePlan, LineKind
 from .selectors import plan_money_parts
 
 
@@ -40,12 +40,12 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
     story += [Spacer(1, 8), text("My support and what it costs", "h2")]
     # Plain strings: `table` wraps each to its column and draws them all as one block of text.
     rows = [["Support", "Provider and how it is paid", "When", "Cost"]]
-    labels = dict(MoneyManagement.choices)
     for line in plan.lines.all():
         rows.append(
             [
                 f"{line.title}\n{format_money(line.unit_price)} per {line.unit}",
-                f"{line.provider.name if line.provider else 'My own arrangement'}\n{labels[line.money_management]}",
+                (line.provider.name if line.provider else "My own arrangement")
+                + f"\n{line.get_money_management_display()}",
                 _when(line),
                 format_money(line.cost),
             ]
