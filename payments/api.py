@@ -20,7 +20,18 @@ from accounts.exceptions import InvalidInput, NotVisible
 from careplans.models import PlanLine
 
 from . import selectors, services, stats
-from .models import FundAccount, FundKind, Invoice, Load, Payment, PaymentKind, PaymentRun, PaymentStatus, Spending
+from .models import (
+    FundAccount,
+    FundKind,
+    Invoice,
+    Load,
+    Payment,
+    PaymentKind,
+    PaymentRun,
+    PaymentStatus,
+    Recovery,
+    Spending,
+)
 from .pdf import invoice_pdf
 from .permissions import can_invoice, can_run_payments
 
@@ -382,6 +393,145 @@ class DirectPaymentSpendingView(APIView):
             request=request,
         )
         return Response(SpendingSerializer(spending).data, status=status.HTTP_201_CREATED)
+
+
+class RecoverySerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+    surplus = MoneyField()
+    owed = MoneyField()
+    declared_owed = MoneyField()
+    recovered = MoneyField(allow_null=True)
+    fund = serializers.CharField(source="account.kind")
+    holder_provider = serializers.IntegerField(source="account.holder_provider_id", allow_null=True)
+
+    class Meta:
+        model = Recovery
+        fields = [
+            "id",
+            "fund",
+            "holder_provider",
+            "status",
+            "amount",
+            "surplus",
+            "owed",
+            "declared_owed",
+            "reason",
+            "explanation",
+            "respond_by",
+            "proposed_at",
+            "answered_at",
+            "closed_at",
+            "recovered",
+        ]
+        read_only_fields = fields
+
+
+class RecoveryCreateSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+    owed = MoneyField(required=False)
+    holder_provider = serializers.IntegerField(
+        required=False, min_value=1, help_text="Recover from this provider's individual service fund instead."
+    )
+
+
+class RecoveryExplainSerializer(serializers.Serializer):
+    explanation = serializers.CharField(max_length=2000)
+    declared_owed = MoneyField(required=False)
+
+
+class RecoveriesView(APIView):
+    """Recoveries of surplus from the budget's direct payment (and individual service funds):
+    listed for whoever may see the fund, proposed by finance."""
+
+    @extend_schema(responses=RecoverySerializer(many=True), summary="Recoveries of surplus", tags=["funds"])
+    def get(self, request, budget_id):
+        accounts = selectors.funds_visible_for(request.user, budget_id)
+        rows = Recovery.objects.filter(account__in=accounts).select_related("account").order_by("-pk")
+        return Response(RecoverySerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=RecoveryCreateSerializer,
+        responses={201: RecoverySerializer},
+        summary="Propose recovering a fund's surplus",
+        tags=["funds"],
+    )
+    def post(self, request, budget_id):
+        body = RecoveryCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        if data.get("holder_provider"):
+            account = next(
+                (
+                    fund
+                    for fund in selectors.funds_isf_for(request.user, budget_id)
+                    if fund.holder_provider_id == data["holder_provider"]
+                ),
+                None,
+            )
+            if account is None:
+                raise InvalidInput(
+                    "This budget has no individual service fund with that provider.", field="holder_provider"
+                )
+        else:
+            account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        owed = data.get("owed")
+        recovery = services.recovery_propose(
+            actor=request.user,
+            account=account,
+            reason=data["reason"],
+            owed=owed.amount if owed is not None else None,
+            request=request,
+        )
+        return Response(RecoverySerializer(recovery).data, status=status.HTTP_201_CREATED)
+
+
+class RecoveryActionView(APIView):
+    """One step of a recovery: `accept` or `explain` (the holder), `complete` or `withdraw` (finance)."""
+
+    action_name = ""
+
+    def recovery(self, request, budget_id, rid) -> Recovery:
+        recovery = (
+            Recovery.objects.filter(pk=rid, account__budget_id=budget_id).select_related("account__budget").first()
+        )
+        if recovery is None or not selectors.can_see_fund(request.user, recovery.account):
+            raise NotVisible("No such recovery.")
+        return recovery
+
+    def post(self, request, budget_id, rid):
+        recovery = self.recovery(request, budget_id, rid)
+        if self.action_name == "explain":
+            body = RecoveryExplainSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            owed = body.validated_data.get("declared_owed")
+            recovery = services.recovery_explain(
+                actor=request.user,
+                recovery=recovery,
+                explanation=body.validated_data["explanation"],
+                declared_owed=owed.amount if owed is not None else None,
+                request=request,
+            )
+        else:
+            recovery = getattr(services, f"recovery_{self.action_name}")(
+                actor=request.user, recovery=recovery, request=request
+            )
+        return Response(RecoverySerializer(recovery).data)
+
+
+def _recovery_action(name: str, summary: str, request_body=None) -> type[RecoveryActionView]:
+    view = type(f"Recovery{name.title()}View", (RecoveryActionView,), {"action_name": name})
+    view.post = extend_schema(request=request_body, responses=RecoverySerializer, summary=summary, tags=["funds"])(
+        view.post
+    )
+    return view
+
+
+RecoveryAcceptView = _recovery_action("accept", "Accept a proposed recovery (the holder)")
+RecoveryExplainView = _recovery_action(
+    "explain", "Explain, declaring what is still owed (the holder)", RecoveryExplainSerializer
+)
+RecoveryCompleteView = _recovery_action("complete", "Complete a recovery (finance)")
+RecoveryWithdrawView = _recovery_action("withdraw", "Withdraw a recovery (finance)")
 
 
 class StripeWebhookView(APIView):

@@ -13,6 +13,19 @@ urlpatterns = [
         name="api-direct-payment-spending",
     ),
     path(
+        "budgets/<int:budget_id>/direct-payment/recoveries/",
+        api.RecoveriesView.as_view(),
+        name="api-recoveries",
+    ),
+    *[
+        path(
+            f"budgets/<int:budget_id>/direct-payment/recoveries/<int:rid>/{name}/",
+            getattr(api, f"Recovery{name.title()}View").as_view(),
+            name=f"api-recovery-{name}",
+        )
+        for name in ("accept", "explain", "complete", "withdraw")
+    ],
+    path(
         "budgets/<int:budget_id>/individual-service-funds/",
         api.IndividualServiceFundsView.as_view(),
         name="api-individual-service-funds",

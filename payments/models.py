@@ -477,3 +477,97 @@ class Spending(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} to {self.payee} on {self.date}"
+
+
+class RecoveryStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    EXPLAINED = "explained", "Explained"
+    COMPLETED = "completed", "Completed"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+OPEN_RECOVERY_STATUSES = (RecoveryStatus.PROPOSED, RecoveryStatus.ACCEPTED, RecoveryStatus.EXPLAINED)
+
+
+class Recovery(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
+    """Surplus the council proposes to take back from a fund (docs/direct-payments.md). The holder
+    is told the figure and why, and may accept it or explain (declaring what they still owe, which
+    is never taken); after that, or once the notice period is over, finance completes or withdraws
+    it. Completing moves the money once: in the ledger and at the gateway."""
+
+    account = models.ForeignKey(FundAccount, on_delete=models.PROTECT, related_name="recoveries")
+    status = FSMField(default=RecoveryStatus.PROPOSED, choices=RecoveryStatus.choices, protected=True, db_index=True)
+    reason = models.CharField(max_length=1000)
+    surplus = money_field(help_text="The fund's surplus when the recovery was proposed.")
+    owed = money_field(default=Decimal("0"), help_text="What finance knows the holder still owes.")
+    declared_owed = money_field(default=Decimal("0"), help_text="What the holder says they still owe.")
+    amount = money_field(help_text="What is to be taken back: the surplus less what is owed.")
+    explanation = models.CharField(max_length=2000, blank=True)
+    respond_by = models.DateField(help_text="The last day of the notice period.")
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    recovered = money_field(null=True, blank=True, help_text="What completing took back.")
+    ledger_transaction = models.OneToOneField(
+        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name_plural = "recoveries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"],
+                condition=Q(status__in=["proposed", "accepted", "explained"]),
+                name="one_open_recovery_per_fund",
+            ),
+            models.CheckConstraint(name="recovery_amount_not_negative", condition=Q(amount__gte=0)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Recovery {self.pk} of {self.amount} ({self.status})"
+
+    @transition(field=status, source=RecoveryStatus.PROPOSED, target=RecoveryStatus.ACCEPTED)
+    def accept(self):
+        pass
+
+    @transition(field=status, source=RecoveryStatus.PROPOSED, target=RecoveryStatus.EXPLAINED)
+    def explain(self):
+        pass
+
+    @transition(field=status, source=list(OPEN_RECOVERY_STATUSES), target=RecoveryStatus.COMPLETED)
+    def complete(self):
+        pass
+
+    @transition(field=status, source=list(OPEN_RECOVERY_STATUSES), target=RecoveryStatus.WITHDRAWN)
+    def withdraw(self):
+        pass
+
+
+class RecoveryPart(models.Model):
+    """One take-back at the gateway for a completed recovery: part of a load's transfer reversed
+    (or the card's limit lowered). Written before the gateway is asked, under a fixed key, so a
+    retry asks again with the same key and a webhook about it is recognised as expected."""
+
+    recovery = models.ForeignKey(Recovery, on_delete=models.PROTECT, related_name="parts")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    gateway = models.CharField(max_length=20)
+    transfer_id = models.CharField(max_length=100, db_index=True)
+    amount = money_field()
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    reference = models.CharField(max_length=100, blank=True, help_text="The gateway's id for the take-back.")
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.amount} back from {self.transfer_id}"

@@ -34,6 +34,8 @@ from .models import (
     Payment,
     PaymentRun,
     PaymentStatus,
+    Recovery,
+    RecoveryStatus,
     Spending,
 )
 from .permissions import can_view_invoice
@@ -174,6 +176,20 @@ def funds_isf_for(user: User, budget_id: int) -> list[FundAccount]:
     raise NotVisible("No such budget.")
 
 
+def funds_visible_for(user: User, budget_id: int) -> list[FundAccount]:
+    """Every fund of the budget the user may see (the budget's viewers: all; a holding provider's
+    staff: their own); `NotVisible` (404) when none."""
+    budget = PersonalBudget.objects.filter(pk=budget_id).first()
+    if budget is None:
+        raise NotVisible("No such budget.")
+    funds = [
+        fund for fund in FundAccount.objects.filter(budget=budget).select_related("budget") if can_see_fund(user, fund)
+    ]
+    if not funds and not can_view_budget(user, budget):
+        raise NotVisible("No such budget.")
+    return funds
+
+
 def receipt_threshold() -> Decimal:
     """Spending above this needs a receipt (`FundPolicy.receipt_required_above`)."""
     return fund_policy().receipt_required_above.amount
@@ -234,14 +250,22 @@ def fund_holds(account: FundAccount, line) -> bool:
     return account.kind == FundKind.DIRECT_PAYMENT or line.provider_id == account.holder_provider_id
 
 
+def fund_recoveries(account: FundAccount) -> list[Recovery]:
+    return list(account.recoveries.select_related("proposed_by", "answered_by", "closed_by").order_by("-pk"))
+
+
 def fund_figures(account: FundAccount, loads: list[Load] | None = None) -> FundFigures:
-    """From the fund's loads (and, as they come, its spending and recoveries). The buffer is the
+    """From the fund's loads, spending and completed recoveries. The buffer is the
     policy's weeks of the weekly cost of the fund's lines in the plan now in force."""
     loads = fund_loads(account) if loads is None else loads
     zero = Money(0, "GBP")
     loaded = sum((load.amount for load in loads if load.status == LoadStatus.PAID), zero)
     spent = Money(account.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0), "GBP")
-    recovered = zero
+    recovered = Money(
+        account.recoveries.filter(status=RecoveryStatus.COMPLETED).aggregate(total=Sum("recovered"))["total"]
+        or Decimal(0),
+        "GBP",
+    )
     balance = loaded - spent - recovered
     weeks = fund_policy().buffer_weeks
     in_force = fund_plan_in_force(loads)

@@ -63,6 +63,15 @@ def payments_send_batch(payment_ids: list[int]) -> int:
     return sent
 
 
+@shared_task(bind=True, name="payments.recovery_take_back", acks_late=True, reject_on_worker_lost=True, max_retries=8)
+def recovery_take_back_task(self, recovery_id: int) -> int:
+    """Each take-back carries its fixed key, so a retry (or a redelivery after a crash) is safe."""
+    remaining = services.recovery_take_back(recovery_id=recovery_id)
+    if remaining and not self.request.is_eager:
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return remaining
+
+
 @shared_task(name="payments.payments_resume_stalled")
 def payments_resume_stalled(minutes: int = 5) -> int:
     return services.payments_resume_stalled(older_than=datetime.timedelta(minutes=minutes))

@@ -22,4 +22,9 @@ urlpatterns = [
     path("payments/<int:pk>/retry/", views.PaymentRetryView.as_view(), name="payment-retry"),
     path("organisation/payouts/", views.PayoutsView.as_view(), name="payouts"),
     path("budgets/<int:budget_id>/direct-payment/", views.DirectPaymentView.as_view(), name="direct-payment"),
+    path(
+        "budgets/<int:budget_id>/individual-service-funds/<int:provider_id>/",
+        views.IndividualServiceFundView.as_view(),
+        name="individual-service-fund",
+    ),
 ]

@@ -62,6 +62,7 @@ class TransactionKind(models.TextChoices):
     PAYMENT = "payment", "Payment"
     FUND_LOAD = "fund_load", "Load into a direct payment or fund"
     FUND_SPENDING = "fund_spending", "Spent from a direct payment or fund"
+    FUND_RECOVERY = "fund_recovery", "Surplus recovered from a direct payment or fund"
     RECLAIM = "reclaim", "Reclaim"
     REVERSAL = "reversal", "Reversal"
 

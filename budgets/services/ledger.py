@@ -7,7 +7,8 @@ transaction; the same key with a different movement is refused. The budget's acc
 so two commitments racing for the last of a budget cannot both succeed. Nothing is ever updated
 or deleted: a mistake is corrected with `reverse`.
 
-Other apps call `allocate`, `commit`, `release`, `record_payment`, `reclaim` and `reverse`.
+Other apps call `allocate`, `commit`, `release`, `record_payment`, the fund movements
+(`record_fund_load`, `record_fund_spending`, `record_fund_recovery`), `reclaim` and `reverse`.
 """
 
 from __future__ import annotations
@@ -335,6 +336,26 @@ def record_fund_spending(
 
     return _idempotent(
         key, fingerprint, build, kind=Kind.FUND_SPENDING, budget=budget, actor=actor, memo=memo or "Spending"
+    )
+
+
+def record_fund_recovery(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Surplus taken back from a direct payment or fund: it leaves what the budget's funds hold and
+    goes to the council's `reclaimed` (fund held → reclaimed). The budget's `paid` is unchanged:
+    the money was paid out, and has come back to the council, not to the budget."""
+    value = _positive(amount, "recovery", budget)
+    fingerprint = _fingerprint(Kind.FUND_RECOVERY, budget, value)
+
+    def build(accounts):
+        held = accounts.get(AccountKind.FUND_HELD)
+        if held is None or value > held.balance.amount:
+            raise BudgetExceeded("The direct payment does not hold that much.")
+        return [(held, -value), (council_account(AccountKind.RECLAIMED), value)]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.FUND_RECOVERY, budget=budget, actor=actor, memo=memo or "Surplus recovered"
     )
 
 

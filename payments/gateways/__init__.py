@@ -133,6 +133,11 @@ class Gateway(Protocol):
         """Take a whole transfer back, once per `key`."""
         ...
 
+    def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
+        """Take `amount` of a transfer back (a recovered surplus), once per `key`; returns the
+        gateway's reference for it. The transfer itself stays paid."""
+        ...
+
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         """Open an account for a payee (idempotent per `reference`); returns its id."""
         ...

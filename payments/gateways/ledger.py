@@ -49,7 +49,9 @@ class LedgerGateway:
         return _transfer(row) if row else None
 
     def list_group(self, *, group: str) -> list[Transfer]:
-        return [_transfer(row) for row in LedgerGatewayTransfer.objects.filter(group=group)]
+        # Take-backs (recovered surplus) are not transfers of the run.
+        rows = LedgerGatewayTransfer.objects.filter(group=group).exclude(metadata__has_key="takes_back")
+        return [_transfer(row) for row in rows]
 
     def reverse(self, *, transfer_id: str, key: str) -> Transfer:
         with transaction.atomic():
@@ -60,6 +62,34 @@ class LedgerGateway:
                 LedgerGatewayTransfer.objects.filter(pk=row.pk).update(reversed=True)
                 row.reversed = True
         return _transfer(row)
+
+    def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
+        """Recorded as a transfer of its own back from the payee, under its key, naming the
+        transfer it comes out of; never more than is left of that transfer."""
+        with transaction.atomic():
+            original = LedgerGatewayTransfer.objects.select_for_update().filter(transfer_id=transfer_id).first()
+            if original is None or original.reversed:
+                raise GatewayRefused(f"No transfer {transfer_id} to take money back from.")
+            existing = LedgerGatewayTransfer.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                if existing.amount != amount or existing.metadata.get("takes_back") != transfer_id:
+                    raise GatewayRefused("This idempotency key was used for a different take-back.")
+                return existing.transfer_id
+            taken = sum(
+                (row.amount for row in LedgerGatewayTransfer.objects.filter(metadata__takes_back=transfer_id)),
+                Money(0, str(amount.currency)),
+            )
+            if taken + amount > original.amount:
+                raise GatewayRefused(f"Only {original.amount - taken} of transfer {transfer_id} is left to take back.")
+            row = LedgerGatewayTransfer.objects.create(
+                transfer_id=f"ltb_{uuid.uuid4().hex[:24]}",
+                idempotency_key=key,
+                group=original.group,
+                destination=original.destination,
+                amount=amount,
+                metadata={**{k: str(v) for k, v in metadata.items()}, "takes_back": transfer_id},
+            )
+        return row.transfer_id
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"ledger_acct_{reference}"

@@ -1,7 +1,8 @@
 """Writes of the payments app: direct payment and individual service fund schedules (`funds`),
 invoices (`invoices`: submission; `invoice_decisions`: confirm, dispute, cancel, auto-confirm),
-payment runs and payments (`runs`), reconciliation, payee accounts and onboarding (`payees`) and
-gateway webhooks (`webhooks`). Callers import from here: `from payments import services`."""
+payment runs and payments (`runs`), reconciliation, recovery of surplus (`recoveries`), payee
+accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
+Callers import from here: `from payments import services`."""
 
 from .funds import *  # noqa: F403
 from .funds import __all__ as _funds
@@ -13,6 +14,8 @@ from .payees import *  # noqa: F403
 from .payees import __all__ as _payees
 from .reconciliation import *  # noqa: F403
 from .reconciliation import __all__ as _reconciliation
+from .recoveries import *  # noqa: F403
+from .recoveries import __all__ as _recoveries
 from .runs import *  # noqa: F403
 from .runs import __all__ as _runs
 from .spending import *  # noqa: F403
@@ -20,4 +23,4 @@ from .spending import __all__ as _spending
 from .webhooks import *  # noqa: F403
 from .webhooks import __all__ as _webhooks
 
-__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks, *_spending]
+__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks, *_spending, *_recoveries]

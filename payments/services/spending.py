@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -27,9 +26,9 @@ from accounts.services import audit_record
 from budgets.services import ledger
 from careplans.models import PlanLine
 
-from ..models import FundAccount, LoadStatus, Spending
+from ..models import FundAccount, Spending
 from ..permissions import can_spend_from
-from ..selectors import can_see_fund, fund_holds
+from ..selectors import can_see_fund, fund_figures, fund_holds, fund_loads
 from .invoices import check_upload, stored_upload
 
 __all__ = ["FundBalanceTooLow", "spending_record"]
@@ -42,10 +41,8 @@ class FundBalanceTooLow(StateConflict):
 
 
 def _balance(account: FundAccount) -> Decimal:
-    """What the fund holds now: its paid loads less its spending (and, later, recoveries)."""
-    loaded = account.loads.filter(status=LoadStatus.PAID).aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    spent = account.spending.aggregate(total=Sum("amount"))["total"] or Decimal(0)
-    return round_penny(loaded - spent)
+    """What the fund holds now: its paid loads less its spending and what was recovered."""
+    return fund_figures(account, fund_loads(account)).balance.amount
 
 
 def spending_record(

@@ -5,6 +5,7 @@ decides what each change means for payments and payee accounts."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.exceptions import InvalidInput
@@ -19,7 +20,7 @@ from ..gateways import (
     WebhooksNotConfigured,
     gateway,
 )
-from ..models import PayeeAccount, Payment, PaymentStatus, StripeEvent
+from ..models import PayeeAccount, Payment, PaymentStatus, RecoveryPart, StripeEvent
 from .payees import payee_account_set
 from .runs import complete_payment, payment_reverse, tell_finance
 
@@ -59,6 +60,10 @@ def _payment_for(payment_ref: str, transfer_id: str) -> Payment | None:
 
 def _handle(change, gateway_name: str) -> str:
     if isinstance(change, TransferReversed):
+        recovered = RecoveryPart.objects.filter(transfer_id=change.transfer_id).aggregate(total=Sum("amount"))["total"]
+        if recovered and change.amount_reversed.amount <= recovered:
+            # Cairn's own take-back of a recovered surplus: the load stays paid.
+            return f"Transfer {change.transfer_id}: {format_money(change.amount_reversed)} taken back by a recovery."
         payment = _payment_for(change.payment_ref, change.transfer_id)
         if payment is None:
             return f"No payment for transfer {change.transfer_id}."

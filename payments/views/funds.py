@@ -10,6 +10,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
@@ -18,8 +19,9 @@ from accounts.web import page_status
 
 from .. import selectors, services
 from ..gateways import gateway
-from ..models import FundAccount, FundKind, PayeeAccount
-from ..permissions import can_spend_from
+from ..models import OPEN_RECOVERY_STATUSES, FundAccount, FundKind, PayeeAccount, Recovery
+from ..permissions import can_run_payments, can_spend_from
+from ..services.recoveries import NothingToRecover
 from .invoices import upload_field
 
 
@@ -50,17 +52,62 @@ class SpendingForm(forms.Form):
         ]
 
 
+class RecoveryProposeForm(forms.Form):
+    reason = forms.CharField(
+        label="Why the money is being taken back",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The holder is told this. For example: the account has built up more than 8 weeks of support.",
+        error_messages={"required": "Say why the money is being taken back"},
+    )
+    owed = pounds_field(
+        "What the holder still owes, in pounds (optional)",
+        noun="amount owed",
+        required_message="",
+        required=False,
+        example="120.00",
+        help_text="Unpaid wages or bills you know of: this is left in the account.",
+    )
+
+
+class RecoveryExplainForm(forms.Form):
+    explanation = forms.CharField(
+        label="Why the money is still needed",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Say why the money is still needed"},
+    )
+    declared_owed = pounds_field(
+        "What you still owe from this money, in pounds (optional)",
+        noun="amount owed",
+        required_message="",
+        required=False,
+        example="240.00",
+        help_text="For example wages not yet paid, or a bill that has come in. This is never taken back.",
+    )
+
+
 # The service names the line `plan_line` in its refusals (as the API does); the form calls it `line_id`.
 FIELDS = {"plan_line": "line_id"}
+RECOVERY_ACTIONS = ("propose", "accept", "explain", "complete", "withdraw")
 
 
 class DirectPaymentView(LoginRequiredMixin, TemplateView):
+    """The budget's direct payment, or (`IndividualServiceFundView`) one provider's individual
+    service fund for it: the same account page either way."""
+
     template_name = "payments/direct_payment.html"
+
+    def fund(self, request, **kwargs) -> FundAccount:
+        return selectors.fund_get_for(request.user, kwargs["budget_id"], FundKind.DIRECT_PAYMENT)
+
+    def here(self) -> str:
+        return self.request.path
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
             try:
-                self.account = selectors.fund_get_for(request.user, kwargs["budget_id"], FundKind.DIRECT_PAYMENT)
+                self.account = self.fund(request, **kwargs)
             except NotVisible as exc:
                 raise Http404(exc.message) from exc
         return super().dispatch(request, *args, **kwargs)
@@ -87,8 +134,16 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             may_spend=may_spend,
             threshold=selectors.receipt_threshold(),
             period_days=selectors.fund_policy().load_period_days,
+            recoveries=selectors.fund_recoveries(account),
+            may_recover=can_run_payments(self.request.user),
+            today=timezone.localdate(),
         )
-        if may_spend:
+        context["open_recovery"] = next((r for r in context["recoveries"] if r.status in OPEN_RECOVERY_STATUSES), None)
+        if context["may_recover"] and context["open_recovery"] is None:
+            context.setdefault("propose_form", RecoveryProposeForm())
+        if may_spend and context["open_recovery"] is not None:
+            context.setdefault("explain_form", RecoveryExplainForm())
+        if may_spend and account.kind == FundKind.DIRECT_PAYMENT:
             context.setdefault("form", SpendingForm(lines=self._lines(account, loads)))
             gw = gateway()
             payee = PayeeAccount.objects.filter(person_id=account.holder_id, gateway=gw.name).first()
@@ -100,7 +155,10 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             context.update(gateway=gw, payee=payee)
         return context
 
-    def post(self, request, budget_id):
+    def post(self, request, budget_id, **kwargs):
+        action = request.POST.get("recovery")
+        if action in RECOVERY_ACTIONS:
+            return self.recovery_post(request, action)
         if not can_spend_from(request.user, self.account):
             raise PermissionDenied("Only the person holding the money records what is spent from it.")
         if "set_up_payouts" in request.POST:
@@ -123,5 +181,64 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
                 add_service_errors(form, exc, FIELDS)
                 return self.render_to_response(self.get_context_data(form=form), status=page_status(exc))
             messages.success(request, f"{spending.amount} to {spending.payee} is recorded.")
-            return HttpResponseRedirect(reverse("direct-payment", args=[budget_id]))
+            return HttpResponseRedirect(self.here())
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+    def recovery_post(self, request, action: str):
+        """Propose (finance), accept or explain (the holder), complete or withdraw (finance)."""
+        forms_by_action = {
+            "propose": ("propose_form", RecoveryProposeForm),
+            "explain": ("explain_form", RecoveryExplainForm),
+        }
+        form = None
+        try:
+            if action in forms_by_action:
+                name, form_class = forms_by_action[action]
+                form = form_class(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(**{name: form}), status=400)
+                if action == "propose":
+                    services.recovery_propose(
+                        actor=request.user, account=self.account, request=request, **form.cleaned_data
+                    )
+                    done = "The recovery is proposed and the holder has been told."
+                else:
+                    recovery = self._open_recovery()
+                    services.recovery_explain(
+                        actor=request.user, recovery=recovery, request=request, **form.cleaned_data
+                    )
+                    done = "Thank you. Your explanation has been sent to the council."
+            else:
+                recovery = self._open_recovery()
+                getattr(services, f"recovery_{action}")(actor=request.user, recovery=recovery, request=request)
+                done = {
+                    "accept": "You have accepted the recovery.",
+                    "complete": "The recovery is complete: the money has been taken back.",
+                    "withdraw": "The recovery is withdrawn.",
+                }[action]
+        except CairnError as exc:
+            if form is not None:
+                add_service_errors(form, exc)
+                name = forms_by_action[action][0]
+                return self.render_to_response(self.get_context_data(**{name: form}), status=page_status(exc))
+            if page_status(exc) == 403:
+                raise PermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self.here() + "#recovery")
+        messages.success(request, done)
+        return HttpResponseRedirect(self.here() + "#recovery")
+
+    def _open_recovery(self) -> Recovery:
+        recovery = self.account.recoveries.filter(status__in=OPEN_RECOVERY_STATUSES).first()
+        if recovery is None:
+            raise NothingToRecover("There is no recovery open on this account.")
+        return recovery
+
+
+class IndividualServiceFundView(DirectPaymentView):
+    def fund(self, request, **kwargs) -> FundAccount:
+        funds = selectors.funds_isf_for(request.user, kwargs["budget_id"])
+        account = next((f for f in funds if f.holder_provider_id == kwargs["provider_id"]), None)
+        if account is None:
+            raise NotVisible("No such individual service fund.")
+        return account

@@ -66,6 +66,9 @@ class OtherGateway:
     def reverse(self, *, transfer_id: str, key: str) -> Transfer:
         raise GatewayRefused("Other Pay does not take transfers back.")
 
+    def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
+        raise GatewayRefused("Other Pay does not take money back.")
+
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"other_{reference}"
 

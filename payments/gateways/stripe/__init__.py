@@ -65,6 +65,15 @@ class StripeGateway:
         call(self.client.v1.transfers.reversals.create, transfer_id, {}, options={"idempotency_key": key})
         return to_transfer(call(self.client.v1.transfers.retrieve, transfer_id))
 
+    def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
+        """A partial reversal of the load's Connect transfer: the money comes back from the
+        person's connected account to the council's platform balance."""
+        params = {"amount": to_pence(amount), "metadata": {k: str(v) for k, v in metadata.items()}}
+        reversal = call(
+            self.client.v1.transfers.reversals.create, transfer_id, params, options={"idempotency_key": key}
+        )
+        return plain(reversal)["id"]
+
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return onboarding.create_account(self.client, email=email, name=name, reference=reference)
 
