@@ -304,6 +304,29 @@ class DirectPaymentView(APIView):
         return Response(fund_body(selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)))
 
 
+class FundHolderSerializer(serializers.Serializer):
+    holder = serializers.IntegerField(min_value=1, help_text="The client, or one of their representatives.")
+
+
+class DirectPaymentHolderView(APIView):
+    """Name who holds the direct payment (the client's social worker or an administrator)."""
+
+    @extend_schema(
+        request=FundHolderSerializer,
+        responses=FundSerializer,
+        summary="Name the direct payment's holder",
+        tags=["funds"],
+    )
+    def post(self, request, budget_id):
+        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        body = FundHolderSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account = services.fund_holder_set(
+            actor=request.user, account=account, holder_id=body.validated_data["holder"], request=request
+        )
+        return Response(fund_body(account))
+
+
 class IndividualServiceFundsView(APIView):
     """The budget's individual service funds, one per provider holding one."""
 

@@ -13,6 +13,11 @@ urlpatterns = [
         name="api-direct-payment-spending",
     ),
     path(
+        "budgets/<int:budget_id>/direct-payment/holder/",
+        api.DirectPaymentHolderView.as_view(),
+        name="api-direct-payment-holder",
+    ),
+    path(
         "budgets/<int:budget_id>/direct-payment/recoveries/",
         api.RecoveriesView.as_view(),
         name="api-recoveries",

@@ -48,8 +48,11 @@ def can_view_payments_of(user: User, provider_id: int) -> bool:
 
 
 def can_spend_from(user: User, account: FundAccount) -> bool:
-    """The fund's holder records what is spent from it: the person holding a direct payment (or a
-    representative acting for them), or the staff of the provider holding an individual service fund."""
+    """The fund's holder records what is spent from it: the person holding a direct payment (the
+    client or anyone acting for them; a representative named holder alone), or the staff of the
+    provider holding an individual service fund."""
     if account.holder_provider_id is not None:
         return has_role(user, Role.PROVIDER) and user.provider_id == account.holder_provider_id
+    if account.holder.role == Role.REPRESENTATIVE:  # named holder: that person, not the client
+        return bool(user and user.is_authenticated and user.is_active and user.pk == account.holder_id)
     return acts_for(user, account.holder)

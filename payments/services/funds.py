@@ -15,18 +15,22 @@ import datetime
 from collections import defaultdict
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
-from accounts.models import AuditAction
-from accounts.services import audit_record
+from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible
+from accounts.models import AuditAction, User
+from accounts.permissions import can_manage_representatives
+from accounts.selectors import representatives_of
+from accounts.services import audit_record, notification_send
 from careplans.models import CarePlan, MoneyManagement, PlanLine, PlanStatus
 
 from .. import schedule
 from ..models import FundAccount, FundKind, Load, LoadStatus
-from ..selectors import KIND_OF_LINE, fund_policy
+from ..selectors import KIND_OF_LINE, can_see_fund, fund_policy
 
-__all__ = ["funds_schedule", "funds_schedule_missing"]
+__all__ = ["fund_holder_set", "funds_schedule", "funds_schedule_missing"]
 
 
 def _fund_line(line: PlanLine) -> schedule.FundLine:
@@ -131,3 +135,43 @@ def funds_schedule_missing() -> int:
     for plan_id in sorted(set(never.values_list("pk", flat=True)) | set(replaced.values_list("pk", flat=True))):
         done += bool(funds_schedule(plan_id=plan_id))
     return done
+
+
+def fund_holder_set(*, actor: User, account: FundAccount, holder_id: int, request=None) -> FundAccount:
+    """Name who holds a direct payment: the client, or one of their representatives (an authorised
+    person when the client lacks capacity). The client's social worker or an administrator decides
+    (others who may see it: 403; anyone else: 404). Loads not yet paid go to the new holder."""
+    client = account.budget.client
+    if account.kind != FundKind.DIRECT_PAYMENT:
+        raise InvalidInput("An individual service fund is held by its provider.", field="holder")
+    if not can_manage_representatives(actor, client):
+        if can_see_fund(actor, account):
+            raise ActionNotAllowed("Only the client's social worker or an administrator names who holds the money.")
+        raise NotVisible("No such direct payment.")
+    allowed = {client.pk: client, **{rep.pk: rep for rep in representatives_of(client)}}
+    holder = allowed.get(holder_id)
+    if holder is None:
+        raise InvalidInput(f"Choose {client.full_name} or one of their representatives.", field="holder")
+    with transaction.atomic():
+        account = FundAccount.objects.select_for_update(of=("self",)).select_related("holder").get(pk=account.pk)
+        before = account.holder
+        if before.pk == holder.pk:
+            return account
+        account.holder = holder
+        account.save(update_fields=["holder"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=account,
+            subject=client,
+            request=request,
+            changes={"holder": [before.pk, holder.pk]},
+        )
+        notification_send(
+            recipients=[before, holder, client],
+            message=f"{holder.full_name} now holds {client.full_name}'s direct payment.",
+            actor=actor,
+            link=reverse("direct-payment", args=[account.budget_id]),
+            target=account,
+        )
+    return account

@@ -15,6 +15,8 @@ from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors, iso_date_field, pounds_field
+from accounts.permissions import can_manage_representatives
+from accounts.selectors import representatives_of
 from accounts.web import page_status
 
 from .. import selectors, services
@@ -138,6 +140,9 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             may_recover=can_run_payments(self.request.user),
             today=timezone.localdate(),
         )
+        client = account.budget.client
+        if account.kind == FundKind.DIRECT_PAYMENT and can_manage_representatives(self.request.user, client):
+            context["holder_choices"] = [client, *representatives_of(client)]
         context["open_recovery"] = next((r for r in context["recoveries"] if r.status in OPEN_RECOVERY_STATUSES), None)
         if context["may_recover"] and context["open_recovery"] is None:
             context.setdefault("propose_form", RecoveryProposeForm())
@@ -156,6 +161,8 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         return context
 
     def post(self, request, budget_id, **kwargs):
+        if "holder" in request.POST:
+            return self.holder_post(request)
         action = request.POST.get("recovery")
         if action in RECOVERY_ACTIONS:
             return self.recovery_post(request, action)
@@ -227,6 +234,23 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             return HttpResponseRedirect(self.here() + "#recovery")
         messages.success(request, done)
         return HttpResponseRedirect(self.here() + "#recovery")
+
+    def holder_post(self, request):
+        try:
+            holder_id = int(request.POST.get("holder", ""))
+        except ValueError:
+            holder_id = 0
+        try:
+            account = services.fund_holder_set(
+                actor=request.user, account=self.account, holder_id=holder_id, request=request
+            )
+        except CairnError as exc:
+            if page_status(exc) == 403:
+                raise PermissionDenied(exc.message) from exc
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(self.here() + "#holder")
+        messages.success(request, f"{account.holder.full_name} now holds the direct payment.")
+        return HttpResponseRedirect(self.here() + "#holder")
 
     def _open_recovery(self) -> Recovery:
         recovery = self.account.recoveries.filter(status__in=OPEN_RECOVERY_STATUSES).first()
