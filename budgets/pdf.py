@@ -13,11 +13,12 @@ from accounts.pdf import esc, p, render, table, text
 
 from .models import PersonalBudget
 from .ras import compile_scheme, explain, price_answered
-from .selectors import budget_figures, budget_figures_at, ledger_list, transaction_size
+from .selectors import budget_figures, budget_figures_at, budget_fund_figures, ledger_list, transaction_size
 
 
 def budget_statement_pdf(budget: PersonalBudget) -> bytes:
     figures = budget_figures(budget)
+    funds = budget_fund_figures(budget)
     assessment = budget.assessment
     compiled = compile_scheme(assessment.scheme)
     pricing = price_answered(compiled, assessment.answers, assessment.modifiers)
@@ -34,13 +35,33 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
                 ["", "Amount"],
                 ["Allocated", format_money(figures.allocated)],
                 ["Committed to your care plan", format_money(figures.committed)],
-                ["Paid to providers", format_money(figures.paid)],
+                [
+                    "Paid to providers and into your direct payment" if funds else "Paid to providers",
+                    format_money(figures.paid),
+                ],
                 ["Available to plan", format_money(figures.available)],
             ],
             [120, 50],
             money_columns=(1,),
         ),
     ]
+    if funds is not None:
+        story += [
+            Spacer(1, 8),
+            p("Your direct payment and funds", "h2"),
+            p("Paid in advance out of what is committed to your plan; what was spent and taken back, pound by pound."),
+            table(
+                [
+                    ["", "Amount"],
+                    ["Paid in", format_money(funds.loaded)],
+                    ["Spent", format_money(funds.spent)],
+                    ["Taken back by the council", format_money(funds.recovered)],
+                    ["Held now", format_money(funds.held)],
+                ],
+                [120, 50],
+                money_columns=(1,),
+            ),
+        ]
     if budget.final_amount is not None:
         story.append(
             p(

@@ -26,6 +26,7 @@ from .models import (
     PersonalBudget,
     RasScheme,
     SchemeStatus,
+    TransactionKind,
 )
 from .permissions import can_view_assessment, can_view_budget
 
@@ -89,6 +90,40 @@ def budget_figures_from_postings(budget: PersonalBudget) -> Figures:
     )
     # SQLite sums decimals as floating point; the ledger is in pence, so round back to them.
     return _figures({kind: round_penny(total) for kind, total in sums}, str(budget.indicative_amount.currency))
+
+
+@dataclass(frozen=True)
+class FundLedgerFigures:
+    """The money of a budget's direct payment and individual service funds, pound by pound from the
+    ledger: paid in by loads, spent by their holders, taken back by the council, and held now
+    (held = loaded − spent − recovered)."""
+
+    loaded: Money
+    spent: Money
+    recovered: Money
+    held: Money
+
+
+def budget_fund_figures(budget: PersonalBudget) -> FundLedgerFigures | None:
+    """None while the budget has never had money paid into a fund (one query)."""
+    sums = dict(
+        LedgerPosting.objects.filter(account__budget=budget, account__kind=AccountKind.FUND_HELD)
+        .values("transaction__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("transaction__kind", "total")
+    )
+    if not sums:
+        return None
+    currency = str(budget.indicative_amount.currency)
+
+    def money(kind: str, sign: int) -> Money:
+        return Money(round_penny(sign * (sums.get(kind) or Decimal(0))), currency)
+
+    # Reversals of loads come back out of what is held; count them against what was loaded.
+    loaded = money(TransactionKind.FUND_LOAD, 1) + money(TransactionKind.REVERSAL, 1)
+    spent = money(TransactionKind.FUND_SPENDING, -1)
+    recovered = money(TransactionKind.FUND_RECOVERY, -1)
+    return FundLedgerFigures(loaded, spent, recovered, loaded - spent - recovered)
 
 
 def budget_get_for(user: User, budget_id: int) -> PersonalBudget:

@@ -43,6 +43,7 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             budget=budget,
             assessment=assessment,
             figures=selectors.budget_figures(budget),
+            funds=selectors.budget_fund_figures(budget),
             ledger=selectors.ledger_list(budget),
             explanation=explain(pricing),
             domain_points=pricing.domain_rows,

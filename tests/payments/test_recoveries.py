@@ -245,3 +245,28 @@ def test_the_account_page_lets_finance_propose_and_the_holder_accept(client, fin
     assert "The council proposes to take back £870.00" in shown and "Accept" in shown
     client.post(page, {"recovery": "accept"})
     assert Recovery.objects.get().status == RecoveryStatus.ACCEPTED
+
+
+def test_the_budget_page_and_statement_show_the_direct_payment_pound_by_pound(
+    client, api_as, finance_user, surplus, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    rid = propose(api_as, finance_user, surplus).json()["id"]
+    api_as(surplus.holder).post(url(surplus, rid, "accept"))
+    with django_capture_on_commit_callbacks(execute=True):
+        api_as(finance_user).post(url(surplus, rid, "complete"))
+    services.spending_record(
+        actor=surplus.holder, account=surplus, date=timezone.localdate(), amount=Decimal("40.00"), payee="Jo Smith"
+    )
+    client.force_login(surplus.holder)
+
+    page = client.get(f"/budgets/{surplus.budget_id}/").content.decode()
+    pdf = client.get(f"/budgets/{surplus.budget_id}/statement.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+
+    for shown in (page, text):
+        assert "£1,160.00" in shown and "£40.00" in shown and "£870.00" in shown and "£250.00" in shown
+    assert "Held now" in page and "Held now" in text
