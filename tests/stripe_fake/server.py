@@ -8,13 +8,52 @@ idempotency semantics:
     POST /v1/transfers                     GET /v1/transfers/{id}
     GET  /v1/transfers?transfer_group=&destination=&limit=&starting_after=&ending_before=
     POST /v1/transfers/{id}/reversals      GET /v1/transfers/{id}/reversals
-    GET  /v1/balance
+    GET  /v1/balance                       (with `issuing.available`, the Issuing balance)
+
+and Stripe Issuing, with the test-mode helpers a test-mode integration creates purchases with:
+
+    POST /v1/issuing/cardholders           GET /v1/issuing/cardholders/{id}   POST /v1/issuing/cardholders/{id}
+    GET  /v1/issuing/cardholders?email=&status=&type=&limit=&starting_after=&ending_before=
+    POST /v1/issuing/cards                 GET /v1/issuing/cards/{id}         POST /v1/issuing/cards/{id}
+    GET  /v1/issuing/cards?cardholder=&status=&type=&last4=&limit=&starting_after=&ending_before=
+    GET  /v1/issuing/authorizations/{id}   GET /v1/issuing/authorizations?card=&cardholder=&status=&limit=...
+    GET  /v1/issuing/transactions/{id}     GET /v1/issuing/transactions?card=&cardholder=&type=&limit=...
+    POST /v1/test_helpers/issuing/authorizations              (approved or declined by spending controls)
+    POST /v1/test_helpers/issuing/authorizations/{id}/capture  POST .../authorizations/{id}/reverse
+    POST /v1/test_helpers/issuing/transactions/create_force_capture
+    POST /v1/test_helpers/issuing/transactions/create_unlinked_refund
+    POST /v1/test_helpers/issuing/transactions/{id}/refund     (answers with the refunded capture, as Stripe)
+
+Issuing as Stripe documents it: cards are `inactive` unless created `active`, and show their cardholder
+expanded. A test-mode authorization is declined (`approved: false`, status `closed`,
+`request_history[0].reason`) when the card is not active (`card_inactive`, `card_canceled`), the
+cardholder is not (`cardholder_inactive`, `cardholder_blocked`), the card's or the cardholder's
+spending controls refuse it (`spending_controls`: allowed/blocked categories and merchant countries,
+and spending limits, per_authorization or over all_time/daily/weekly/monthly/yearly intervals that
+start at midnight UTC, weeks on Sunday, each limit counting only its own categories: the amount still
+held by approved pending authorizations plus captures on the card, or on all the cardholder's cards),
+or the Issuing balance is below the amount (`insufficient_funds`). An approved one is `pending` and
+holds its amount from the Issuing balance; a capture releases the hold and creates an
+`issuing.transaction` of type `capture` with a NEGATIVE amount (Stripe's sign: money leaving the
+balance); refunds are type `refund`, positive, and credit the balance; a reversal releases the hold.
+Events: `issuing_authorization.created` / `.updated` and `issuing_transaction.created` are delivered
+by default once `webhook_url` is set; `issuing_card.*` and `issuing_cardholder.*` on request
+(`fake.webhook_events |= {...}`). Not modelled: real-time authorization (`issuing_authorization.request`),
+the other test helpers (expire, increment, finalize_amount, shipping), disputes, currency conversion
+(the fake issues in its one currency), and Stripe's default card limits (opt in:
+`issuing_default_daily_limit`, `issuing_per_authorization_cap`).
 
 The server runs in a background thread of the test process on 127.0.0.1 (a free port), serves
 requests concurrently (one thread per connection, HTTP/1.1 keep-alive) and keeps all state in that
 process behind one lock, so another process (a Celery worker started with
 `STRIPE_API_BASE=<fake.url>`) talks to the same state. Tests drive it through the Python object
-(`StripeFake`), never over HTTP: fault injection, inspection, reset, webhooks.
+(`StripeFake`), never over HTTP: fault injection, inspection, reset, webhooks, and seeding and
+driving Issuing (`create_cardholder`, `create_card`, `authorize`, `capture`, `refund`...).
+
+Webhooks: with `webhook_url` set the fake signs and POSTs the events it emits, each from its own
+thread (so two events of one operation may arrive in either order, as with Stripe). To choose the
+order, set `hold_webhooks = True` and send the held events with `release_webhooks([ids...])`; to
+deliver one again (a Stripe retry: same id and payload), `redeliver(event_or_id)`.
 
 Idempotency, as Stripe does it: a POST's `Idempotency-Key` is scoped to the API key (and the
 `Stripe-Account` header). The first request that reaches an endpoint stores its status and body,
@@ -304,15 +343,1309 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
 
 
+# --- Issuing -------------------------------------------------------------------------------------
+
+#: every Issuing event the fake emits; `DEFAULT_ISSUING_WEBHOOK_EVENTS` are delivered without opting in
+ISSUING_EVENT_TYPES = frozenset(
+    {
+        "issuing_cardholder.created",
+        "issuing_cardholder.updated",
+        "issuing_card.created",
+        "issuing_card.updated",
+        "issuing_authorization.created",
+        "issuing_authorization.updated",
+        "issuing_transaction.created",
+    }
+)
+DEFAULT_ISSUING_WEBHOOK_EVENTS = frozenset(
+    {"issuing_authorization.created", "issuing_authorization.updated", "issuing_transaction.created"}
+)
+SPENDING_LIMIT_INTERVALS = ("all_time", "daily", "monthly", "per_authorization", "weekly", "yearly")
+DEFAULT_MERCHANT_CATEGORY = "miscellaneous_general_merchandise"
+
+#: Merchant category → MCC (https://docs.stripe.com/issuing/categories), for the categories a care budget
+#: is likely to meet; any other valid category gets category_code "0000" (the fake does not know it).
+MERCHANT_CATEGORY_CODES = {
+    "automated_cash_disburse": "6011",
+    "bakeries": "5462",
+    "betting_casino_gambling": "7995",
+    "book_stores": "5942",
+    "bus_lines": "4131",
+    "caterers": "5811",
+    "charitable_and_social_service_organizations_fundraising": "8398",
+    "child_care_services": "8351",
+    "cleaning_and_maintenance": "7349",
+    "commuter_transport_and_ferries": "4111",
+    "computer_software_stores": "5734",
+    "counseling_services": "7277",
+    "dentists_orthodontists": "8021",
+    "department_stores": "5311",
+    "doctors": "8011",
+    "drinking_places": "5813",
+    "drug_stores_and_pharmacies": "5912",
+    "eating_places_restaurants": "5812",
+    "educational_services": "8299",
+    "electronics_stores": "5732",
+    "family_clothing_stores": "5651",
+    "fast_food_restaurants": "5814",
+    "government_services": "9399",
+    "grocery_stores_supermarkets": "5411",
+    "hardware_stores": "5251",
+    "health_and_beauty_spas": "7298",
+    "home_supply_warehouse_stores": "5200",
+    "hospitals": "8062",
+    "medical_services": "8099",
+    "miscellaneous_food_stores": "5499",
+    "miscellaneous_general_merchandise": "5399",
+    "miscellaneous_general_services": "7299",
+    "miscellaneous_recreation_services": "7999",
+    "miscellaneous_specialty_retail": "5999",
+    "nursing_personal_care": "8050",
+    "opticians_eyeglasses": "8043",
+    "orthopedic_goods_prosthetic_devices": "5976",
+    "package_stores_beer_wine_and_liquor": "5921",
+    "passenger_railways": "4112",
+    "service_stations": "5541",
+    "sports_clubs_fields": "7941",
+    "taxicabs_limousines": "4121",
+    "telecommunication_services": "4814",
+    "utilities": "4900",
+}
+
+
+def _literal_strings(annotation: Any) -> list[str]:
+    import typing
+
+    found: list[str] = []
+    for arg in typing.get_args(annotation):
+        if typing.get_origin(arg) is typing.Literal:
+            found.extend(a for a in typing.get_args(arg) if isinstance(a, str))
+        else:
+            found.extend(_literal_strings(arg))
+    return found
+
+
+try:  # Stripe's merchant categories, as the installed client's own parameter types list them
+    from stripe.params.issuing._card_create_params import CardCreateParamsSpendingControls as _Controls
+
+    ISSUING_CATEGORIES = frozenset(_literal_strings(_Controls.__annotations__["blocked_categories"]))
+except Exception:  # pragma: no cover - only if the private module moves: categories go unchecked
+    ISSUING_CATEGORIES = frozenset()
+
+
+def _invalid(param: str, message: str | None = None) -> StripeFakeError:
+    return StripeFakeError(400, message or f"Invalid {param}", param=param, store=False)
+
+
+def _int_value(raw: Any, param: str, *, required: bool = False, minimum: int | None = None) -> int | None:
+    """`_int_param` for a value already taken out of nested params (`param` is its full wire name)."""
+    if raw is None or raw == "":
+        if required:
+            raise _missing(param)
+        return None
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise StripeFakeError(
+            400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param=param, store=False
+        ) from None
+    if minimum is not None and value < minimum:
+        raise StripeFakeError(
+            400,
+            f"This value must be greater than or equal to {minimum}.",
+            code="parameter_invalid_integer",
+            param=param,
+            store=False,
+        )
+    return value
+
+
+def _str_value(raw: Any, param: str, *, required: bool = False, choices: tuple[str, ...] = ()) -> str | None:
+    if raw is None or raw == "":
+        if required:
+            raise _missing(param)
+        return None
+    if not isinstance(raw, str):
+        raise _invalid(param, f"Invalid string: {raw!r}")
+    if choices and raw not in choices:
+        raise _invalid(param, f"Invalid {param}: must be one of {', '.join(choices)}")
+    return raw
+
+
+def _hash(raw: Any, param: str) -> dict[str, Any]:
+    if raw is None or raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise _invalid(param, "Invalid hash")
+    return raw
+
+
+def _category(raw: Any, param: str) -> str:
+    value = _str_value(raw, param, required=True)
+    if ISSUING_CATEGORIES and value not in ISSUING_CATEGORIES:
+        raise _invalid(
+            param, f"Invalid {param}: must be one of the merchant categories at docs.stripe.com/issuing/categories"
+        )
+    return value  # type: ignore[return-value]
+
+
+def _str_list(raw: Any, param: str, *, categories: bool = False) -> list[str] | None:
+    """A list parameter: `""` (Stripe's "empty value", which unsets) → None."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, list):
+        raise _invalid(param, "Invalid array")
+    values = []
+    for i, item in enumerate(raw):
+        values.append(
+            _category(item, f"{param}[{i}]") if categories else _str_value(item, f"{param}[{i}]", required=True)
+        )
+    return values or None
+
+
+def _spending_limits(raw: Any, param: str) -> list[dict[str, Any]]:
+    if raw is None or raw == "":
+        return []
+    if not isinstance(raw, list):
+        raise _invalid(param, "Invalid array")
+    limits = []
+    for i, item in enumerate(raw):
+        at = f"{param}[{i}]"
+        if not isinstance(item, dict):
+            raise _invalid(at, "Invalid hash")
+        limits.append(
+            {
+                "amount": _int_value(item.get("amount"), f"{at}[amount]", required=True, minimum=0),
+                "categories": _str_list(item.get("categories"), f"{at}[categories]", categories=True),
+                "interval": _str_value(
+                    item.get("interval"), f"{at}[interval]", required=True, choices=SPENDING_LIMIT_INTERVALS
+                ),
+            }
+        )
+    return limits
+
+
+def _empty_spending_controls(empty_list: Any) -> dict[str, Any]:
+    """Cards show unset lists as null, cardholders as [] (as Stripe's own examples do)."""
+    return {
+        "allowed_card_presences": None,
+        "allowed_categories": copy.copy(empty_list),
+        "allowed_merchant_countries": copy.copy(empty_list),
+        "blocked_card_presences": None,
+        "blocked_categories": copy.copy(empty_list),
+        "blocked_merchant_countries": copy.copy(empty_list),
+        "spending_limits": [],
+        "spending_limits_currency": None,
+    }
+
+
+def _parse_spending_controls(
+    raw: Any, current: dict[str, Any], *, currency: str, empty_list: Any, param: str = "spending_controls"
+) -> dict[str, Any]:
+    """`current` with the sub-fields given in `raw` replaced (each list wholesale, as Stripe does:
+    `spending_limits` given replaces every limit; `""` unsets a list)."""
+    raw = _hash(raw, param)
+    controls = copy.deepcopy(current)
+    for key in ("allowed_categories", "blocked_categories"):
+        if key in raw:
+            controls[key] = _str_list(raw[key], f"{param}[{key}]", categories=True) or copy.copy(empty_list)
+    for key in ("allowed_merchant_countries", "blocked_merchant_countries"):
+        if key in raw:
+            countries = _str_list(raw[key], f"{param}[{key}]")
+            controls[key] = [c.upper() for c in countries] if countries else copy.copy(empty_list)
+    for key in ("allowed_card_presences", "blocked_card_presences"):
+        if key in raw:
+            controls[key] = _str_list(raw[key], f"{param}[{key}]")
+    if "spending_limits" in raw:
+        controls["spending_limits"] = _spending_limits(raw["spending_limits"], f"{param}[spending_limits]")
+    controls["spending_limits_currency"] = currency if controls["spending_limits"] else None
+    for allowed, blocked in (
+        ("allowed_categories", "blocked_categories"),
+        ("allowed_merchant_countries", "blocked_merchant_countries"),
+    ):
+        if controls[allowed] and controls[blocked]:
+            raise _invalid(f"{param}[{blocked}]", f"You may not set both {allowed} and {blocked}.")
+    return controls
+
+
+def _address(raw: Any, param: str) -> dict[str, Any]:
+    raw = _hash(raw, param)
+    if not raw:
+        raise _missing(param)
+    address = {
+        "city": _str_value(raw.get("city"), f"{param}[city]", required=True),
+        "country": (_str_value(raw.get("country"), f"{param}[country]", required=True) or "").upper(),
+        "line1": _str_value(raw.get("line1"), f"{param}[line1]", required=True),
+        "line2": _str_value(raw.get("line2"), f"{param}[line2]"),
+        "postal_code": _str_value(raw.get("postal_code"), f"{param}[postal_code]", required=True),
+        "state": _str_value(raw.get("state"), f"{param}[state]"),
+    }
+    return address
+
+
+def _metadata_update(current: dict[str, str], params: dict[str, Any]) -> dict[str, str]:
+    """Stripe's metadata update: keys merge in, a key set to "" is removed, `metadata=""` clears all."""
+    if "metadata" not in params:
+        return dict(current)
+    raw = params["metadata"]
+    if raw == "":
+        return {}
+    if not isinstance(raw, dict):
+        raise _invalid("metadata", "Invalid hash")
+    merged = dict(current)
+    for key, value in raw.items():
+        if value == "":
+            merged.pop(str(key), None)
+        else:
+            merged[str(key)] = str(value)
+    return merged
+
+
+def _card_number(rng: secrets.SystemRandom) -> str:
+    """A 16-digit Visa-shaped test number with a valid Luhn check digit."""
+    body = "4000" + "".join(str(rng.randrange(10)) for _ in range(11))
+    total = 0
+    for i, digit in enumerate(int(d) for d in reversed(body)):
+        if i % 2 == 0:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return body + str((10 - total % 10) % 10)
+
+
+def _interval_start(interval: str, now: float) -> int | None:
+    """The start of the spending-limit interval `now` falls in. Stripe: "All date-based intervals start
+    at midnight UTC"; weekly "starting on Sunday", monthly on the 1st, yearly on January 1st."""
+    import datetime as dt
+
+    if interval == "all_time":
+        return None
+    midnight = dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "weekly":
+        midnight -= dt.timedelta(days=(midnight.weekday() + 1) % 7)  # Monday is 0, Sunday 6
+    elif interval == "monthly":
+        midnight = midnight.replace(day=1)
+    elif interval == "yearly":
+        midnight = midnight.replace(month=1, day=1)
+    return int(midnight.timestamp())
+
+
+class _Issuing:
+    """Stripe Issuing for `StripeFake`: cardholders, cards and their spending controls, and the
+    authorizations and transactions that test-mode helpers create. State lives in the fake's
+    `_init_state`; every method here runs with `self._lock` held unless it takes it itself."""
+
+    # set by StripeFake
+    _lock: threading.RLock
+    currency: str
+    _cardholders: dict[str, dict[str, Any]]
+    _cards: dict[str, dict[str, Any]]
+    _card_secrets: dict[str, dict[str, str]]
+    _authorizations: dict[str, dict[str, Any]]
+    _auth_holds: dict[str, int]
+    _issuing_transactions: dict[str, dict[str, Any]]
+    _refunded: dict[str, int]
+    _issuing_balance: dict[str, int]
+    issuing_clock: Any
+    issuing_per_authorization_cap: int | None
+    issuing_default_daily_limit: int | None
+    _emit: Any
+    _page: Any
+
+    _rng = secrets.SystemRandom()
+
+    def _issuing_now(self) -> int:
+        return int(self.issuing_clock())
+
+    # -- lookups --
+
+    def _cardholder_or(self, cardholder_id: str, *, status: int, param: str) -> dict[str, Any]:
+        cardholder = self._cardholders.get(cardholder_id)
+        if cardholder is None:
+            raise StripeFakeError(
+                status, f"No such cardholder: '{cardholder_id}'", code="resource_missing", param=param
+            )
+        return cardholder
+
+    def _card_or(self, card_id: str, *, status: int, param: str) -> dict[str, Any]:
+        card = self._cards.get(card_id)
+        if card is None:
+            raise StripeFakeError(status, f"No such card: '{card_id}'", code="resource_missing", param=param)
+        return card
+
+    def _authorization_or_404(self, authorization_id: str) -> dict[str, Any]:
+        authorization = self._authorizations.get(authorization_id)
+        if authorization is None:
+            raise StripeFakeError(
+                404, f"No such issuing authorization: '{authorization_id}'", code="resource_missing", param="id"
+            )
+        return authorization
+
+    def _transaction_or_404(self, transaction_id: str) -> dict[str, Any]:
+        transaction = self._issuing_transactions.get(transaction_id)
+        if transaction is None:
+            raise StripeFakeError(
+                404, f"No such issuing transaction: '{transaction_id}'", code="resource_missing", param="id"
+            )
+        return transaction
+
+    # -- views: what the API shows (cards carry their cardholder, authorizations their card) --
+
+    def _card_view(self, card: dict[str, Any], expand: Any = ()) -> dict[str, Any]:
+        view = copy.deepcopy(card)
+        view["cardholder"] = copy.deepcopy(self._cardholders[card["cardholder"]])
+        expand = expand if isinstance(expand, list) else []
+        for field in ("number", "cvc"):
+            if field in expand:
+                view[field] = self._card_secrets[card["id"]][field]
+        return view
+
+    def _authorization_view(self, authorization: dict[str, Any]) -> dict[str, Any]:
+        view = copy.deepcopy(authorization)
+        view["card"] = self._card_view(self._cards[authorization["card"]])
+        view["transactions"] = [copy.deepcopy(self._issuing_transactions[t]) for t in authorization["transactions"]]
+        return view
+
+    # -- cardholders --
+
+    def _create_cardholder(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = _str_param(params, "name", required=True)
+        billing = _hash(params.get("billing"), "billing")
+        if not billing:
+            raise _missing("billing")
+        address = _address(billing.get("address"), "billing[address]")
+        holder_type = _str_value(params.get("type"), "type", choices=("individual", "company")) or "individual"
+        status = _str_value(params.get("status"), "status", choices=("active", "inactive")) or "active"
+        individual_params = _hash(params.get("individual"), "individual")
+        individual = None
+        if individual_params or holder_type == "individual":
+            dob = _hash(individual_params.get("dob"), "individual[dob]")
+            individual = {
+                "card_issuing": None,
+                "dob": {
+                    "day": _int_value(dob.get("day"), "individual[dob][day]"),
+                    "month": _int_value(dob.get("month"), "individual[dob][month]"),
+                    "year": _int_value(dob.get("year"), "individual[dob][year]"),
+                }
+                if dob
+                else None,
+                "first_name": _str_value(individual_params.get("first_name"), "individual[first_name]"),
+                "last_name": _str_value(individual_params.get("last_name"), "individual[last_name]"),
+                "verification": None,
+            }
+        company = None
+        if holder_type == "company":
+            company = {"tax_id_provided": bool(_hash(params.get("company"), "company").get("tax_id"))}
+        raw_controls = _hash(params.get("spending_controls"), "spending_controls")
+        limits_currency = _str_value(
+            raw_controls.get("spending_limits_currency"), "spending_controls[spending_limits_currency]"
+        )
+        controls = _parse_spending_controls(
+            raw_controls,
+            _empty_spending_controls([]),
+            currency=(limits_currency or self.currency).lower(),
+            empty_list=[],
+        )
+        locales = params.get("preferred_locales")
+        cardholder = {
+            "id": new_id("ich"),
+            "object": "issuing.cardholder",
+            "billing": {"address": address},
+            "company": company,
+            "created": self._issuing_now(),
+            "email": _str_param(params, "email"),
+            "individual": individual,
+            "livemode": False,
+            "metadata": _metadata(params),
+            "name": name,
+            "phone_number": _str_param(params, "phone_number"),
+            "preferred_locales": locales if isinstance(locales, list) else [],
+            "requirements": {"disabled_reason": None, "past_due": []},
+            "spending_controls": controls,
+            "status": status,
+            "type": holder_type,
+        }
+        self._cardholders[cardholder["id"]] = cardholder
+        self._emit("issuing_cardholder.created", cardholder)
+        return cardholder
+
+    def _update_cardholder(
+        self, cardholder_id: str, params: dict[str, Any], *, stripe_side: bool = False
+    ) -> dict[str, Any]:
+        """The API sets status active|inactive; `stripe_side` (the Python helper) may also set
+        `blocked`, which only Stripe itself does."""
+        cardholder = self._cardholder_or(cardholder_id, status=404, param="id")
+        updated = copy.deepcopy(cardholder)
+        if "status" in params:
+            choices = ("active", "inactive", "blocked") if stripe_side else ("active", "inactive")
+            updated["status"] = _str_value(params["status"], "status", required=True, choices=choices)
+        for field in ("email", "phone_number"):
+            if field in params:
+                updated[field] = _str_param(params, field)
+        if "billing" in params:
+            updated["billing"] = {
+                "address": _address(_hash(params["billing"], "billing").get("address"), "billing[address]")
+            }
+        if "spending_controls" in params:
+            updated["spending_controls"] = _parse_spending_controls(
+                params["spending_controls"], cardholder["spending_controls"], currency=self.currency, empty_list=[]
+            )
+        updated["metadata"] = _metadata_update(cardholder["metadata"], params)
+        previous = {k: cardholder[k] for k in cardholder if cardholder[k] != updated[k]}
+        self._cardholders[cardholder_id] = updated
+        if previous:
+            self._emit("issuing_cardholder.updated", updated, previous_attributes=previous)
+        return updated
+
+    def _h_issuing_create_cardholder(self, params):
+        return self._create_cardholder(params)
+
+    def _h_issuing_get_cardholder(self, params, cardholder_id):
+        return self._cardholder_or(cardholder_id, status=404, param="id")
+
+    def _h_issuing_update_cardholder(self, params, cardholder_id):
+        return self._update_cardholder(cardholder_id, params)
+
+    def _h_issuing_list_cardholders(self, params):
+        items = list(reversed(self._cardholders.values()))
+        for field in ("email", "phone_number", "status", "type"):
+            if params.get(field):
+                items = [c for c in items if c[field] == params[field]]
+        return self._page(items, params, "/v1/issuing/cardholders", set(self._cardholders))
+
+    # -- cards --
+
+    def _create_card(self, params: dict[str, Any]) -> dict[str, Any]:
+        cardholder_id = _str_param(params, "cardholder", required=True)
+        currency = (_str_param(params, "currency", required=True) or "").lower()
+        if currency != self.currency:
+            raise _invalid(
+                "currency", f"Invalid currency: {currency}. Cards on this account are issued in {self.currency}."
+            )
+        card_type = _str_value(params.get("type"), "type", required=True, choices=("physical", "virtual"))
+        status = _str_value(params.get("status"), "status", choices=("active", "inactive")) or "inactive"
+        shipping = None
+        if card_type == "physical" or params.get("shipping"):
+            raw = _hash(params.get("shipping"), "shipping")
+            if not raw:
+                raise _missing("shipping")
+            shipping = {
+                "address": _address(raw.get("address"), "shipping[address]"),
+                "address_validation": None,
+                "business_name": raw.get("business_name") or None,
+                "carrier": None,
+                "customs": None,
+                "eta": None,
+                "name": _str_value(raw.get("name"), "shipping[name]", required=True),
+                "phone_number": raw.get("phone_number") or None,
+                "require_signature": None,
+                "service": _str_value(
+                    raw.get("service"), "shipping[service]", choices=("express", "priority", "standard")
+                )
+                or "standard",
+                "status": "pending",
+                "tracking_number": None,
+                "tracking_url": None,
+                "type": _str_value(raw.get("type"), "shipping[type]", choices=("bulk", "individual")) or "individual",
+            }
+        controls = _parse_spending_controls(
+            params.get("spending_controls"), _empty_spending_controls(None), currency=currency, empty_list=None
+        )
+        if not controls["spending_limits"] and self.issuing_default_daily_limit is not None:
+            controls["spending_limits"] = [
+                {"amount": self.issuing_default_daily_limit, "categories": None, "interval": "daily"}
+            ]
+            controls["spending_limits_currency"] = currency
+        metadata = _metadata(params)
+        exp_month = _int_value(params.get("exp_month"), "exp_month", minimum=1)
+        exp_year = _int_value(params.get("exp_year"), "exp_year", minimum=2000)
+        cardholder = self._cardholder_or(cardholder_id, status=400, param="cardholder")  # type: ignore[arg-type]
+        now = self._issuing_now()
+        today = time.gmtime(now)
+        number = _card_number(self._rng)
+        card = {
+            "id": new_id("ic"),
+            "object": "issuing.card",
+            "brand": "Visa",
+            "cancellation_reason": None,
+            "cardholder": cardholder["id"],
+            "created": now,
+            "currency": currency,
+            "exp_month": exp_month or today.tm_mon,
+            "exp_year": exp_year or today.tm_year + 3,
+            "financial_account": None,
+            "last4": number[-4:],
+            "latest_fraud_warning": None,
+            "lifecycle_controls": None,
+            "livemode": False,
+            "metadata": metadata,
+            "personalization_design": None,
+            "replaced_by": None,
+            "replacement_for": None,
+            "replacement_reason": None,
+            "second_line": None,
+            "shipping": shipping,
+            "spending_controls": controls,
+            "status": status,
+            "type": card_type,
+            "wallets": {
+                "apple_pay": {"eligible": True, "ineligible_reason": None},
+                "google_pay": {"eligible": True, "ineligible_reason": None},
+                "primary_account_identifier": None,
+            },
+        }
+        self._cards[card["id"]] = card
+        self._card_secrets[card["id"]] = {"number": number, "cvc": f"{self._rng.randrange(1000):03d}"}
+        view = self._card_view(card)
+        self._emit("issuing_card.created", view)
+        return view
+
+    def _update_card(self, card_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        card = self._card_or(card_id, status=404, param="id")
+        updated = copy.deepcopy(card)
+        if "status" in params:
+            status = _str_value(params["status"], "status", required=True, choices=("active", "canceled", "inactive"))
+            if card["status"] == "canceled" and status != "canceled":
+                raise StripeFakeError(
+                    400, "This card has been canceled and can no longer be activated.", param="status"
+                )
+            updated["status"] = status
+        if "cancellation_reason" in params:
+            updated["cancellation_reason"] = _str_value(
+                params["cancellation_reason"], "cancellation_reason", choices=("lost", "stolen")
+            )
+        if "spending_controls" in params:
+            updated["spending_controls"] = _parse_spending_controls(
+                params["spending_controls"], card["spending_controls"], currency=card["currency"], empty_list=None
+            )
+        updated["metadata"] = _metadata_update(card["metadata"], params)
+        previous = {k: copy.deepcopy(card[k]) for k in card if card[k] != updated[k]}
+        self._cards[card_id] = updated
+        view = self._card_view(updated)
+        if previous:
+            self._emit("issuing_card.updated", view, previous_attributes=previous)
+        return view
+
+    def _h_issuing_create_card(self, params):
+        return self._create_card(params)
+
+    def _h_issuing_get_card(self, params, card_id):
+        return self._card_view(self._card_or(card_id, status=404, param="id"), params.get("expand"))
+
+    def _h_issuing_update_card(self, params, card_id):
+        return self._update_card(card_id, params)
+
+    def _h_issuing_list_cards(self, params):
+        items = list(reversed(self._cards.values()))
+        for field in ("cardholder", "status", "type", "last4"):
+            if params.get(field):
+                items = [c for c in items if c[field] == params[field]]
+        views = [self._card_view(c) for c in items]
+        return self._page(views, params, "/v1/issuing/cards", set(self._cards))
+
+    # -- spending controls --
+
+    def _issuing_spent(self, card_ids: set[str], since: int | None, categories: list[str] | None) -> int:
+        """What counts against a spending limit: the amount still held by approved pending
+        authorizations, plus captures (force captures included), on `card_ids` since `since`, in
+        `categories` (None: all). Refunds do not give spending back."""
+        spent = 0
+        for authorization in self._authorizations.values():
+            if (
+                authorization["card"] in card_ids
+                and authorization["approved"]
+                and authorization["status"] == "pending"
+                and (since is None or authorization["created"] >= since)
+                and (not categories or authorization["merchant_data"]["category"] in categories)
+            ):
+                spent += self._auth_holds.get(authorization["id"], 0)
+        for transaction in self._issuing_transactions.values():
+            if (
+                transaction["card"] in card_ids
+                and transaction["type"] == "capture"
+                and (since is None or transaction["created"] >= since)
+                and (not categories or transaction["merchant_data"]["category"] in categories)
+            ):
+                spent += -transaction["amount"]
+        return spent
+
+    def _controls_decline(self, controls: dict[str, Any], card_ids: set[str], amount: int, merchant: dict) -> bool:
+        category, country = merchant["category"], merchant["country"]
+        if controls["allowed_categories"] and category not in controls["allowed_categories"]:
+            return True
+        if controls["blocked_categories"] and category in controls["blocked_categories"]:
+            return True
+        if controls["allowed_merchant_countries"] and country not in controls["allowed_merchant_countries"]:
+            return True
+        if controls["blocked_merchant_countries"] and country in controls["blocked_merchant_countries"]:
+            return True
+        now = self._issuing_now()
+        for limit in controls["spending_limits"]:
+            if limit["categories"] and category not in limit["categories"]:
+                continue  # "Each spending limit only applies to its own categories."
+            if limit["interval"] == "per_authorization":
+                if amount > limit["amount"]:
+                    return True
+                continue
+            since = _interval_start(limit["interval"], now)
+            if self._issuing_spent(card_ids, since, limit["categories"]) + amount > limit["amount"]:
+                return True
+        return False
+
+    def _decide(self, card: dict[str, Any], amount: int, merchant: dict[str, Any]) -> str | None:
+        """None: approve; else the `request_history[].reason` of the decline."""
+        if card["status"] != "active":
+            return "card_canceled" if card["status"] == "canceled" else "card_inactive"
+        cardholder = self._cardholders[card["cardholder"]]
+        if cardholder["status"] != "active":
+            return "cardholder_blocked" if cardholder["status"] == "blocked" else "cardholder_inactive"
+        if self._controls_decline(card["spending_controls"], {card["id"]}, amount, merchant):
+            return "spending_controls"
+        holder_cards = {c["id"] for c in self._cards.values() if c["cardholder"] == cardholder["id"]}
+        if self._controls_decline(cardholder["spending_controls"], holder_cards, amount, merchant):
+            return "spending_controls"
+        if self.issuing_per_authorization_cap is not None and amount > self.issuing_per_authorization_cap:
+            return "spending_controls"
+        if self._issuing_balance.get(card["currency"], 0) < amount:
+            return "insufficient_funds"
+        return None
+
+    # -- authorizations and transactions (test helpers) --
+
+    def _merchant_data(self, params: dict[str, Any]) -> dict[str, Any]:
+        raw = _hash(params.get("merchant_data"), "merchant_data")
+        category = _category(raw.get("category") or DEFAULT_MERCHANT_CATEGORY, "merchant_data[category]")
+        return {
+            "category": category,
+            "category_code": MERCHANT_CATEGORY_CODES.get(category, "0000"),
+            "city": raw.get("city") or None,
+            "country": (raw.get("country") or "GB").upper(),
+            "name": raw.get("name") or None,
+            "network_id": raw.get("network_id") or "1234567890",
+            "postal_code": raw.get("postal_code") or None,
+            "state": raw.get("state") or None,
+            "tax_id": None,
+            "terminal_id": raw.get("terminal_id") or None,
+            "url": raw.get("url") or None,
+        }
+
+    def _issuing_currency(self, params: dict[str, Any], card: dict[str, Any] | None) -> str:
+        currency = (_str_param(params, "currency") or (card["currency"] if card else self.currency)).lower()
+        if currency != self.currency:
+            raise _invalid(
+                "currency", f"Invalid currency: {currency}. The fake's Issuing works in {self.currency} only."
+            )
+        return currency
+
+    def _balance_transaction(self, amount: int, currency: str, kind: str, source: str) -> dict[str, Any]:
+        now = self._issuing_now()
+        return {
+            "id": new_id("txn"),
+            "object": "balance_transaction",
+            "amount": amount,
+            "available_on": now,
+            "balance_type": "issuing",
+            "created": now,
+            "currency": currency,
+            "description": None,
+            "exchange_rate": None,
+            "fee": 0,
+            "fee_details": [],
+            "net": amount,
+            "reporting_category": kind,
+            "source": source,
+            "status": "available",
+            "type": kind,
+        }
+
+    def _create_authorization(self, params: dict[str, Any]) -> dict[str, Any]:
+        card_id = _str_param(params, "card", required=True)
+        merchant_amount = _int_param(params, "merchant_amount", minimum=0)
+        amount = _int_param(params, "amount", required=merchant_amount is None, minimum=0)
+        amount = merchant_amount if amount is None else amount
+        merchant = self._merchant_data(params)
+        method = (
+            _str_value(
+                params.get("authorization_method"),
+                "authorization_method",
+                choices=("chip", "contactless", "keyed_in", "online", "swipe"),
+            )
+            or "online"
+        )
+        wallet = _str_value(params.get("wallet"), "wallet", choices=("apple_pay", "google_pay", "samsung_pay"))
+        details = _hash(params.get("amount_details"), "amount_details")
+        card = self._card_or(card_id, status=400, param="card")  # type: ignore[arg-type]
+        currency = self._issuing_currency(params, card)
+        merchant_currency = (_str_param(params, "merchant_currency") or currency).lower()
+        now = self._issuing_now()
+        reason = self._decide(card, amount, merchant)  # type: ignore[arg-type]
+        approved = reason is None
+        authorization_id = new_id("iauth")
+        balance_transactions = []
+        if approved:
+            self._issuing_balance[currency] = self._issuing_balance.get(currency, 0) - amount  # type: ignore[operator]
+            self._auth_holds[authorization_id] = amount  # type: ignore[assignment]
+            balance_transactions.append(
+                self._balance_transaction(-amount, currency, "issuing_authorization_hold", authorization_id)  # type: ignore[operator]
+            )
+        amount_details = {
+            "atm_fee": _int_value(details.get("atm_fee"), "amount_details[atm_fee]"),
+            "cashback_amount": _int_value(details.get("cashback_amount"), "amount_details[cashback_amount]"),
+        }
+        verification = _hash(params.get("verification_data"), "verification_data")
+        authorization = {
+            "id": authorization_id,
+            "object": "issuing.authorization",
+            "amount": amount,
+            "amount_details": amount_details,
+            "approved": approved,
+            "authorization_method": method,
+            "balance_transactions": balance_transactions,
+            "card": card["id"],
+            "card_presence": None,
+            "cardholder": card["cardholder"],
+            "created": now,
+            "currency": currency,
+            "fleet": None,
+            "fraud_challenges": [],
+            "fuel": None,
+            "livemode": False,
+            "merchant_amount": amount,
+            "merchant_currency": merchant_currency,
+            "merchant_data": merchant,
+            "metadata": {},
+            "network_data": {
+                "acquiring_institution_id": None,
+                "system_trace_audit_number": None,
+                "transaction_id": None,
+            },
+            "pending_request": None,
+            "request_history": [
+                {
+                    "amount": amount,
+                    "amount_details": amount_details,
+                    "approved": approved,
+                    "authorization_code": f"S{self._rng.randrange(1_000_000):06d}" if approved else None,
+                    "created": now,
+                    "currency": currency,
+                    "merchant_amount": amount,
+                    "merchant_currency": merchant_currency,
+                    "network_risk_score": None,
+                    "reason": reason or "card_active",
+                    "reason_message": None,
+                    "requested_at": now,
+                }
+            ],
+            "status": "pending" if approved else "closed",
+            "token": None,
+            "transactions": [],
+            "treasury": None,
+            "verification_data": {
+                "address_line1_check": verification.get("address_line1_check") or "not_provided",
+                "address_postal_code_check": verification.get("address_postal_code_check") or "not_provided",
+                "authentication_exemption": None,
+                "cvc_check": verification.get("cvc_check") or "not_provided",
+                "expiry_check": verification.get("expiry_check") or "not_provided",
+                "postal_code": None,
+                "three_d_secure": None,
+            },
+            "verified_by_fraud_challenge": None,
+            "wallet": wallet,
+        }
+        self._authorizations[authorization_id] = authorization
+        view = self._authorization_view(authorization)
+        self._emit("issuing_authorization.created", view)
+        return view
+
+    def _new_transaction(
+        self,
+        *,
+        kind: str,
+        amount: int,
+        card: dict[str, Any],
+        currency: str,
+        merchant: dict[str, Any],
+        authorization: dict[str, Any] | None,
+        purchase_details: Any = None,
+    ) -> dict[str, Any]:
+        """Record an issuing.transaction: `amount` is signed as Stripe signs it (a capture is
+        negative, a refund positive) and moves the Issuing balance by that much."""
+        now = self._issuing_now()
+        transaction_id = new_id("ipi")
+        balance_transaction = self._balance_transaction(amount, currency, "issuing_transaction", transaction_id)
+        transaction = {
+            "id": transaction_id,
+            "object": "issuing.transaction",
+            "amount": amount,
+            "amount_details": {"atm_fee": None, "cashback_amount": None},
+            "authorization": authorization["id"] if authorization else None,
+            "balance_transaction": balance_transaction["id"],
+            "card": card["id"],
+            "cardholder": card["cardholder"],
+            "created": now,
+            "currency": currency,
+            "dispute": None,
+            "livemode": False,
+            "merchant_amount": amount,
+            "merchant_currency": currency,
+            "merchant_data": copy.deepcopy(merchant),
+            "metadata": {},
+            "network_data": {
+                "authorization_code": authorization["request_history"][0]["authorization_code"]
+                if authorization
+                else None,
+                "processing_date": time.strftime("%Y-%m-%d", time.gmtime(now)),
+                "transaction_id": None,
+            },
+            "purchase_details": purchase_details if isinstance(purchase_details, dict) else None,
+            "token": None,
+            "treasury": None,
+            "type": kind,
+            "wallet": authorization["wallet"] if authorization else None,
+        }
+        self._issuing_transactions[transaction_id] = transaction
+        self._issuing_balance[currency] = self._issuing_balance.get(currency, 0) + amount
+        if authorization is not None:
+            authorization["transactions"].append(transaction_id)
+        self._emit("issuing_transaction.created", transaction)
+        return transaction
+
+    def _release_hold(self, authorization: dict[str, Any], amount: int) -> None:
+        held = self._auth_holds.get(authorization["id"], 0)
+        amount = min(amount, held)
+        if amount <= 0:
+            return
+        self._auth_holds[authorization["id"]] = held - amount
+        currency = authorization["currency"]
+        self._issuing_balance[currency] = self._issuing_balance.get(currency, 0) + amount
+        authorization["balance_transactions"].append(
+            self._balance_transaction(amount, currency, "issuing_authorization_release", authorization["id"])
+        )
+
+    def _pending_or_refuse(self, authorization: dict[str, Any], action: str) -> None:
+        if not authorization["approved"]:
+            raise StripeFakeError(400, f"Authorization {authorization['id']} was declined and cannot be {action}.")
+        if authorization["status"] != "pending":
+            raise StripeFakeError(
+                400, f"Authorization {authorization['id']} is {authorization['status']} and cannot be {action}."
+            )
+
+    def _capture(self, authorization_id: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Returns (authorization view, the capture transaction)."""
+        capture_amount = _int_param(params, "capture_amount", minimum=0)
+        close = _bool(params["close_authorization"]) if params.get("close_authorization") not in (None, "") else True
+        authorization = self._authorization_or_404(authorization_id)
+        self._pending_or_refuse(authorization, "captured")
+        held = self._auth_holds.get(authorization_id, 0)
+        amount = held if capture_amount is None else capture_amount
+        previous = {"status": authorization["status"]}
+        # captures always succeed (spending controls and card status do not apply to them)
+        self._release_hold(authorization, held if close else min(amount, held))
+        if close:
+            authorization["status"] = "closed"
+        card = self._cards[authorization["card"]]
+        transaction = self._new_transaction(
+            kind="capture",
+            amount=-amount,
+            card=card,
+            currency=authorization["currency"],
+            merchant=authorization["merchant_data"],
+            authorization=authorization,
+            purchase_details=params.get("purchase_details"),
+        )
+        view = self._authorization_view(authorization)
+        self._emit(
+            "issuing_authorization.updated",
+            view,
+            previous_attributes=previous if close else {"transactions": view["transactions"][:-1]},
+        )
+        return view, transaction
+
+    def _reverse(self, authorization_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        reverse_amount = _int_param(params, "reverse_amount", minimum=1)
+        authorization = self._authorization_or_404(authorization_id)
+        self._pending_or_refuse(authorization, "reversed")
+        held = self._auth_holds.get(authorization_id, 0)
+        amount = held if reverse_amount is None else reverse_amount
+        if amount > held:
+            raise StripeFakeError(
+                400,
+                f"The reverse_amount ({amount}) is greater than the amount still held by the authorization ({held}).",
+                param="reverse_amount",
+            )
+        previous = {"amount": authorization["amount"], "merchant_amount": authorization["merchant_amount"]}
+        self._release_hold(authorization, amount)
+        authorization["amount"] -= amount
+        authorization["merchant_amount"] -= amount
+        if self._auth_holds.get(authorization_id, 0) == 0:
+            previous["status"] = authorization["status"]
+            authorization["status"] = "closed" if authorization["transactions"] else "reversed"
+        view = self._authorization_view(authorization)
+        self._emit("issuing_authorization.updated", view, previous_attributes=previous)
+        return view
+
+    def _refund(self, transaction_id: str, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Returns (the refunded capture, the new refund transaction)."""
+        refund_amount = _int_param(params, "refund_amount", minimum=1)
+        original = self._transaction_or_404(transaction_id)
+        if original["type"] != "capture":
+            raise StripeFakeError(
+                400, f"Transaction {transaction_id} is a {original['type']}; only captures can be refunded."
+            )
+        remaining = -original["amount"] - self._refunded.get(transaction_id, 0)
+        amount = remaining if refund_amount is None else refund_amount
+        if amount <= 0 or amount > remaining:
+            raise StripeFakeError(
+                400,
+                f"Refund amount ({amount}) is greater than what is left to refund of the transaction ({remaining}).",
+                param="refund_amount",
+            )
+        self._refunded[transaction_id] = self._refunded.get(transaction_id, 0) + amount
+        authorization = self._authorizations.get(original["authorization"] or "")
+        refund = self._new_transaction(
+            kind="refund",
+            amount=amount,
+            card=self._cards[original["card"]],
+            currency=original["currency"],
+            merchant=original["merchant_data"],
+            authorization=authorization,
+        )
+        return copy.deepcopy(original), refund
+
+    def _unlinked(self, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        card_id = _str_param(params, "card", required=True)
+        amount = _int_param(params, "amount", required=True, minimum=1)
+        merchant = self._merchant_data(params)
+        card = self._card_or(card_id, status=400, param="card")  # type: ignore[arg-type]
+        currency = self._issuing_currency(params, card)
+        signed = -amount if kind == "capture" else amount  # type: ignore[operator]
+        return self._new_transaction(
+            kind=kind,
+            amount=signed,
+            card=card,
+            currency=currency,
+            merchant=merchant,
+            authorization=None,
+            purchase_details=params.get("purchase_details"),
+        )
+
+    def _h_issuing_test_create_authorization(self, params):
+        return self._create_authorization(params)
+
+    def _h_issuing_test_capture(self, params, authorization_id):
+        return self._capture(authorization_id, params)[0]
+
+    def _h_issuing_test_reverse(self, params, authorization_id):
+        return self._reverse(authorization_id, params)
+
+    def _h_issuing_test_force_capture(self, params):
+        return self._unlinked(params, "capture")
+
+    def _h_issuing_test_unlinked_refund(self, params):
+        return self._unlinked(params, "refund")
+
+    def _h_issuing_test_refund(self, params, transaction_id):
+        return self._refund(transaction_id, params)[0]  # Stripe answers with the refunded capture
+
+    def _h_issuing_get_authorization(self, params, authorization_id):
+        return self._authorization_view(self._authorization_or_404(authorization_id))
+
+    def _h_issuing_list_authorizations(self, params):
+        items = list(reversed(self._authorizations.values()))
+        for field in ("card", "cardholder", "status"):
+            if params.get(field):
+                items = [a for a in items if a[field] == params[field]]
+        views = [self._authorization_view(a) for a in items]
+        return self._page(views, params, "/v1/issuing/authorizations", set(self._authorizations))
+
+    def _h_issuing_get_transaction(self, params, transaction_id):
+        return self._transaction_or_404(transaction_id)
+
+    def _h_issuing_list_transactions(self, params):
+        items = list(reversed(self._issuing_transactions.values()))
+        for field in ("card", "cardholder", "type"):
+            if params.get(field):
+                items = [t for t in items if t[field] == params[field]]
+        return self._page(items, params, "/v1/issuing/transactions", set(self._issuing_transactions))
+
+    _ISSUING_ROUTES = (
+        ("POST", re.compile(r"^/v1/issuing/cardholders$"), "_h_issuing_create_cardholder"),
+        ("GET", re.compile(r"^/v1/issuing/cardholders$"), "_h_issuing_list_cardholders"),
+        ("GET", re.compile(r"^/v1/issuing/cardholders/([^/]+)$"), "_h_issuing_get_cardholder"),
+        ("POST", re.compile(r"^/v1/issuing/cardholders/([^/]+)$"), "_h_issuing_update_cardholder"),
+        ("POST", re.compile(r"^/v1/issuing/cards$"), "_h_issuing_create_card"),
+        ("GET", re.compile(r"^/v1/issuing/cards$"), "_h_issuing_list_cards"),
+        ("GET", re.compile(r"^/v1/issuing/cards/([^/]+)$"), "_h_issuing_get_card"),
+        ("POST", re.compile(r"^/v1/issuing/cards/([^/]+)$"), "_h_issuing_update_card"),
+        ("GET", re.compile(r"^/v1/issuing/authorizations$"), "_h_issuing_list_authorizations"),
+        ("GET", re.compile(r"^/v1/issuing/authorizations/([^/]+)$"), "_h_issuing_get_authorization"),
+        ("GET", re.compile(r"^/v1/issuing/transactions$"), "_h_issuing_list_transactions"),
+        ("GET", re.compile(r"^/v1/issuing/transactions/([^/]+)$"), "_h_issuing_get_transaction"),
+        ("POST", re.compile(r"^/v1/test_helpers/issuing/authorizations$"), "_h_issuing_test_create_authorization"),
+        (
+            "POST",
+            re.compile(r"^/v1/test_helpers/issuing/authorizations/([^/]+)/capture$"),
+            "_h_issuing_test_capture",
+        ),
+        (
+            "POST",
+            re.compile(r"^/v1/test_helpers/issuing/authorizations/([^/]+)/reverse$"),
+            "_h_issuing_test_reverse",
+        ),
+        (
+            "POST",
+            re.compile(r"^/v1/test_helpers/issuing/transactions/create_force_capture$"),
+            "_h_issuing_test_force_capture",
+        ),
+        (
+            "POST",
+            re.compile(r"^/v1/test_helpers/issuing/transactions/create_unlinked_refund$"),
+            "_h_issuing_test_unlinked_refund",
+        ),
+        (
+            "POST",
+            re.compile(r"^/v1/test_helpers/issuing/transactions/([^/]+)/refund$"),
+            "_h_issuing_test_refund",
+        ),
+    )
+
+    # -- Python helpers for tests (no HTTP; the same checks, balance movements and webhooks) --
+
+    def create_cardholder(
+        self,
+        *,
+        name: str = "Jenny Rosen",
+        email: str | None = None,
+        phone_number: str | None = None,
+        type: str = "individual",
+        status: str = "active",
+        first_name: str | None = None,
+        last_name: str | None = None,
+        address: dict[str, str] | None = None,
+        spending_controls: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Seed a cardholder (a UK billing address unless `address` is given)."""
+        params: dict[str, Any] = {
+            "name": name,
+            "type": type,
+            "status": status,
+            "billing": {
+                "address": address
+                or {"line1": "1 Test Street", "city": "London", "postal_code": "SW1A 1AA", "country": "GB"}
+            },
+            "metadata": metadata or {},
+        }
+        for key, value in (("email", email), ("phone_number", phone_number), ("spending_controls", spending_controls)):
+            if value is not None:
+                params[key] = value
+        if first_name or last_name:
+            params["individual"] = {"first_name": first_name or "", "last_name": last_name or ""}
+        with self._lock:
+            return copy.deepcopy(self._create_cardholder(params))
+
+    def update_cardholder(self, cardholder_id: str, **changes: Any) -> dict[str, Any]:
+        """`changes` as the API takes them: status= (also "blocked", as Stripe itself may set it),
+        email=, phone_number=, spending_controls=, metadata=."""
+        with self._lock:
+            return copy.deepcopy(self._update_cardholder(cardholder_id, changes, stripe_side=True))
+
+    def create_card(
+        self,
+        cardholder: str,
+        *,
+        status: str = "active",
+        type: str = "virtual",
+        currency: str | None = None,
+        spending_controls: dict[str, Any] | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Seed a card (active unless said otherwise; the API's own default is `inactive`)."""
+        params: dict[str, Any] = {
+            "cardholder": cardholder,
+            "currency": currency or self.currency,
+            "type": type,
+            "status": status,
+            "metadata": metadata or {},
+        }
+        if spending_controls is not None:
+            params["spending_controls"] = spending_controls
+        if type == "physical":
+            params["shipping"] = {
+                "name": "Jenny Rosen",
+                "address": {"line1": "1 Test Street", "city": "London", "postal_code": "SW1A 1AA", "country": "GB"},
+            }
+        with self._lock:
+            return copy.deepcopy(self._create_card(params))
+
+    def update_card(self, card_id: str, **changes: Any) -> dict[str, Any]:
+        """`changes` as the API takes them: status=, spending_controls=, metadata=, cancellation_reason=.
+        `spending_controls={"spending_limits": [...]}` replaces every limit, as the API does."""
+        with self._lock:
+            return copy.deepcopy(self._update_card(card_id, changes))
+
+    def cardholders(self) -> list[dict[str, Any]]:
+        """Stored cardholders, oldest first (copies)."""
+        with self._lock:
+            return copy.deepcopy(list(self._cardholders.values()))
+
+    def get_cardholder(self, cardholder_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return copy.deepcopy(self._cardholders.get(cardholder_id))
+
+    def cards(self, cardholder: str | None = None) -> list[dict[str, Any]]:
+        """Stored cards as the API shows them (cardholder expanded), oldest first."""
+        with self._lock:
+            return [self._card_view(c) for c in self._cards.values() if cardholder in (None, c["cardholder"])]
+
+    def get_card(self, card_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            card = self._cards.get(card_id)
+            return self._card_view(card) if card else None
+
+    def authorize(
+        self,
+        card_id: str,
+        amount: int,
+        *,
+        category: str = DEFAULT_MERCHANT_CATEGORY,
+        merchant_name: str = "Test merchant",
+        merchant_city: str = "London",
+        merchant_country: str = "GB",
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        """What `POST /v1/test_helpers/issuing/authorizations` does: an authorization on the card,
+        approved (status "pending", the amount held) or declined (status "closed") by the card's and
+        cardholder's status and spending controls and the Issuing balance. Emits
+        `issuing_authorization.created`."""
+        params: dict[str, Any] = {
+            "card": card_id,
+            "amount": str(amount),
+            "merchant_data": {
+                "category": category,
+                "name": merchant_name,
+                "city": merchant_city,
+                "country": merchant_country,
+            },
+        }
+        if currency:
+            params["currency"] = currency
+        with self._lock:
+            return self._create_authorization(params)
+
+    def capture(self, authorization_id: str, amount: int | None = None, *, close_authorization: bool = True) -> dict:
+        """Capture an approved authorization (all it holds unless `amount`); returns the new
+        `issuing.transaction` (type "capture", amount negative). Emits `issuing_transaction.created`
+        then `issuing_authorization.updated`. (The HTTP helper answers with the authorization.)"""
+        params: dict[str, Any] = {"close_authorization": "true" if close_authorization else "false"}
+        if amount is not None:
+            params["capture_amount"] = str(amount)
+        with self._lock:
+            return copy.deepcopy(self._capture(authorization_id, params)[1])
+
+    def reverse(self, authorization_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Release what an approved authorization holds (all unless `amount`); returns the
+        authorization. Emits `issuing_authorization.updated`."""
+        params = {} if amount is None else {"reverse_amount": str(amount)}
+        with self._lock:
+            return self._reverse(authorization_id, params)
+
+    def refund(self, transaction_id: str, amount: int | None = None) -> dict[str, Any]:
+        """Refund a capture (what is left of it unless `amount`); returns the NEW transaction (type
+        "refund", amount positive). Emits `issuing_transaction.created`. (The HTTP helper answers
+        with the refunded capture, as Stripe does.)"""
+        params = {} if amount is None else {"refund_amount": str(amount)}
+        with self._lock:
+            return copy.deepcopy(self._refund(transaction_id, params)[1])
+
+    def force_capture(
+        self,
+        card_id: str,
+        amount: int,
+        *,
+        category: str = DEFAULT_MERCHANT_CATEGORY,
+        merchant_name: str = "Test merchant",
+    ) -> dict[str, Any]:
+        """A capture with no authorization (spending controls do not apply); returns the transaction."""
+        params = {
+            "card": card_id,
+            "amount": str(amount),
+            "merchant_data": {"category": category, "name": merchant_name},
+        }
+        with self._lock:
+            return copy.deepcopy(self._unlinked(params, "capture"))
+
+    def unlinked_refund(
+        self,
+        card_id: str,
+        amount: int,
+        *,
+        category: str = DEFAULT_MERCHANT_CATEGORY,
+        merchant_name: str = "Test merchant",
+    ) -> dict[str, Any]:
+        """A refund linked to no authorization; returns the transaction (amount positive)."""
+        params = {
+            "card": card_id,
+            "amount": str(amount),
+            "merchant_data": {"category": category, "name": merchant_name},
+        }
+        with self._lock:
+            return copy.deepcopy(self._unlinked(params, "refund"))
+
+    def authorizations(self, card: str | None = None) -> list[dict[str, Any]]:
+        """Authorizations as the API shows them, oldest first."""
+        with self._lock:
+            return [self._authorization_view(a) for a in self._authorizations.values() if card in (None, a["card"])]
+
+    def get_authorization(self, authorization_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            authorization = self._authorizations.get(authorization_id)
+            return self._authorization_view(authorization) if authorization else None
+
+    def issuing_transactions(self, card: str | None = None, cardholder: str | None = None) -> list[dict[str, Any]]:
+        """Issuing transactions, oldest first."""
+        with self._lock:
+            return copy.deepcopy(
+                [
+                    t
+                    for t in self._issuing_transactions.values()
+                    if card in (None, t["card"]) and cardholder in (None, t["cardholder"])
+                ]
+            )
+
+    def get_issuing_transaction(self, transaction_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return copy.deepcopy(self._issuing_transactions.get(transaction_id))
+
+    def issuing_balance(self, currency: str | None = None) -> int:
+        """The available Issuing balance in pence: what `GET /v1/balance` shows as `issuing.available`
+        (approved authorizations hold, captures and force captures debit, refunds credit)."""
+        with self._lock:
+            return self._issuing_balance.get((currency or self.currency).lower(), 0)
+
+    def set_issuing_balance(self, pence: int, currency: str | None = None) -> None:
+        with self._lock:
+            self._issuing_balance[(currency or self.currency).lower()] = int(pence)
+
+
 # --- the fake ------------------------------------------------------------------------------------
 
 
-class StripeFake:
+class StripeFake(_Issuing):
     """The fake server and its control object. `start()` / `stop()` (or `with StripeFake() as f:`);
     `url` is `http://127.0.0.1:<port>`, the value for `STRIPE_API_BASE`."""
 
-    def __init__(self, *, initial_balance: int = DEFAULT_BALANCE, currency: str = "gbp", host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        *,
+        initial_balance: int = DEFAULT_BALANCE,
+        currency: str = "gbp",
+        host: str = "127.0.0.1",
+        initial_issuing_balance: int = DEFAULT_BALANCE,
+    ):
         self.initial_balance = initial_balance
+        self.initial_issuing_balance = initial_issuing_balance
         self.currency = currency
         self.host = host
         self.url = ""
@@ -342,8 +1675,28 @@ class StripeFake:
         #: where the fake delivers the events it emits by itself; None: emit nothing
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
-        #: which events the fake emits by itself once `webhook_url` is set
-        self.webhook_events: set[str] = {"transfer.reversed"}
+        #: which events the fake emits by itself once `webhook_url` is set (add more with `|=`; the
+        #: Issuing ones it can emit are `ISSUING_EVENT_TYPES`)
+        self.webhook_events: set[str] = {"transfer.reversed", *DEFAULT_ISSUING_WEBHOOK_EVENTS}
+        #: True: emitted events are built (and listed in `events`) but kept back in `held_events`
+        #: until `release_webhooks()` sends them, in the order a test asks for
+        self.hold_webhooks = False
+        self._held_events: list[dict[str, Any]] = []
+        # Issuing
+        self._cardholders: dict[str, dict[str, Any]] = {}
+        self._cards: dict[str, dict[str, Any]] = {}  # cardholder as an id; the API shows it expanded
+        self._card_secrets: dict[str, dict[str, str]] = {}  # number and cvc, shown only when expanded
+        self._authorizations: dict[str, dict[str, Any]] = {}  # card and transactions as ids
+        self._auth_holds: dict[str, int] = {}  # what each approved authorization still holds
+        self._issuing_transactions: dict[str, dict[str, Any]] = {}
+        self._refunded: dict[str, int] = {}  # capture id -> amount refunded so far
+        self._issuing_balance: dict[str, int] = {self.currency: self.initial_issuing_balance}
+        #: the clock Issuing objects are stamped with and spending-limit intervals are measured by
+        self.issuing_clock = time.time
+        #: Stripe puts a default daily limit (500 in the card's currency) on cards created without
+        #: `spending_limits`, and caps every authorization (10,000); both off here unless set (pence)
+        self.issuing_default_daily_limit: int | None = None
+        self.issuing_per_authorization_cap: int | None = None
         #: refuse transfers to accounts whose onboarding is not complete, as Stripe does
         #: (`insufficient_capabilities_for_transfer`); off by default
         self.enforce_capabilities = False
@@ -645,9 +1998,60 @@ class StripeFake:
                 self._deliveries_done.wait(left)
         return self.deliveries
 
+    @property
+    def held_events(self) -> list[dict[str, Any]]:
+        """Events kept back while `hold_webhooks` is on, oldest first (copies)."""
+        with self._lock:
+            return copy.deepcopy(self._held_events)
+
+    def release_webhooks(self, order: list[str] | None = None, *, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Send held events to `webhook_url` now, one after another from this thread: all of them in
+        the order emitted, or those whose ids `order` lists, in that order (an id listed twice is
+        delivered twice); the others stay held. Returns the delivery records (also in `deliveries`)."""
+        with self._lock:
+            held = {event["id"]: event for event in self._held_events}
+            ids = [event["id"] for event in self._held_events] if order is None else list(order)
+            unknown = [event_id for event_id in ids if event_id not in held]
+            if unknown:
+                raise KeyError(f"not held: {unknown}")
+            self._held_events = [event for event in self._held_events if event["id"] not in set(ids)]
+        return [self._deliver_now(held[event_id], timeout=timeout) for event_id in ids]
+
+    def redeliver(self, event: dict[str, Any] | str, *, timeout: float = 10.0) -> dict[str, Any]:
+        """Send an event already built (the dict, e.g. `deliveries[0]["event"]`, or the id of one in
+        `events`) to `webhook_url` again, signed afresh, same id and payload: Stripe retrying a
+        delivery. Synchronous; returns the delivery record (also in `deliveries`)."""
+        if isinstance(event, str):
+            with self._lock:
+                found = [e for e in self._events if e["id"] == event]
+            if not found:
+                raise KeyError(f"no event {event!r}")
+            event = found[-1]
+        return self._deliver_now(event, timeout=timeout)
+
+    def _deliver_now(self, event: dict[str, Any], *, timeout: float) -> dict[str, Any]:
+        with self._lock:
+            url, secret = self.webhook_url, self.webhook_secret or TEST_WEBHOOK_SECRET
+        if not url:
+            raise RuntimeError("set fake.webhook_url first")
+        record: dict[str, Any] = {"event": copy.deepcopy(event), "status": None, "body": None, "error": None}
+        try:
+            record["status"], record["body"] = self.post_event(url, event, secret, timeout=timeout)
+        except Exception as exc:
+            record["error"] = repr(exc)
+        with self._lock:
+            self._deliveries.append(record)
+        return copy.deepcopy(record)
+
     def _emit(self, event_type: str, data_object: dict[str, Any], **kwargs) -> None:
-        """Queue an automatic delivery (lock held); it is sent after the API answer, from a thread."""
-        if not self.webhook_url or event_type not in self.webhook_events:
+        """Queue an automatic delivery (lock held); it is sent after the API answer, from a thread.
+        With `hold_webhooks`, keep the event back for `release_webhooks()` instead."""
+        if event_type not in self.webhook_events:
+            return
+        if self.hold_webhooks:
+            self._held_events.append(self.build_event(event_type, data_object, **kwargs))
+            return
+        if not self.webhook_url:
             return
         event = self.build_event(event_type, data_object, **kwargs)
         url, secret = self.webhook_url, self.webhook_secret or TEST_WEBHOOK_SECRET
@@ -865,6 +2269,7 @@ class StripeFake:
         ("POST", re.compile(r"^/v1/transfers/([^/]+)/reversals$"), "_h_create_reversal"),
         ("GET", re.compile(r"^/v1/transfers/([^/]+)/reversals$"), "_h_list_reversals"),
         ("GET", re.compile(r"^/v1/balance$"), "_h_balance"),
+        *_Issuing._ISSUING_ROUTES,
     )
 
     def _route(self, method: str, path: str):
@@ -1121,5 +2526,10 @@ class StripeFake:
             ],
             "pending": [{"amount": 0, "currency": currency, "source_types": {"card": 0}} for currency in self._balance],
             "connect_reserved": [{"amount": 0, "currency": currency} for currency in self._balance],
+            "issuing": {
+                "available": [
+                    {"amount": amount, "currency": currency} for currency, amount in self._issuing_balance.items()
+                ]
+            },
             "livemode": False,
         }
