@@ -9,6 +9,7 @@ idempotency semantics:
     GET  /v1/transfers?transfer_group=&destination=&limit=&starting_after=&ending_before=
     POST /v1/transfers/{id}/reversals      GET /v1/transfers/{id}/reversals
     GET  /v1/balance                       (with `issuing.available`, the Issuing balance)
+    POST /v1/topups                        GET /v1/topups/{id}    GET /v1/topups?status=&limit=&starting_after=
 
 and Stripe Issuing, with the test-mode helpers a test-mode integration creates purchases with:
 
@@ -1660,6 +1661,7 @@ class StripeFake(_Issuing):
         self._accounts: dict[str, dict[str, Any]] = {}
         self._account_links: dict[str, dict[str, Any]] = {}  # latest link per account
         self._transfers: dict[str, dict[str, Any]] = {}  # insertion order = creation order
+        self._topups: dict[str, dict[str, Any]] = {}
         self._balance: dict[str, int] = {self.currency: self.initial_balance}
         self._idempotency: dict[tuple[str, str, str], _Stored] = {}
         self._faults: list[Fault] = []
@@ -2269,6 +2271,9 @@ class StripeFake(_Issuing):
         ("POST", re.compile(r"^/v1/transfers/([^/]+)/reversals$"), "_h_create_reversal"),
         ("GET", re.compile(r"^/v1/transfers/([^/]+)/reversals$"), "_h_list_reversals"),
         ("GET", re.compile(r"^/v1/balance$"), "_h_balance"),
+        ("POST", re.compile(r"^/v1/topups$"), "_h_create_topup"),
+        ("GET", re.compile(r"^/v1/topups$"), "_h_list_topups"),
+        ("GET", re.compile(r"^/v1/topups/([^/]+)$"), "_h_get_topup"),
         *_Issuing._ISSUING_ROUTES,
     )
 
@@ -2509,6 +2514,56 @@ class StripeFake(_Issuing):
         self._balance[transfer["currency"]] = self._balance.get(transfer["currency"], 0) + amount
         self._emit("transfer.reversed", transfer)
         return reversal
+
+    def _h_create_topup(self, params):
+        """A top-up from the platform's bank account: with `destination_balance=issuing` it funds
+        the Issuing balance at once (test mode succeeds immediately)."""
+        amount = _int_param(params, "amount", required=True, minimum=1)
+        currency = (_str_param(params, "currency", required=True) or "").lower()
+        if currency != self.currency:
+            raise StripeFakeError(400, f"Invalid currency: {currency}.", param="currency", store=False)
+        destination = params.get("destination_balance") or "payments"
+        if destination not in ("issuing", "payments"):
+            raise StripeFakeError(400, "Invalid destination_balance.", param="destination_balance", store=False)
+        topup = {
+            "id": new_id("tu"),
+            "object": "topup",
+            "amount": amount,
+            "balance_transaction": new_id("txn"),
+            "created": int(time.time()),
+            "currency": currency,
+            "description": params.get("description") or None,
+            "destination_balance": destination,
+            "expected_availability_date": int(time.time()),
+            "failure_code": None,
+            "failure_message": None,
+            "livemode": False,
+            "metadata": _metadata(params),
+            "source": None,
+            "statement_descriptor": params.get("statement_descriptor") or None,
+            "status": "succeeded",
+            "transfer_group": params.get("transfer_group") or None,
+        }
+        self._topups[topup["id"]] = topup
+        book = self._issuing_balance if destination == "issuing" else self._balance
+        book[currency] = book.get(currency, 0) + amount
+        return topup
+
+    def _h_get_topup(self, params, topup_id):
+        topup = self._topups.get(topup_id)
+        if topup is None:
+            raise StripeFakeError(404, f"No such topup: '{topup_id}'", code="resource_missing", param="id")
+        return topup
+
+    def _h_list_topups(self, params):
+        items = list(reversed(self._topups.values()))
+        if params.get("status"):
+            items = [t for t in items if t["status"] == params["status"]]
+        return self._page(items, params, "/v1/topups", set(self._topups))
+
+    def topups(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(list(self._topups.values()))
 
     def _h_list_reversals(self, params, transfer_id):
         transfer = self._transfer_or_404(transfer_id)

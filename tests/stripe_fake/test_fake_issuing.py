@@ -779,3 +779,16 @@ def test_raw_form_encoding_of_spending_limits(stripe_fake, holder):
         timeout=5,
     )
     assert json.loads(cleared.text)["spending_controls"]["spending_limits"] == []
+
+
+def test_a_top_up_funds_the_issuing_balance_once_per_key(stripe_fake, client):
+    before = stripe_fake.issuing_balance()
+    params = {"amount": 5800, "currency": "gbp", "destination_balance": "issuing", "metadata": {"payment": "7"}}
+
+    first = client.v1.topups.create(params, options={"idempotency_key": "load-7"})
+    again = client.v1.topups.create(params, options={"idempotency_key": "load-7"})
+
+    assert first.id == again.id and first.status == "succeeded"
+    assert stripe_fake.issuing_balance() == before + 5800
+    listed = client.v1.topups.list({"limit": 100})
+    assert [t.id for t in listed.data] == [first.id] and client.v1.topups.retrieve(first.id).metadata["payment"] == "7"
