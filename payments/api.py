@@ -276,7 +276,20 @@ def fund_body(account: FundAccount) -> dict:
         **{name: money.to_representation(getattr(figures, name)) for name in FUND_FIGURES},
         "schedule": LoadSerializer(loads, many=True).data,
         "flags": selectors.fund_flags(account, figures, loads, selectors.fund_spending(account)),
+        "card": card_body(selectors.fund_card(account)),
     }
+
+
+def card_body(card) -> dict | None:
+    if card is None:
+        return None
+    return {"last4": card.last4, "active": card.active, "limit": MoneyField().to_representation(card.limit)}
+
+
+class CardSerializer(serializers.Serializer):
+    last4 = serializers.CharField()
+    active = serializers.BooleanField()
+    limit = MoneyField(help_text="What the card may spend in all: loaded, less recovered and other spending.")
 
 
 FUND_FIGURES = ["loaded", "spent", "recovered", "balance", "surplus"]
@@ -294,6 +307,7 @@ class FundSerializer(serializers.Serializer):
     surplus = MoneyField()
     schedule = LoadSerializer(many=True)
     flags = serializers.ListField(child=serializers.CharField())
+    card = CardSerializer(allow_null=True, help_text="The prepaid card the direct payment is paid onto, if any.")
 
 
 class DirectPaymentView(APIView):
@@ -302,6 +316,26 @@ class DirectPaymentView(APIView):
     @extend_schema(responses=FundSerializer, summary="A budget's direct payment account", tags=["funds"])
     def get(self, request, budget_id):
         return Response(fund_body(selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)))
+
+
+class CardIssueSerializer(serializers.Serializer):
+    line1 = serializers.CharField(max_length=100, help_text="The holder's address, first line (billing address).")
+    city = serializers.CharField(max_length=100)
+    postal_code = serializers.CharField(max_length=20)
+
+
+class DirectPaymentCardView(APIView):
+    """Issue the holder's prepaid card (where the council issues them)."""
+
+    @extend_schema(
+        request=CardIssueSerializer, responses={201: FundSerializer}, summary="Issue a prepaid card", tags=["funds"]
+    )
+    def post(self, request, budget_id):
+        account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+        body = CardIssueSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.fund_card_issue(actor=request.user, account=account, request=request, **body.validated_data)
+        return Response(fund_body(account), status=status.HTTP_201_CREATED)
 
 
 class FundHolderSerializer(serializers.Serializer):
@@ -349,6 +383,7 @@ class SpendingSerializer(serializers.ModelSerializer):
     plan_line = serializers.IntegerField(source="line_id", allow_null=True)
     has_receipt = serializers.SerializerMethodField()
     receipt_needed = serializers.SerializerMethodField()
+    by_card = serializers.SerializerMethodField()
 
     class Meta:
         model = Spending
@@ -362,8 +397,13 @@ class SpendingSerializer(serializers.ModelSerializer):
             "has_receipt",
             "receipt_needed",
             "recorded_at",
+            "by_card",
         ]
         read_only_fields = fields
+
+    def get_by_card(self, spending) -> bool:
+        """Reported by the prepaid card (the holder adds what it was for and the receipt)."""
+        return bool(spending.card_transaction_id)
 
     def get_has_receipt(self, spending) -> bool:
         return bool(spending.receipt)
@@ -416,6 +456,42 @@ class DirectPaymentSpendingView(APIView):
             request=request,
         )
         return Response(SpendingSerializer(spending).data, status=status.HTTP_201_CREATED)
+
+
+class SpendingDetailsSerializer(serializers.Serializer):
+    plan_line = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=1000)
+    receipt = serializers.FileField(required=False)
+
+
+class SpendingDetailsView(APIView):
+    """The holder adds what a card payment was for and its receipt."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request=SpendingDetailsSerializer,
+        responses=SpendingSerializer,
+        summary="Add what a card payment was for",
+        tags=["funds"],
+    )
+    def post(self, request, budget_id, sid):
+        account = selectors.fund_spent_from_by(request.user, budget_id)
+        spending = account.spending.filter(pk=sid).first()
+        if spending is None:
+            raise NotVisible("No such payment.")
+        body = SpendingDetailsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        spending = services.spending_details_add(
+            actor=request.user,
+            spending=spending,
+            line_id=data.get("plan_line"),
+            description=data.get("description", ""),
+            receipt=data.get("receipt"),
+            request=request,
+        )
+        return Response(SpendingSerializer(spending).data)
 
 
 class RecoverySerializer(serializers.ModelSerializer):

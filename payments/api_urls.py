@@ -13,6 +13,16 @@ urlpatterns = [
         name="api-direct-payment-spending",
     ),
     path(
+        "budgets/<int:budget_id>/direct-payment/card/",
+        api.DirectPaymentCardView.as_view(),
+        name="api-direct-payment-card",
+    ),
+    path(
+        "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/",
+        api.SpendingDetailsView.as_view(),
+        name="api-direct-payment-spending-details",
+    ),
+    path(
         "budgets/<int:budget_id>/direct-payment/holder/",
         api.DirectPaymentHolderView.as_view(),
         name="api-direct-payment-holder",

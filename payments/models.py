@@ -342,6 +342,11 @@ class StripeEvent(models.Model):
         return f"{self.type} {self.event_id}"
 
 
+def default_blocked_card_categories() -> list[str]:
+    """Gambling, lotteries and money transfers: what a care budget is never for."""
+    return ["betting_casino_gambling", "government_owned_lotteries_non_us_region", "wires_money_orders"]
+
+
 class FundPolicy(models.Model):
     """How direct payments and individual service funds run (one row; docs/direct-payments.md)."""
 
@@ -356,6 +361,16 @@ class FundPolicy(models.Model):
     )
     recovery_notice_days = models.PositiveSmallIntegerField(
         default=14, help_text="Days the holder has to accept or explain a proposed recovery."
+    )
+    prepaid_cards = models.BooleanField(
+        default=False,
+        help_text="Offer direct payment holders a prepaid card (with a gateway that issues cards, e.g. Stripe "
+        "Issuing) instead of payments into their own account.",
+    )
+    blocked_card_categories = models.JSONField(
+        default=default_blocked_card_categories,
+        blank=True,
+        help_text="Merchant categories a prepaid card refuses (the gateway's names, e.g. betting_casino_gambling).",
     )
 
     class Meta:
@@ -465,8 +480,18 @@ class Spending(models.Model):
     receipt = models.FileField(upload_to=_receipt_path, blank=True)
     receipt_name = models.CharField(max_length=200, blank=True)
     receipt_type = models.CharField(max_length=40, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who recorded it; empty for a card payment the gateway reported.",
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
+    card_transaction_id = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, help_text="The prepaid card transaction it came from."
+    )
     ledger_transaction = models.OneToOneField(
         "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -571,3 +596,25 @@ class RecoveryPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} back from {self.transfer_id}"
+
+
+class PrepaidCard(models.Model):
+    """A prepaid card a direct payment is paid onto (a gateway that issues cards: Stripe Issuing).
+    Loads top up the council's card balance and raise the card's spending limit; card payments come
+    back by webhook as the fund's spending. One card per fund."""
+
+    fund = models.OneToOneField(FundAccount, on_delete=models.PROTECT, related_name="card")
+    gateway = models.CharField(max_length=20)
+    cardholder_id = models.CharField(max_length=100)
+    card_id = models.CharField(max_length=100, unique=True)
+    last4 = models.CharField(max_length=4, blank=True)
+    active = models.BooleanField(default=True)
+    limit = money_field(default=Decimal("0"), help_text="The card's all-time spending limit, last set.")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Card ending {self.last4}"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
+from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -34,6 +35,7 @@ from .models import (
     Payment,
     PaymentRun,
     PaymentStatus,
+    PrepaidCard,
     Recovery,
     RecoveryStatus,
     Spending,
@@ -248,6 +250,17 @@ def fund_holds(account: FundAccount, line) -> bool:
     if KIND_OF_LINE.get(line.money_management) != account.kind:
         return False
     return account.kind == FundKind.DIRECT_PAYMENT or line.provider_id == account.holder_provider_id
+
+
+def fund_page_url(account: FundAccount) -> str:
+    """The account's page: the direct payment's, or the holding provider's fund's."""
+    if account.kind == FundKind.INDIVIDUAL_SERVICE_FUND:
+        return reverse("individual-service-fund", args=[account.budget_id, account.holder_provider_id])
+    return reverse("direct-payment", args=[account.budget_id])
+
+
+def fund_card(account: FundAccount) -> PrepaidCard | None:
+    return PrepaidCard.objects.filter(fund=account).first()
 
 
 def fund_recoveries(account: FundAccount) -> list[Recovery]:

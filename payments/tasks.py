@@ -72,6 +72,15 @@ def recovery_take_back_task(self, recovery_id: int) -> int:
     return remaining
 
 
+@shared_task(bind=True, name="payments.card_limit_sync", acks_late=True, max_retries=8)
+def card_limit_sync_task(self, fund_id: int) -> bool:
+    """The limit is absolute, so a retry (or two syncs) can only set the latest figure."""
+    done = services.card_limit_sync(fund_id=fund_id)
+    if not done and not self.request.is_eager:
+        raise self.retry(countdown=_backoff(self.request.retries))
+    return done
+
+
 @shared_task(name="payments.payments_resume_stalled")
 def payments_resume_stalled(minutes: int = 5) -> int:
     return services.payments_resume_stalled(older_than=datetime.timedelta(minutes=minutes))

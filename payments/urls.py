@@ -23,6 +23,11 @@ urlpatterns = [
     path("organisation/payouts/", views.PayoutsView.as_view(), name="payouts"),
     path("budgets/<int:budget_id>/direct-payment/", views.DirectPaymentView.as_view(), name="direct-payment"),
     path(
+        "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/",
+        views.SpendingDetailsView.as_view(),
+        name="spending-details",
+    ),
+    path(
         "budgets/<int:budget_id>/individual-service-funds/<int:provider_id>/",
         views.IndividualServiceFundView.as_view(),
         name="individual-service-fund",

@@ -16,6 +16,7 @@ Errors say what the caller may safely do next:
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -82,6 +83,27 @@ class TransferReversed:
 
 
 @dataclass(frozen=True)
+class IssuedCard:
+    cardholder_id: str
+    card_id: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class CardTransaction:
+    """A payment (`capture`) or a refund made with a prepaid card. `amount` is positive: what left
+    the card for a capture, what came back for a refund."""
+
+    id: str
+    card_id: str
+    kind: str
+    amount: Money
+    merchant: str
+    category: str
+    created: datetime.datetime
+
+
+@dataclass(frozen=True)
 class AccountUpdated:
     """A payee's account changed; `ready` says whether it can now be paid."""
 
@@ -94,7 +116,7 @@ class WebhookEvent:
     id: str
     type: str
     payload: dict
-    change: TransferSeen | TransferReversed | AccountUpdated | None
+    change: TransferSeen | TransferReversed | AccountUpdated | CardTransaction | None
 
 
 class Gateway(Protocol):
@@ -109,6 +131,8 @@ class Gateway(Protocol):
     transactional: bool
     #: True when a payee must open an account with the gateway (`PayeeAccount`) before being paid.
     needs_account: bool
+    #: True when the gateway can issue prepaid cards for direct payments (`issue_card`).
+    issues_cards: bool
 
     def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
         """Where a payee's money goes: `payee` is Cairn's reference ("provider-12"), `account`
@@ -121,8 +145,9 @@ class Gateway(Protocol):
         """Send money. The same `key` always means the same transfer (never a second one)."""
         ...
 
-    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
-        """The transfer in `group` whose metadata names `payment_ref`, if the gateway has one."""
+    def find(self, *, group: str, payment_ref: str, destination: str = "") -> Transfer | None:
+        """The transfer in `group` whose metadata names `payment_ref`, if the gateway has one
+        (`destination`: where it was sent, for a gateway that keeps some kinds apart)."""
         ...
 
     def list_group(self, *, group: str) -> list[Transfer]:
@@ -136,6 +161,17 @@ class Gateway(Protocol):
     def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
         """Take `amount` of a transfer back (a recovered surplus), once per `key`; returns the
         gateway's reference for it. The transfer itself stays paid."""
+        ...
+
+    def issue_card(
+        self, *, reference: str, name: str, email: str, address: dict, blocked_categories: list[str], limit: Money
+    ) -> IssuedCard:
+        """Issue a prepaid card (once per `reference`) that can spend at most `limit` in all and
+        never in `blocked_categories`. A load to it is a `transfer` whose destination is the card."""
+        ...
+
+    def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
+        """Set what the card may spend in all (an absolute figure: safe to repeat)."""
         ...
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
 from ..models import LedgerGatewayTransfer, PayeeAccount
-from . import GatewayRefused, Transfer, WebhookEvent, WebhooksNotConfigured
+from . import GatewayRefused, IssuedCard, Transfer, WebhookEvent, WebhooksNotConfigured
 
 
 class LedgerGateway:
@@ -19,6 +19,7 @@ class LedgerGateway:
     label = "Cairn's ledger"
     needs_account = False
     transactional = True
+    issues_cards = False
 
     def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
         return payee
@@ -44,7 +45,7 @@ class LedgerGateway:
             raise GatewayRefused("This idempotency key was used for a different transfer.")
         return _transfer(existing)
 
-    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
+    def find(self, *, group: str, payment_ref: str, destination: str = "") -> Transfer | None:
         row = LedgerGatewayTransfer.objects.filter(group=group, metadata__payment=payment_ref).first()
         return _transfer(row) if row else None
 
@@ -90,6 +91,14 @@ class LedgerGateway:
                 metadata={**{k: str(v) for k, v in metadata.items()}, "takes_back": transfer_id},
             )
         return row.transfer_id
+
+    def issue_card(
+        self, *, reference: str, name: str, email: str, address: dict, blocked_categories: list[str], limit: Money
+    ) -> IssuedCard:
+        raise GatewayRefused("Cairn's ledger does not issue prepaid cards.")
+
+    def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
+        raise GatewayRefused("Cairn's ledger does not issue prepaid cards.")
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"ledger_acct_{reference}"

@@ -4,6 +4,8 @@ payment runs and payments (`runs`), reconciliation, recovery of surplus (`recove
 accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
 Callers import from here: `from payments import services`."""
 
+from .cards import *  # noqa: F403
+from .cards import __all__ as _cards
 from .funds import *  # noqa: F403
 from .funds import __all__ as _funds
 from .invoice_decisions import *  # noqa: F403
@@ -23,4 +25,15 @@ from .spending import __all__ as _spending
 from .webhooks import *  # noqa: F403
 from .webhooks import __all__ as _webhooks
 
-__all__ = [*_funds, *_invoices, *_decisions, *_runs, *_reconciliation, *_payees, *_webhooks, *_spending, *_recoveries]
+__all__ = [
+    *_funds,
+    *_invoices,
+    *_decisions,
+    *_runs,
+    *_reconciliation,
+    *_payees,
+    *_webhooks,
+    *_spending,
+    *_recoveries,
+    *_cards,
+]

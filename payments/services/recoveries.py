@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
-from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 from djmoney.money import Money
@@ -40,13 +39,14 @@ from ..models import (
     Payment,
     PaymentKind,
     PaymentStatus,
+    PrepaidCard,
     Recovery,
     RecoveryPart,
     RecoveryStatus,
 )
 from ..permissions import can_run_payments, can_spend_from
-from ..selectors import can_see_fund, fund_figures, fund_policy
-from .runs import _finance_users
+from ..selectors import can_see_fund, fund_figures, fund_page_url, fund_policy
+from .runs import _finance_users, _queue_card_limit_sync
 
 __all__ = [
     "NothingToRecover",
@@ -103,9 +103,7 @@ def _holders(account: FundAccount) -> list[User]:
 
 
 def _page(account: FundAccount) -> str:
-    if account.kind == FundKind.INDIVIDUAL_SERVICE_FUND:
-        return reverse("individual-service-fund", args=[account.budget_id, account.holder_provider_id])
-    return reverse("direct-payment", args=[account.budget_id])
+    return fund_page_url(account)
 
 
 def _edge(recovery: Recovery, edge: str, *, actor: User, request=None, message: str = "", **fields) -> None:
@@ -125,6 +123,12 @@ def _edge(recovery: Recovery, edge: str, *, actor: User, request=None, message: 
         changes={"from": before, "to": recovery.status, "transition": edge, "amount": f"{recovery.amount.amount:.2f}"},
         message=message,
     )
+
+
+def known_owed(account: FundAccount) -> Decimal:
+    """What the holder was last known to owe: the latest recovery's owed plus declared amounts."""
+    latest = account.recoveries.order_by("-pk").first()
+    return (latest.owed.amount + latest.declared_owed.amount) if latest else Decimal(0)
 
 
 def _locked(recovery: Recovery) -> Recovery:
@@ -153,11 +157,13 @@ def recovery_propose(
     *, actor: User, account: FundAccount, reason: str, owed: Decimal | Money | None = None, request=None
 ) -> Recovery:
     """Finance proposes taking back the fund's surplus less what it knows the holder owes (400 for
-    bad input, 409 when that leaves nothing or a recovery is already open). The holder is told."""
+    bad input, 409 when that leaves nothing or a recovery is already open). `owed` not given: what
+    the holder was last known to owe (the latest recovery's owed and declared amounts), so a debt
+    once declared is not offered up again by leaving the field empty. The holder is told."""
     _check_finance(actor, account, "propose")
     problems: dict[str, list[str]] = {}
-    reason = _text(reason, "reason", problems, limit=1000, missing="Say why the money is being recovered.")
-    owed_amount = _pounds(owed, "owed", problems)
+    reason = _text(reason, "reason", problems, limit=1000, missing="Say why the money is being taken back.")
+    owed_amount = _pounds(owed, "owed", problems) if owed not in (None, "") else known_owed(account)
     if problems:
         raise InvalidInput(errors=problems)
     with transaction.atomic():
@@ -351,7 +357,13 @@ def recovery_complete(*, actor: User, recovery: Recovery, request=None) -> Recov
 def _plan_take_backs(recovery: Recovery, account: FundAccount, amount: Money) -> None:
     """Write down which load transfers the money comes back out of, newest first, never more of a
     transfer than is left of it. Loads the gateway holds no transfer for (none yet) are skipped;
-    what cannot be placed is left in the ledger only, and finance is told."""
+    what cannot be placed is left in the ledger only, and finance is told. A fund on a prepaid card
+    has nothing to take back at the gateway: the money is in the council's card balance, and the
+    card's limit is lowered instead."""
+    if PrepaidCard.objects.filter(fund=account, active=True).exists():
+        fund_id = account.pk
+        transaction.on_commit(lambda: _queue_card_limit_sync(fund_id))
+        return
     payments = (
         Payment.objects.filter(
             load__account=account,

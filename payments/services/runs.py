@@ -48,6 +48,7 @@ from ..models import (
     PaymentKind,
     PaymentRun,
     PaymentStatus,
+    PrepaidCard,
 )
 from ..permissions import can_run_payments
 
@@ -184,6 +185,11 @@ def _audit_transition(payment: Payment, *, transfer: str = "", message: str = ""
 
 
 def _destination(payment: Payment, gw) -> str | None:
+    if payment.load_id and gw.issues_cards:
+        # A direct payment on a prepaid card: the load goes to the card (it tops up the card balance).
+        card = PrepaidCard.objects.filter(fund_id=payment.load.account_id, gateway=gw.name, active=True).first()
+        if card is not None:
+            return card.card_id
     account = None
     if gw.needs_account:
         payee = {"provider_id": payment.provider_id} if payment.provider_id else {"person_id": payment.person_id}
@@ -245,7 +251,7 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
     group = payment.run.transfer_group
     try:
         if unsure:
-            found = gw.find(group=group, payment_ref=payment.reference)
+            found = gw.find(group=group, payment_ref=payment.reference, destination=destination)
             if found is not None:
                 return complete_payment(payment.pk, found)
         if retrying_failed:
@@ -327,10 +333,19 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
         invoice.save()
     else:
         Load.objects.filter(pk=payment.load_id).update(status=LoadStatus.PAID, paid_at=payment.paid_at)
+        fund_id = payment.load.account_id
+        if PrepaidCard.objects.filter(fund_id=fund_id, active=True).exists():
+            transaction.on_commit(lambda: _queue_card_limit_sync(fund_id))
     _audit_transition(payment, transfer=transfer.id)
     if check_run:
         _finish_run_if_done(payment.run_id)
     return payment
+
+
+def _queue_card_limit_sync(fund_id: int) -> None:
+    from ..tasks import card_limit_sync_task
+
+    card_limit_sync_task.delay(fund_id)
 
 
 def _plan_id(payment: Payment) -> int:

@@ -26,12 +26,12 @@ from accounts.services import audit_record
 from budgets.services import ledger
 from careplans.models import PlanLine
 
-from ..models import FundAccount, Spending
+from ..models import FundAccount, PrepaidCard, Spending
 from ..permissions import can_spend_from
 from ..selectors import can_see_fund, fund_figures, fund_holds, fund_loads
 from .invoices import check_upload, stored_upload
 
-__all__ = ["FundBalanceTooLow", "spending_record"]
+__all__ = ["FundBalanceTooLow", "spending_details_add", "spending_record"]
 
 MAX_AMOUNT = Decimal("100000")
 
@@ -85,6 +85,11 @@ def spending_record(
     receipt_type = check_upload(receipt, problems, "receipt")
     if problems:
         raise InvalidInput(errors=problems)
+    if PrepaidCard.objects.filter(fund=account, active=True).exists():
+        raise StateConflict(
+            "This direct payment is on a prepaid card: card payments are recorded by themselves. "
+            "Add what each was for and its receipt instead."
+        )
     with transaction.atomic():
         account = FundAccount.objects.select_for_update().select_related("budget__client").get(pk=account.pk)
         balance = _balance(account)
@@ -120,5 +125,62 @@ def spending_record(
             subject=account.budget.client,
             request=request,
             changes={"amount": f"{amount:.2f}", "payee": payee, "line": line_id, "receipt": bool(receipt)},
+        )
+    return spending
+
+
+def spending_details_add(
+    *,
+    actor: User,
+    spending: Spending,
+    line_id: int | None = None,
+    description: str = "",
+    receipt: UploadedFile | None = None,
+    request=None,
+) -> Spending:
+    """The holder says what a card payment was for and adds its receipt (the card reported the
+    date, amount and payee). Only card payments are completed this way (409 otherwise); a receipt
+    already kept is not replaced (409)."""
+    account = spending.account
+    if not can_spend_from(actor, account):
+        if can_see_fund(actor, account):
+            raise ActionNotAllowed("Only the person holding the money adds details to its payments.")
+        raise NotVisible("No such payment.")
+    if not spending.card_transaction_id:
+        raise StateConflict("Only card payments get their details added later; this one was recorded with them.")
+    problems: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if len(description) > 1000:
+        problems["description"] = ["Keep the description under 1,000 characters."]
+    line = None
+    if line_id is not None:
+        line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
+        if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
+            problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
+    receipt_type = check_upload(receipt, problems, "receipt")
+    if problems:
+        raise InvalidInput(errors=problems)
+    with transaction.atomic():
+        spending = Spending.objects.select_for_update().get(pk=spending.pk)
+        if receipt is not None and spending.receipt:
+            raise StateConflict("This payment already has its receipt.")
+        before = {"line": spending.line_id, "description": spending.description, "receipt": bool(spending.receipt)}
+        spending.line = line
+        if description:
+            spending.description = description
+        with stored_upload(spending.receipt, receipt, receipt_type, "receipt") as (name, kind):
+            if receipt is not None:
+                spending.receipt_name, spending.receipt_type = name, kind
+            spending.save()
+        audit_record(
+            actor=actor,
+            action=AuditAction.UPDATE,
+            target=spending,
+            subject=account.budget.client,
+            request=request,
+            changes={
+                "before": before,
+                "after": {"line": line_id, "description": spending.description, "receipt": bool(spending.receipt)},
+            },
         )
     return spending

@@ -13,6 +13,7 @@ from accounts.money import format_money
 
 from ..gateways import (
     AccountUpdated,
+    CardTransaction,
     Transfer,
     TransferReversed,
     TransferSeen,
@@ -21,6 +22,7 @@ from ..gateways import (
     gateway,
 )
 from ..models import PayeeAccount, Payment, PaymentStatus, RecoveryPart, StripeEvent
+from .cards import card_transaction_record
 from .payees import payee_account_set
 from .runs import complete_payment, payment_reverse, tell_finance
 
@@ -92,6 +94,8 @@ def _handle(change, gateway_name: str) -> str:
             )
             return f"Payment {payment.pk} confirmed paid."
         return f"Payment {payment.pk} already {payment.status}."
+    if isinstance(change, CardTransaction):
+        return card_transaction_record(change, gateway_name)
     if isinstance(change, AccountUpdated):
         account = PayeeAccount.objects.filter(gateway=gateway_name, account_id=change.account_id).first()
         if account is None:

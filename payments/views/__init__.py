@@ -1,7 +1,7 @@
 """Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
 the public spend page (`payees`)."""
 
-from .funds import DirectPaymentView, IndividualServiceFundView
+from .funds import DirectPaymentView, IndividualServiceFundView, SpendingDetailsView
 from .invoices import (
     InvoiceCreateView,
     InvoiceDecisionView,
@@ -37,4 +37,5 @@ __all__ = [
     "PayoutsView",
     "RemittancePdfView",
     "SpendPageView",
+    "SpendingDetailsView",
 ]

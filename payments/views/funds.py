@@ -4,6 +4,8 @@ the person holding it records what they spent, with its receipt."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -23,7 +25,7 @@ from .. import selectors, services
 from ..gateways import gateway
 from ..models import OPEN_RECOVERY_STATUSES, FundAccount, FundKind, PayeeAccount, Recovery
 from ..permissions import can_run_payments, can_spend_from
-from ..services.recoveries import NothingToRecover
+from ..services.recoveries import NothingToRecover, known_owed
 from .invoices import upload_field
 
 
@@ -54,20 +56,59 @@ class SpendingForm(forms.Form):
         ]
 
 
+class CardForm(forms.Form):
+    line1 = forms.CharField(
+        label="Address line 1", max_length=100, error_messages={"required": "Enter the first line of the address"}
+    )
+    city = forms.CharField(label="Town or city", max_length=100, error_messages={"required": "Enter the town or city"})
+    postal_code = forms.CharField(label="Postcode", max_length=20, error_messages={"required": "Enter the postcode"})
+
+
+class SpendingDetailsForm(forms.Form):
+    line_id = forms.TypedChoiceField(label="What it was for", coerce=int, empty_value=None, required=False, choices=[])
+    description = forms.CharField(
+        label="Anything else to say (optional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    receipt = upload_field("Receipt (optional)")
+
+    def __init__(self, *args, lines=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["line_id"].choices = [("", "Something not in my plan")] + [
+            (line.pk, f"{line.title} ({line.unit_price} per {line.unit})") for line in lines
+        ]
+
+
+def owed_field(label: str, *, help_text: str) -> forms.DecimalField:
+    """An amount still owed: £0 or more, in pounds and pence (the service's rule)."""
+    return forms.DecimalField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        max_digits=8,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        error_messages={
+            "invalid": "Enter an amount owed, like 120.00",
+            "min_value": "The amount owed cannot be less than £0",
+            "max_digits": "Enter an amount owed under £1,000,000",
+            "max_decimal_places": "Enter the amount owed in pounds and pence, like 120.00",
+        },
+    )
+
+
 class RecoveryProposeForm(forms.Form):
     reason = forms.CharField(
         label="Why the money is being taken back",
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The holder is told this. For example: the account has built up more than 8 weeks of support.",
+        help_text="The holder is told this. For example: the account has built up more than it is allowed to hold.",
         error_messages={"required": "Say why the money is being taken back"},
     )
-    owed = pounds_field(
+    owed = owed_field(
         "What the holder still owes, in pounds (optional)",
-        noun="amount owed",
-        required_message="",
-        required=False,
-        example="120.00",
         help_text="Unpaid wages or bills you know of: this is left in the account.",
     )
 
@@ -79,12 +120,8 @@ class RecoveryExplainForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Say why the money is still needed"},
     )
-    declared_owed = pounds_field(
+    declared_owed = owed_field(
         "What you still owe from this money, in pounds (optional)",
-        noun="amount owed",
-        required_message="",
-        required=False,
-        example="240.00",
         help_text="For example wages not yet paid, or a bill that has come in. This is never taken back.",
     )
 
@@ -141,14 +178,27 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             today=timezone.localdate(),
         )
         client = account.budget.client
+        card = selectors.fund_card(account)
+        context["card"] = card
+        policy = selectors.fund_policy()
+        if (
+            card is None
+            and account.kind == FundKind.DIRECT_PAYMENT
+            and policy.prepaid_cards
+            and gateway().issues_cards
+            and (may_spend or can_run_payments(self.request.user))
+        ):
+            context.setdefault("card_form", CardForm())
         if account.kind == FundKind.DIRECT_PAYMENT and can_manage_representatives(self.request.user, client):
             context["holder_choices"] = [client, *representatives_of(client)]
         context["open_recovery"] = next((r for r in context["recoveries"] if r.status in OPEN_RECOVERY_STATUSES), None)
         if context["may_recover"] and context["open_recovery"] is None:
-            context.setdefault("propose_form", RecoveryProposeForm())
+            known = known_owed(account)
+            context["known_owed"] = known
+            context.setdefault("propose_form", RecoveryProposeForm(initial={"owed": known} if known else None))
         if may_spend and context["open_recovery"] is not None:
             context.setdefault("explain_form", RecoveryExplainForm())
-        if may_spend and account.kind == FundKind.DIRECT_PAYMENT:
+        if may_spend and account.kind == FundKind.DIRECT_PAYMENT and card is None:
             context.setdefault("form", SpendingForm(lines=self._lines(account, loads)))
             gw = gateway()
             payee = PayeeAccount.objects.filter(person_id=account.holder_id, gateway=gw.name).first()
@@ -163,6 +213,8 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
     def post(self, request, budget_id, **kwargs):
         if "holder" in request.POST:
             return self.holder_post(request)
+        if "issue_card" in request.POST:
+            return self.card_post(request)
         action = request.POST.get("recovery")
         if action in RECOVERY_ACTIONS:
             return self.recovery_post(request, action)
@@ -235,6 +287,22 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         messages.success(request, done)
         return HttpResponseRedirect(self.here() + "#recovery")
 
+    def card_post(self, request):
+        form = CardForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(card_form=form), status=400)
+        try:
+            card = services.fund_card_issue(
+                actor=request.user, account=self.account, request=request, **form.cleaned_data
+            )
+        except CairnError as exc:
+            if page_status(exc) == 403:
+                raise PermissionDenied(exc.message) from exc
+            add_service_errors(form, exc)
+            return self.render_to_response(self.get_context_data(card_form=form), status=page_status(exc))
+        messages.success(request, f"The prepaid card ending {card.last4} is issued.")
+        return HttpResponseRedirect(self.here() + "#card")
+
     def holder_post(self, request):
         try:
             holder_id = int(request.POST.get("holder", ""))
@@ -266,3 +334,52 @@ class IndividualServiceFundView(DirectPaymentView):
         if account is None:
             raise NotVisible("No such individual service fund.")
         return account
+
+
+class SpendingDetailsView(LoginRequiredMixin, TemplateView):
+    """The holder says what a card payment was for and adds its receipt."""
+
+    template_name = "payments/spending_details.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            try:
+                self.account = selectors.fund_spent_from_by(request.user, kwargs["budget_id"])
+            except NotVisible as exc:
+                raise Http404(exc.message) from exc
+            self.spending = self.account.spending.filter(pk=kwargs["sid"], card_transaction_id__isnull=False).first()
+            if self.spending is None:
+                raise Http404("No such card payment.")
+            if not can_spend_from(request.user, self.account):
+                raise PermissionDenied("Only the person holding the money adds details to its payments.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _lines(self) -> list:
+        plan = selectors.fund_plan_in_force(selectors.fund_loads(self.account))
+        return [line for line in plan.lines.all() if selectors.fund_holds(self.account, line)] if plan else []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "form",
+            SpendingDetailsForm(
+                lines=self._lines(),
+                initial={"line_id": self.spending.line_id, "description": self.spending.description},
+            ),
+        )
+        context.update(spending=self.spending, account=self.account, back=selectors.fund_page_url(self.account))
+        return context
+
+    def post(self, request, budget_id, sid):
+        form = SpendingDetailsForm(request.POST, request.FILES, lines=self._lines())
+        if form.is_valid():
+            try:
+                services.spending_details_add(
+                    actor=request.user, spending=self.spending, request=request, **form.cleaned_data
+                )
+            except CairnError as exc:
+                add_service_errors(form, exc, FIELDS)
+                return self.render_to_response(self.get_context_data(form=form), status=page_status(exc))
+            messages.success(request, f"The details of {self.spending.amount} to {self.spending.payee} are saved.")
+            return HttpResponseRedirect(selectors.fund_page_url(self.account))
+        return self.render_to_response(self.get_context_data(form=form), status=400)

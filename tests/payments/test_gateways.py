@@ -15,7 +15,15 @@ from typing import Protocol
 import pytest
 from djmoney.money import Money
 
-from payments.gateways import Gateway, GatewayRefused, Transfer, WebhookEvent, WebhooksNotConfigured, gateway
+from payments.gateways import (
+    Gateway,
+    GatewayRefused,
+    IssuedCard,
+    Transfer,
+    WebhookEvent,
+    WebhooksNotConfigured,
+    gateway,
+)
 from payments.gateways.ledger import LedgerGateway
 from payments.gateways.stripe import StripeGateway
 from payments.models import InvoiceStatus, LedgerGatewayTransfer, PayeeAccount, Payment, PaymentStatus
@@ -38,6 +46,7 @@ class OtherGateway:
     label = "Other Pay"
     transactional = False
     needs_account = False
+    issues_cards = False
 
     transfers: typing.ClassVar[dict[str, Transfer]] = {}  # key → transfer, shared by every instance
 
@@ -57,7 +66,7 @@ class OtherGateway:
             )
         return self.transfers[key]
 
-    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
+    def find(self, *, group: str, payment_ref: str, destination: str = "") -> Transfer | None:
         return next((t for t in self.list_group(group=group) if t.metadata.get("payment") == payment_ref), None)
 
     def list_group(self, *, group: str) -> list[Transfer]:
@@ -68,6 +77,14 @@ class OtherGateway:
 
     def take_back(self, *, transfer_id: str, amount: Money, key: str, metadata: dict) -> str:
         raise GatewayRefused("Other Pay does not take money back.")
+
+    def issue_card(
+        self, *, reference: str, name: str, email: str, address: dict, blocked_categories: list[str], limit: Money
+    ) -> IssuedCard:
+        raise GatewayRefused("Other Pay issues no cards.")
+
+    def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
+        raise GatewayRefused("Other Pay issues no cards.")
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"other_{reference}"
@@ -139,7 +156,7 @@ def protocol_gaps(protocol, cls) -> list[str]:
 
 def test_the_gateway_protocol_declares_what_payments_rely_on():
     # Guards the introspection below: if it found nothing, every gateway would "implement" it.
-    assert set(protocol_attributes(Gateway)) == {"name", "label", "transactional", "needs_account"}
+    assert set(protocol_attributes(Gateway)) == {"name", "label", "transactional", "needs_account", "issues_cards"}
     assert set(protocol_methods(Gateway)) >= {"destination", "transfer", "find", "reverse", "parse_webhook"}
 
 

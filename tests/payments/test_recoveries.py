@@ -270,3 +270,22 @@ def test_the_budget_page_and_statement_show_the_direct_payment_pound_by_pound(
     for shown in (page, text):
         assert "£1,160.00" in shown and "£40.00" in shown and "£870.00" in shown and "£250.00" in shown
     assert "Held now" in page and "Held now" in text
+
+
+def test_a_debt_once_declared_is_not_offered_up_by_the_next_proposal(
+    api_as, finance_user, surplus, django_capture_on_commit_callbacks, client
+):
+    rid = propose(api_as, finance_user, surplus, owed=gbp("70.00")).json()["id"]
+    api_as(surplus.holder).post(
+        url(surplus, rid, "explain"), {"explanation": "Wages due", "declared_owed": gbp("100.00")}, format="json"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api_as(finance_user).post(url(surplus, rid, "complete")).json()["recovered"] == gbp("700.00")
+
+    # The £170.00 left above the buffer is what is owed: proposing again without `owed` finds nothing.
+    assert propose(api_as, finance_user, surplus).status_code == 409
+    client.force_login(finance_user)
+    page = client.get(f"/budgets/{surplus.budget_id}/direct-payment/").content.decode()
+    assert "The last recovery left £170.00 the holder owes" in page and 'value="170.00"' in page
+    # Said explicitly, it can still be taken (say the debts were paid from elsewhere).
+    assert propose(api_as, finance_user, surplus, owed=gbp("0.00")).json()["amount"] == gbp("170.00")

@@ -8,8 +8,8 @@ from djmoney.money import Money
 from accounts.money import to_pence
 
 from ...models import PayeeAccount
-from .. import Transfer, WebhookEvent
-from . import onboarding, webhooks
+from .. import IssuedCard, Transfer, WebhookEvent
+from . import issuing, onboarding, webhooks
 from .client import call, make_client, plain, to_transfer
 
 
@@ -18,6 +18,7 @@ class StripeGateway:
     label = "Stripe"
     needs_account = True
     transactional = False
+    issues_cards = True
 
     def __init__(self, client=None):
         self._client = client
@@ -34,6 +35,16 @@ class StripeGateway:
     def transfer(
         self, *, amount: Money, destination: str, key: str, group: str, metadata: dict, description: str = ""
     ) -> Transfer:
+        if destination.startswith("ic_"):  # a prepaid card: the load tops up the Issuing balance
+            return issuing.top_up(
+                self.client,
+                amount=amount,
+                card_id=destination,
+                key=key,
+                group=group,
+                metadata=metadata,
+                description=description,
+            )
         params = {
             "amount": to_pence(amount),
             "currency": str(amount.currency).lower(),
@@ -45,7 +56,11 @@ class StripeGateway:
             params["description"] = description[:350]
         return to_transfer(call(self.client.v1.transfers.create, params, options={"idempotency_key": key}))
 
-    def find(self, *, group: str, payment_ref: str) -> Transfer | None:
+    def find(self, *, group: str, payment_ref: str, destination: str = "") -> Transfer | None:
+        if destination.startswith("ic_"):  # a load onto a prepaid card was a top-up
+            topped = issuing.top_ups_in(self.client, group=group)
+            return next((t for t in topped if t.metadata.get("payment") == payment_ref), None)
+
         def look():
             for item in self.client.v1.transfers.list({"transfer_group": group, "limit": 100}).auto_paging_iter():
                 if (plain(item).get("metadata") or {}).get("payment") == payment_ref:
@@ -59,7 +74,7 @@ class StripeGateway:
         def everything():
             return list(self.client.v1.transfers.list({"transfer_group": group, "limit": 100}).auto_paging_iter())
 
-        return [to_transfer(item) for item in call(everything)]
+        return [to_transfer(item) for item in call(everything)] + issuing.top_ups_in(self.client, group=group)
 
     def reverse(self, *, transfer_id: str, key: str) -> Transfer:
         call(self.client.v1.transfers.reversals.create, transfer_id, {}, options={"idempotency_key": key})
@@ -73,6 +88,22 @@ class StripeGateway:
             self.client.v1.transfers.reversals.create, transfer_id, params, options={"idempotency_key": key}
         )
         return plain(reversal)["id"]
+
+    def issue_card(
+        self, *, reference: str, name: str, email: str, address: dict, blocked_categories: list[str], limit: Money
+    ) -> IssuedCard:
+        return issuing.issue_card(
+            self.client,
+            reference=reference,
+            name=name,
+            email=email,
+            address=address,
+            blocked_categories=blocked_categories,
+            limit=limit,
+        )
+
+    def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
+        issuing.set_card_limit(self.client, card_id=card_id, limit=limit, blocked_categories=blocked_categories)
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return onboarding.create_account(self.client, email=email, name=name, reference=reference)

@@ -3,9 +3,19 @@ Cairn cares about is translated into the gateway-neutral change the payments ser
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 
-from .. import AccountUpdated, TransferReversed, TransferSeen, WebhookEvent, WebhookRejected, WebhooksNotConfigured
+from .. import (
+    AccountUpdated,
+    CardTransaction,
+    TransferReversed,
+    TransferSeen,
+    WebhookEvent,
+    WebhookRejected,
+    WebhooksNotConfigured,
+)
 from .client import from_pence, plain, to_transfer
 from .onboarding import account_is_ready
 
@@ -42,6 +52,19 @@ def _change(kind: str, obj: dict):
             )
         if "amount" in obj:
             return TransferSeen(transfer=to_transfer({"currency": "gbp", **obj}))
+    if kind == "issuing_transaction.created" and obj.get("id") and obj.get("card"):
+        card = obj["card"] if isinstance(obj["card"], str) else obj["card"].get("id", "")
+        merchant = obj.get("merchant_data") or {}
+        return CardTransaction(
+            id=obj["id"],
+            card_id=card,
+            kind="refund" if obj.get("type") == "refund" else "capture",
+            # Issuing amounts are signed from the card's side: a capture is negative.
+            amount=from_pence(abs(int(obj.get("amount") or 0)), obj.get("currency")),
+            merchant=str(merchant.get("name") or "Card payment")[:200],
+            category=str(merchant.get("category") or ""),
+            created=datetime.datetime.fromtimestamp(int(obj.get("created") or 0), tz=datetime.UTC),
+        )
     if kind == "account.updated" and obj.get("id"):
         return AccountUpdated(account_id=obj["id"], ready=account_is_ready(obj))
     return None
