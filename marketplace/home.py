@@ -150,6 +150,16 @@ TASKS: list[Task] = [
         lambda user: permissions.has_role(user, Role.PROVIDER) and user.provider_id is not None,
     ),
     Task(
+        "Direct payments and funds",
+        "fund-list",
+        "The direct payments and individual service funds you look after: what each was paid, spent and holds.",
+        lambda user: (
+            payment_permissions.can_run_payments(user)
+            or permissions.has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+            or (permissions.has_role(user, Role.PROVIDER) and user.provider_id is not None)
+        ),
+    ),
+    Task(
         "Payment runs",
         "payment-runs",
         "Pay confirmed invoices, follow a run, retry failures, remittance advice and reconciliation.",

@@ -474,6 +474,7 @@ class SpendingDetailsView(APIView):
         responses=SpendingSerializer,
         summary="Add what a card payment was for",
         tags=["funds"],
+        operation_id="budgets_direct_payment_spending_details",
     )
     def post(self, request, budget_id, sid):
         account = selectors.fund_spent_from_by(request.user, budget_id)

@@ -7,7 +7,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
@@ -15,7 +16,7 @@ from djmoney.money import Money
 from accounts.exceptions import NotVisible
 from accounts.models import Role, User
 from accounts.money import round_penny
-from accounts.permissions import has_role
+from accounts.permissions import has_role, is_admin
 from accounts.selectors import client_list_visible_to
 from budgets.models import PersonalBudget
 from budgets.permissions import can_view_budget
@@ -250,6 +251,32 @@ def fund_holds(account: FundAccount, line) -> bool:
     if KIND_OF_LINE.get(line.money_management) != account.kind:
         return False
     return account.kind == FundKind.DIRECT_PAYMENT or line.provider_id == account.holder_provider_id
+
+
+def funds_listed_for(user: User) -> QuerySet[FundAccount]:
+    """The accounts a person watches, with their figures summed in the same query: finance and
+    administrators all of them; social workers and team managers their clients'; provider staff the
+    individual service funds their organisation holds; nobody else any."""
+    funds = FundAccount.objects.select_related("budget__client", "holder", "holder_provider")
+    if has_role(user, Role.FINANCE) or is_admin(user):
+        pass
+    elif has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER):
+        funds = funds.filter(budget__client__in=client_list_visible_to(user))
+    elif has_role(user, Role.PROVIDER) and user.provider_id:
+        funds = funds.filter(kind=FundKind.INDIVIDUAL_SERVICE_FUND, holder_provider_id=user.provider_id)
+    else:
+        return funds.none()
+
+    def total(model, field: str, **where):
+        rows = model.objects.filter(**where).values("account").annotate(t=Sum(field)).values("t")
+        money = DecimalField(max_digits=14, decimal_places=2)
+        return Coalesce(Subquery(rows[:1]), Value(Decimal(0)), output_field=money)
+
+    return funds.annotate(
+        loaded_total=total(Load, "amount", account=OuterRef("pk"), status=LoadStatus.PAID),
+        spent_total=total(Spending, "amount", account=OuterRef("pk")),
+        recovered_total=total(Recovery, "recovered", account=OuterRef("pk"), status=RecoveryStatus.COMPLETED),
+    ).order_by("budget__client__full_name", "kind", "pk")
 
 
 def fund_page_url(account: FundAccount) -> str:

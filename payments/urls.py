@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     path("payments/<int:pk>/retry/", views.PaymentRetryView.as_view(), name="payment-retry"),
     path("organisation/payouts/", views.PayoutsView.as_view(), name="payouts"),
+    path("funds/", views.FundListView.as_view(), name="fund-list"),
     path("budgets/<int:budget_id>/direct-payment/", views.DirectPaymentView.as_view(), name="direct-payment"),
     path(
         "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/",

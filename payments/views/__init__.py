@@ -1,7 +1,7 @@
 """Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
 the public spend page (`payees`)."""
 
-from .funds import DirectPaymentView, IndividualServiceFundView, SpendingDetailsView
+from .funds import DirectPaymentView, FundListView, IndividualServiceFundView, SpendingDetailsView
 from .invoices import (
     InvoiceCreateView,
     InvoiceDecisionView,
@@ -22,6 +22,7 @@ from .runs import (
 
 __all__ = [
     "DirectPaymentView",
+    "FundListView",
     "IndividualServiceFundView",
     "InvoiceCreateView",
     "InvoiceDecisionView",

@@ -13,10 +13,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import TemplateView
+from django.views.generic import ListView, TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors, iso_date_field, pounds_field
+from accounts.money import round_penny
 from accounts.permissions import can_manage_representatives
 from accounts.selectors import representatives_of
 from accounts.web import page_status
@@ -383,3 +384,21 @@ class SpendingDetailsView(LoginRequiredMixin, TemplateView):
             messages.success(request, f"The details of {self.spending.amount} to {self.spending.payee} are saved.")
             return HttpResponseRedirect(selectors.fund_page_url(self.account))
         return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class FundListView(LoginRequiredMixin, ListView):
+    """The direct payments and individual service funds a person watches, with what each holds."""
+
+    template_name = "payments/funds.html"
+    paginate_by = 50
+    context_object_name = "funds"
+
+    def get_queryset(self):
+        return selectors.funds_listed_for(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for fund in context["funds"]:
+            fund.balance_total = round_penny(fund.loaded_total - fund.spent_total - fund.recovered_total)
+            fund.page = selectors.fund_page_url(fund)
+        return context

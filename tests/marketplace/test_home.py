@@ -6,17 +6,19 @@ pytestmark = pytest.mark.django_db
 
 EVERYONE = {"Your account", "Change your password", "Notifications", "How long approval takes", "Where the money goes"}
 REVIEWER = {"Plans to review", "Statutory reviews"}
+FUNDS = "Direct payments and funds"
 EXPECTED = {
     "client_user": {"Find support", "My budget", "Invoices", *EVERYONE},
     "representative": {"Find support", "Budgets of the people you act for", "Invoices", *EVERYONE},
-    "social_worker": {"Find support", "My caseload", "Invoices", *REVIEWER, *EVERYONE},
-    "team_manager": {"Find support", "My team", "Invoices", *REVIEWER, *EVERYONE},
+    "social_worker": {"Find support", "My caseload", "Invoices", FUNDS, *REVIEWER, *EVERYONE},
+    "team_manager": {"Find support", "My team", "Invoices", FUNDS, *REVIEWER, *EVERYONE},
     "case_manager": {"Find support", "Providers", "Quality dashboard", *EVERYONE},
-    "finance_user": {"Personal budgets", "Invoices", "Payment runs", *EVERYONE},
-    "provider_user": {"Your organisation", "Invoices", "Get paid", *EVERYONE},
+    "finance_user": {"Personal budgets", "Invoices", "Payment runs", FUNDS, *EVERYONE},
+    "provider_user": {"Your organisation", "Invoices", "Get paid", FUNDS, *EVERYONE},
     "admin_person": {
         *EVERYONE,
         "Payment runs",
+        FUNDS,
         "Quality dashboard",
         "Administration",
         "Providers",
