@@ -1,6 +1,10 @@
 """Admin for the budget configuration: RAS schemes (editable only while draft), the budget policy,
-and read-only views of assessments, budgets and the ledger."""
+charging policies (editable until an assessment uses one), and read-only views of assessments,
+financial assessments, budgets and the ledger."""
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin
 
 from accounts.admin import AuditedAdmin
@@ -8,7 +12,12 @@ from accounts.admin_base import ReadOnlyAdmin
 
 from .models import (
     Assessment,
+    Band,
     BudgetPolicy,
+    ChargingPolicy,
+    ContributionReview,
+    FinancialAssessment,
+    IncomeKind,
     LedgerAccount,
     LedgerPosting,
     LedgerTransaction,
@@ -144,3 +153,70 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 @admin.register(WhatIfRun)
 class WhatIfRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "scheme", "status", "done", "total", "created_at"]
+
+
+class ChargingPolicyForm(forms.ModelForm):
+    """The same checks as the API: every band has a Minimum Income Guarantee, every disregarded kind
+    is known."""
+
+    class Meta:
+        model = ChargingPolicy
+        fields = [
+            "name",
+            "effective_from",
+            "lower_capital_limit",
+            "upper_capital_limit",
+            "tariff_step",
+            "taper_percent",
+            "minimum_income_guarantee",
+            "disregarded_income",
+            "review_days",
+        ]
+
+    def clean_minimum_income_guarantee(self):
+        value = self.cleaned_data["minimum_income_guarantee"]
+        if not isinstance(value, dict) or set(value) != set(Band.values):
+            raise forms.ValidationError(f"Give an amount for exactly these bands: {', '.join(Band.values)}.")
+        try:
+            amounts = {band: Decimal(str(amount)) for band, amount in value.items()}
+        except ArithmeticError as exc:
+            raise forms.ValidationError('Each amount must be pounds and pence, like "228.70".') from exc
+        if any(not a.is_finite() or a < 0 or a != a.quantize(Decimal("0.01")) for a in amounts.values()):
+            raise forms.ValidationError("Each amount must be pounds and pence, £0 or more.")
+        return {band: f"{amount:.2f}" for band, amount in amounts.items()}
+
+    def clean_disregarded_income(self):
+        value = self.cleaned_data["disregarded_income"] or []
+        if not isinstance(value, list) or not set(value) <= set(IncomeKind.values):
+            raise forms.ValidationError(f"Use only these income kinds: {', '.join(IncomeKind.values)}.")
+        return sorted(set(value))
+
+
+@admin.register(ChargingPolicy)
+class ChargingPolicyAdmin(AuditedAdmin):
+    """Add next April's policy ahead of time; a policy already used by an assessment is shown only
+    (what people were told must stay explainable)."""
+
+    form = ChargingPolicyForm
+    list_display = ["name", "effective_from", "is_example"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.assessments.exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.assessments.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(FinancialAssessment)
+class FinancialAssessmentAdmin(ReadOnlyAdmin):
+    list_display = ["client", "date", "full_cost", "weekly_contribution", "policy"]
+    list_select_related = ["client", "policy"]
+
+
+@admin.register(ContributionReview)
+class ContributionReviewAdmin(ReadOnlyAdmin):
+    list_display = ["assessment", "status", "due", "requested_at"]

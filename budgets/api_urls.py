@@ -1,11 +1,14 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_charging
 
 router = SimpleRouter(trailing_slash=True)
 router.register("assessments", api.AssessmentViewSet, basename="api-assessment")
 router.register("budgets", api.BudgetViewSet, basename="api-budget")
+router.register("charging-policies", api_charging.ChargingPolicyViewSet, basename="api-charging-policy")
+router.register("financial-assessments", api_charging.FinancialAssessmentViewSet, basename="api-financial-assessment")
+router.register("contribution-reviews", api_charging.ReviewViewSet, basename="api-contribution-review")
 
 urlpatterns = [
     path("ras/active/", api.ActiveSchemeView.as_view(), name="api-ras-active"),

@@ -131,3 +131,58 @@ def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> 
     else:
         story.append(text("Nothing moved this month."))
     return render(story, title=f"Statement for {budget.client.full_name}, {month:%B %Y}")
+
+
+def financial_assessment_letter_pdf(assessment) -> bytes:
+    """The letter telling the person what they pay and how it was worked out, line by line (the
+    same lines as the page), and how to ask for a review."""
+    from decimal import Decimal
+
+    from .models import IncomeKind
+
+    client = assessment.client
+    if assessment.full_cost:
+        headline = "You pay the full cost of your care."
+    else:
+        headline = f"You pay {format_money(assessment.weekly_contribution)} a week towards your care."
+    rows = [["How it was worked out (a week)", "Amount"]]
+    for line in assessment.explanation:
+        rows.append([line["text"], "" if line["amount"] is None else format_money(Decimal(line["amount"]))])
+    labels = dict(IncomeKind.choices)
+    declared = [["What you told us", "A week"]]
+    declared += [
+        [labels.get(r["kind"], r["kind"]), format_money(Decimal(r["weekly_amount"]))] for r in assessment.income
+    ]
+    declared += [
+        [f"Housing: {r['description']}", format_money(Decimal(r["weekly_amount"]))] for r in assessment.housing_costs
+    ]
+    declared += [
+        [f"Disability-related: {r['description']}", format_money(Decimal(r["weekly_amount"]))]
+        for r in assessment.disability_related_expenditure
+    ]
+    story = [
+        text("Your contribution towards your care", "title"),
+        text(client.full_name, "h2"),
+        text(f"Financial assessment from {assessment.date:%-d %B %Y}; letter of {timezone.localdate():%-d %B %Y}"),
+        Spacer(1, 8),
+        text(headline, "h2"),
+        text("Nobody is charged more than what their care costs: each four-weekly charge is capped at that cost."),
+        Spacer(1, 8),
+        table(rows, [130, 40], money_columns=(1,)),
+        Spacer(1, 8),
+        text(
+            f"Your circumstances: {assessment.get_band_display()}. Savings and other capital: "
+            f"{format_money(assessment.capital)}."
+        ),
+    ]
+    if len(declared) > 1:
+        story += [Spacer(1, 4), table(declared, [130, 40], money_columns=(1,))]
+    story += [
+        Spacer(1, 8),
+        text(f"Rules used: {assessment.policy.name}."),
+        text(
+            "If something is wrong, or your circumstances change, ask for a review on the page "
+            "'How your contribution was worked out' in Cairn, or ask your social worker."
+        ),
+    ]
+    return render(story, title=f"Contribution letter for {client.full_name}")

@@ -1,4 +1,5 @@
-"""Who may assess, see budgets, set final budgets and manage RAS schemes."""
+"""Who may assess, see budgets, set final budgets, manage RAS schemes and charging policies, and
+record or see financial assessments."""
 
 from __future__ import annotations
 
@@ -45,4 +46,23 @@ def can_set_final_budget(user: User, budget: PersonalBudget) -> bool:
 
 
 def can_manage_schemes(user: User) -> bool:
+    return is_admin(user)
+
+
+def can_view_financial_assessments(user: User, client: User) -> bool:
+    """The client and whoever acts for them, their social worker and team manager, finance and
+    administrators."""
+    return has_role(user, Role.FINANCE, Role.ADMIN) or can_view_client(user, client)
+
+
+def can_record_financial_assessment(user: User, client: User) -> bool:
+    """Finance officers (any client), and the client's social worker or team manager."""
+    if client.role != Role.CLIENT:
+        return False
+    if has_role(user, Role.FINANCE) or is_admin(user):
+        return True
+    return has_role(user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER) and can_view_client(user, client)
+
+
+def can_manage_charging_policies(user: User) -> bool:
     return is_admin(user)

@@ -20,6 +20,7 @@ from .models import (
     AccountKind,
     Assessment,
     AssessmentStatus,
+    FinancialAssessment,
     LedgerAccount,
     LedgerPosting,
     LedgerTransaction,
@@ -28,7 +29,7 @@ from .models import (
     SchemeStatus,
     TransactionKind,
 )
-from .permissions import can_view_assessment, can_view_budget
+from .permissions import can_view_assessment, can_view_budget, can_view_financial_assessments
 
 
 def active_scheme(on: datetime.date | None = None) -> RasScheme:
@@ -228,3 +229,24 @@ def budget_months(budget: PersonalBudget, today: datetime.date) -> list[datetime
         months.append(day)
         day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     return months[::-1]
+
+
+def latest_financial_assessment(client: User, on: datetime.date | None = None) -> FinancialAssessment | None:
+    """The financial assessment that applies on a date: the latest dated on or before it."""
+    on = on or timezone.localdate()
+    return (
+        FinancialAssessment.objects.filter(client=client, date__lte=on)
+        .select_related("policy")
+        .order_by("-date", "-pk")
+        .first()
+    )
+
+
+def financial_assessment_get_for(user: User, assessment_id: int) -> FinancialAssessment:
+    """The assessment for whoever may see the client's financial assessments, else `NotVisible`."""
+    assessment = (
+        FinancialAssessment.objects.select_related("client", "policy", "recorded_by").filter(pk=assessment_id).first()
+    )
+    if assessment is None or not can_view_financial_assessments(user, assessment.client):
+        raise NotVisible("No such financial assessment.")
+    return assessment

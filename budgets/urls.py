@@ -22,6 +22,17 @@ urlpatterns = [
     path(
         "assessments/<int:pk>/not-eligible/", views.AssessmentNotEligibleView.as_view(), name="assessment-not-eligible"
     ),
+    path(
+        "clients/<int:client_id>/financial-assessment/new/",
+        views.FinancialAssessmentNewView.as_view(),
+        name="financial-assessment-new",
+    ),
+    path("financial-assessments/<int:pk>/", views.FinancialAssessmentView.as_view(), name="financial-assessment"),
+    path(
+        "financial-assessments/<int:pk>/letter.pdf",
+        views.FinancialAssessmentLetterView.as_view(),
+        name="financial-assessment-letter",
+    ),
     path("my-budget/", views.MyBudgetView.as_view(), name="my-budget"),
     path("budgets/", views.BudgetListView.as_view(), name="budget-list"),
     path("budgets/<int:pk>/", views.BudgetDetailView.as_view(), name="budget-detail"),

@@ -26,11 +26,20 @@ Design:
 
 One module per part, so each can be read on its own: `schemes` (the outcome choices and a scheme
 with its questions, answers, modifiers and bands), `assessments`, `budgets` (personal budgets and
-the policy), `ledger` and `whatif`. Everyone imports from here: `from budgets.models import X`.
+the policy), `charging` (the charging policy and financial assessments), `ledger` and `whatif`.
+Everyone imports from here: `from budgets.models import X`.
 """
 
 from .assessments import Assessment, AssessmentStatus
 from .budgets import BudgetPolicy, PersonalBudget
+from .charging import (
+    Band,
+    ChargingPolicy,
+    ContributionReview,
+    FinancialAssessment,
+    IncomeKind,
+    ReviewStatus,
+)
 from .ledger import (
     BUDGET_ACCOUNT_KINDS,
     AccountKind,
@@ -58,7 +67,12 @@ __all__ = [
     "AccountKind",
     "Assessment",
     "AssessmentStatus",
+    "Band",
     "BudgetPolicy",
+    "ChargingPolicy",
+    "ContributionReview",
+    "FinancialAssessment",
+    "IncomeKind",
     "LedgerAccount",
     "LedgerPosting",
     "LedgerTransaction",
@@ -69,6 +83,7 @@ __all__ = [
     "RasModifier",
     "RasQuestion",
     "RasScheme",
+    "ReviewStatus",
     "SchemeStatus",
     "TransactionKind",
     "UnableReason",

@@ -1,1 +1,2 @@
-"""Every write in the budgets app, by concern: `schemes`, `assessments`, `budgets`, `ledger`, `whatif`."""
+"""Every write in the budgets app, by concern: `schemes`, `assessments`, `budgets`, `charging`, `ledger`,
+`whatif`."""

@@ -6,6 +6,7 @@ One module per job, so each set of pages can be read (and changed) without the o
 - `clients`: the caseload and a client's record, with the people acting for the client;
 - `assessments`: starting an assessment, the wizard, the decision, completing or not eligible;
 - `budgets`: a budget, the finance list, a client's own budget, statements, the final budget;
+- `charging`: recording a financial assessment, how a contribution was worked out, reviews;
 - `schemes`: RAS schemes and what-if runs (administrators).
 `budgets.urls` imports the views from here.
 """
@@ -25,6 +26,7 @@ from .budgets import (
     BudgetStatementView,
     MyBudgetView,
 )
+from .charging import FinancialAssessmentLetterView, FinancialAssessmentNewView, FinancialAssessmentView
 from .clients import CaseloadView, ClientDetailView, ClientRepresentativeAddView, ClientRepresentativeRemoveView
 from .schemes import SchemeListView, WhatIfCsvView, WhatIfDetailView, WhatIfProgressView, WhatIfStartView
 
@@ -43,6 +45,9 @@ __all__ = [
     "ClientDetailView",
     "ClientRepresentativeAddView",
     "ClientRepresentativeRemoveView",
+    "FinancialAssessmentLetterView",
+    "FinancialAssessmentNewView",
+    "FinancialAssessmentView",
     "MyBudgetView",
     "SchemeListView",
     "WhatIfCsvView",

@@ -44,6 +44,8 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             assessment=assessment,
             figures=selectors.budget_figures(budget),
             funds=selectors.budget_fund_figures(budget),
+            financial=selectors.latest_financial_assessment(budget.client),
+            may_record_financial=permissions.can_record_financial_assessment(self.request.user, budget.client),
             ledger=selectors.ledger_list(budget),
             explanation=explain(pricing),
             domain_points=pricing.domain_rows,

@@ -207,9 +207,10 @@ def test_disregarded_kinds_are_not_counted_but_are_listed_in_the_explanation():
 
     assert result.income_counted == D("281.20")
     assert result.weekly_contribution == D("52.50")
-    assert line(result, "Earnings from work:") == ("Earnings from work: not counted (disregarded)", D("0"))
-    assert line(result, "PIP mobility:") == ("PIP mobility: not counted (disregarded)", D("0"))
-    assert line(result, "DLA mobility:") == ("DLA mobility: not counted (disregarded)", D("0"))
+    # Each says how much was left out, so the person sees it was not forgotten.
+    assert line(result, "Earnings from work (") == ("Earnings from work (£95.00): not counted (disregarded)", D("0"))
+    assert line(result, "PIP mobility (") == ("PIP mobility (£28.70): not counted (disregarded)", D("0"))
+    assert line(result, "DLA mobility (") == ("DLA mobility (£26.90): not counted (disregarded)", D("0"))
     assert line(result, "State Pension:") == ("State Pension: counted", D("221.20"))
     assert line(result, "Private or workplace pension:") == ("Private or workplace pension: counted", D("60.00"))
     assert line(result, "Weekly income counted")[1] == D("281.20")
@@ -224,7 +225,7 @@ def test_a_disregarded_kind_alone_changes_nothing(kind):
 
     assert without.weekly_contribution == with_it.weekly_contribution == D("14.00")
     assert with_it.income_counted == D("150.00")
-    assert line(with_it, f"{LABELS[kind]}:")[0].endswith("not counted (disregarded)")
+    assert line(with_it, f"{LABELS[kind]} (")[0].endswith("not counted (disregarded)")
 
 
 def test_disregards_follow_the_policy_not_a_fixed_list():
