@@ -104,3 +104,36 @@ def loaded_total(lines: Iterable[FundLine], *, from_date: datetime.date) -> Deci
     return sum(
         (round_penny(line.exact_cost(from_date, line.end)) for line in lines if line.end >= from_date), Decimal(0)
     )
+
+
+@dataclass(frozen=True)
+class Charging:
+    """From `since` on (until the next one), the person pays `weekly` a week, or (None) the full
+    cost of their care: one financial assessment, as the schedule needs it."""
+
+    since: datetime.date
+    weekly: Decimal | None
+
+
+def contribution(charging: list[Charging], start: datetime.date, end: datetime.date, cost: Decimal) -> Decimal:
+    """The person's contribution for the days `start`..`end` (inclusive): each day at the weekly
+    figure of the assessment in force that day (a seventh of it), or that day's share of the
+    period's care `cost` where they pay the full cost; nothing before the first assessment. Never
+    more than `cost`; rounded to the penny (half up) once, for the whole period."""
+    ordered = sorted(charging, key=lambda c: c.since)
+    days = (end - start).days + 1
+    if days <= 0 or not ordered:
+        return Decimal(0)
+    total = Decimal(0)
+    day = start
+    while day <= end:
+        current = None
+        for item in ordered:
+            if item.since <= day:
+                current = item
+            else:
+                break
+        if current is not None:
+            total += cost / days if current.weekly is None else current.weekly / 7
+        day += DAY
+    return min(round_penny(total), cost)

@@ -96,6 +96,11 @@ def funds_schedule(plan_id: int) -> int:
     return len(services.funds_schedule(plan_id=plan_id))
 
 
+@shared_task(name="payments.loads_net_for_client", acks_late=True)
+def loads_net_for_client(client_id: int) -> int:
+    return services.loads_net_for_client(client_id=client_id)
+
+
 @shared_task(name="payments.loads_pay_due")
 def loads_pay_due() -> int:
     run = services.loads_pay_due()

@@ -27,6 +27,8 @@ class AccountKind(models.TextChoices):
     # spent or recovered), and the council's record of what it has put into funds.
     FUND_HELD = "fund_held", "Held in direct payments and funds"
     FUNDS_ISSUED = "funds_issued", "Issued to direct payments and funds"
+    # What people pay towards their care: the budget is funded by the council and by the person.
+    CONTRIBUTIONS = "contributions", "Paid by people towards their care"
 
 
 BUDGET_ACCOUNT_KINDS = (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID, AccountKind.FUND_HELD)
@@ -63,6 +65,7 @@ class TransactionKind(models.TextChoices):
     FUND_LOAD = "fund_load", "Load into a direct payment or fund"
     FUND_SPENDING = "fund_spending", "Spent from a direct payment or fund"
     FUND_RECOVERY = "fund_recovery", "Surplus recovered from a direct payment or fund"
+    CONTRIBUTION = "contribution", "The person's contribution towards their care"
     RECLAIM = "reclaim", "Reclaim"
     REVERSAL = "reversal", "Reversal"
 

@@ -26,6 +26,7 @@ from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
 
 from .. import charging
+from ..events import financial_assessment_recorded
 from ..models import Band, ChargingPolicy, ContributionReview, FinancialAssessment, IncomeKind
 from ..permissions import (
     can_manage_charging_policies,
@@ -262,6 +263,10 @@ def financial_assessment_record(
                 "full_cost": result.full_cost,
                 "weekly_contribution": None if result.full_cost else f"{result.weekly_contribution:.2f}",
             },
+        )
+        client_id = client.pk
+        transaction.on_commit(
+            lambda: financial_assessment_recorded.send(sender=FinancialAssessment, client_id=client_id)
         )
         what = "the full cost of your care" if result.full_cost else f"£{result.weekly_contribution:,.2f} a week"
         notification_send(

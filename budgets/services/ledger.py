@@ -319,6 +319,27 @@ def record_fund_load(
     )
 
 
+def record_contribution(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """The person's contribution pays part of the care: that part of the commitment is paid
+    (committed → paid), by the person rather than the council (people's contributions → council
+    funding, which gets back what it no longer pays). Never more than is committed and unpaid."""
+    value = _positive(amount, "contribution", budget)
+    fingerprint = _fingerprint(Kind.CONTRIBUTION, budget, value)
+
+    def build(accounts):
+        return [
+            *_out_of_commitment(accounts, value, AccountKind.PAID),
+            (council_account(AccountKind.CONTRIBUTIONS), -value),
+            (council_account(AccountKind.FUNDING), value),
+        ]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.CONTRIBUTION, budget=budget, actor=actor, memo=memo or "Contribution"
+    )
+
+
 def record_fund_spending(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from decimal import Decimal
 
 from django.db import transaction
 from django.urls import reverse
@@ -21,16 +22,18 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible
 from accounts.models import AuditAction, User
+from accounts.money import round_penny
 from accounts.permissions import can_manage_representatives
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
+from budgets.models import FinancialAssessment, LedgerTransaction
 from careplans.models import CarePlan, MoneyManagement, PlanLine, PlanStatus
 
 from .. import schedule
 from ..models import FundAccount, FundKind, Load, LoadStatus
 from ..selectors import KIND_OF_LINE, can_see_fund, fund_policy
 
-__all__ = ["fund_holder_set", "funds_schedule", "funds_schedule_missing"]
+__all__ = ["fund_holder_set", "funds_schedule", "funds_schedule_missing", "loads_net", "loads_net_for_client"]
 
 
 def _fund_line(line: PlanLine) -> schedule.FundLine:
@@ -110,6 +113,7 @@ def funds_schedule(*, plan_id: int) -> list[Load]:
                     if p.amount > 0
                 ]
             )
+        loads_net(budget_id=plan.budget_id)
         audit_record(
             actor=None,
             actor_username="payments",
@@ -120,6 +124,73 @@ def funds_schedule(*, plan_id: int) -> list[Load]:
             message="Load schedule made for the plan's direct payments and individual service funds.",
         )
     return made
+
+
+def _charging_of(client_id: int) -> list[schedule.Charging]:
+    return [
+        schedule.Charging(since=a.date, weekly=None if a.full_cost else a.weekly_contribution.amount)
+        for a in FinancialAssessment.objects.filter(client_id=client_id).order_by("date", "pk")
+    ]
+
+
+def loads_net(*, budget_id: int) -> int:
+    """Net every unpaid load of the budget's funds with the person's contribution for its period
+    (docs/charging.md): the contribution is the period's share of the weekly figure of the financial
+    assessment in force each day (or the care's cost, for full cost), never more than what the
+    plan's care costs in the period; it is taken from the direct payment's load first, then the
+    individual service funds', never more than a load. A paid load is never changed. Returns how
+    many loads changed. Runs inside the caller's transaction or its own; locks the funds."""
+    with transaction.atomic():
+        accounts = list(FundAccount.objects.select_for_update().filter(budget_id=budget_id).select_related("budget"))
+        if not accounts:
+            return 0
+        charging = _charging_of(accounts[0].budget.client_id)
+        order = {FundKind.DIRECT_PAYMENT: 0, FundKind.INDIVIDUAL_SERVICE_FUND: 1}
+        accounts.sort(key=lambda a: (order[a.kind], a.pk))
+        rank = {a.pk: i for i, a in enumerate(accounts)}
+        loads = sorted(
+            Load.objects.select_for_update(of=("self",))
+            .filter(account__in=accounts, status=LoadStatus.SCHEDULED)
+            .select_related("plan"),
+            key=lambda load: (load.period_start, rank[load.account_id]),
+        )
+        # A load whose contribution the ledger already holds (paid, then reversed) keeps it.
+        settled = set(
+            LedgerTransaction.objects.filter(
+                idempotency_key__in=[f"load-contribution:{load.pk}" for load in loads]
+            ).values_list("idempotency_key", flat=True)
+        )
+        plan_lines: dict[int, list[schedule.FundLine]] = {}
+        taken: dict[datetime.date, Decimal] = defaultdict(Decimal)
+        changed = 0
+        for load in loads:
+            if f"load-contribution:{load.pk}" in settled:
+                taken[load.period_start] += load.contribution.amount
+                continue
+            if load.plan_id not in plan_lines:
+                plan_lines[load.plan_id] = [_fund_line(line) for line in load.plan.lines.all()]
+            cost = round_penny(
+                sum(
+                    (line.exact_cost(load.period_start, load.period_end) for line in plan_lines[load.plan_id]),
+                    Decimal(0),
+                )
+            )
+            owed = schedule.contribution(charging, load.period_start, load.period_end, cost)
+            gross = load.amount.amount + load.contribution.amount
+            netted = min(gross, max(owed - taken[load.period_start], Decimal(0)))
+            taken[load.period_start] += netted
+            if netted != load.contribution.amount:
+                Load.objects.filter(pk=load.pk).update(
+                    amount=Money(gross - netted, "GBP"), contribution=Money(netted, "GBP")
+                )
+                changed += 1
+    return changed
+
+
+def loads_net_for_client(*, client_id: int) -> int:
+    """After a new financial assessment: re-net the unpaid loads of each of the client's budgets."""
+    budget_ids = set(FundAccount.objects.filter(budget__client_id=client_id).values_list("budget_id", flat=True))
+    return sum(loads_net(budget_id=budget_id) for budget_id in sorted(budget_ids))
 
 
 def funds_schedule_missing() -> int:

@@ -31,6 +31,7 @@ from djmoney.money import Money
 from accounts.exceptions import ActionNotAllowed, StateConflict
 from accounts.models import AuditAction, Role, User
 from accounts.services import audit_record, notification_send
+from budgets.models import LedgerTransaction
 from budgets.services import ledger
 from careplans.models import PlanStatus
 from careplans.services import plan_paid_record
@@ -55,6 +56,7 @@ from ..permissions import can_run_payments
 __all__ = [
     "PaymentNotYetSent",
     "loads_pay_due",
+    "loads_settle_covered",
     "payment_give_up",
     "payment_retry",
     "payment_reverse",
@@ -88,15 +90,58 @@ def payment_run_start(*, actor: User, request=None) -> PaymentRun:
     Enforces: finance (403). See `_run`. A run with nothing to pay is still recorded."""
     if not can_run_payments(actor):
         raise ActionNotAllowed("Only finance officers start payment runs.")
+    loads_settle_covered()
     return _run(actor=actor, invoices=True, request=request)
 
 
 def loads_pay_due(*, today: datetime.date | None = None) -> PaymentRun | None:
     """The daily job: a run of the fund loads that have fallen due (invoices wait for finance's
     runs). Nothing due: no run. Safe to run twice at once (see `_run`)."""
-    if not _due_loads(today or timezone.localdate()).exists():
+    today = today or timezone.localdate()
+    loads_settle_covered(today=today)
+    if not _due_loads(today).exists():
         return None
     return _run(actor=None, invoices=False)
+
+
+def loads_settle_covered(*, today: datetime.date | None = None) -> int:
+    """Due loads the person's contribution covers in full (nothing to pay): settled without a
+    payment, the contribution recorded in the ledger, once each. Returns how many."""
+    today = today or timezone.localdate()
+    settled = 0
+    covered = Load.objects.filter(
+        status=LoadStatus.SCHEDULED, due__lte=today, plan__status=PlanStatus.APPROVED, amount=0, contribution__gt=0
+    ).values_list("pk", flat=True)
+    for load_id in list(covered):
+        with transaction.atomic():
+            load = (
+                Load.objects.select_for_update(of=("self",))
+                .select_related("account__budget", "plan")
+                .filter(pk=load_id, status=LoadStatus.SCHEDULED, amount=0)
+                .first()
+            )
+            if load is None:
+                continue
+            now = timezone.now()
+            Load.objects.filter(pk=load.pk).update(status=LoadStatus.PAID, paid_at=now)
+            _record_load_contribution(load, load.account.budget)
+            settled += 1
+    return settled
+
+
+def _record_load_contribution(load: Load, budget) -> None:
+    """The part of a load's period the person's contribution pays: paid out of the plan's
+    commitment by the person, once per load (a load paid again after a reversal keeps it)."""
+    key = f"load-contribution:{load.pk}"
+    if load.contribution.amount <= 0 or LedgerTransaction.objects.filter(idempotency_key=key).exists():
+        return
+    plan_paid_record(plan_id=load.plan_id, amount=load.contribution)
+    ledger.record_contribution(
+        budget=budget,
+        amount=load.contribution,
+        key=key,
+        memo=f"Contribution netted from the load for {load.period_start:%-d %b %Y} to {load.period_end:%-d %b %Y}",
+    )
 
 
 def _due_loads(today: datetime.date):
@@ -333,6 +378,7 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
         invoice.save()
     else:
         Load.objects.filter(pk=payment.load_id).update(status=LoadStatus.PAID, paid_at=payment.paid_at)
+        _record_load_contribution(payment.load, payment.budget)
         fund_id = payment.load.account_id
         if PrepaidCard.objects.filter(fund_id=fund_id, active=True).exists():
             transaction.on_commit(lambda: _queue_card_limit_sync(fund_id))
