@@ -44,12 +44,36 @@ the other test helpers (expire, increment, finalize_amount, shipping), disputes,
 (the fake issues in its one currency), and Stripe's default card limits (opt in:
 `issuing_default_daily_limit`, `issuing_per_authorization_cap`).
 
+and Stripe Checkout, one-off payments on the hosted page:
+
+    POST /v1/checkout/sessions             GET /v1/checkout/sessions/{id}     (expand[]=line_items, payment_intent)
+    GET  /v1/checkout/sessions?status=&payment_intent=&limit=&starting_after=&ending_before=
+    GET  /v1/checkout/sessions/{id}/line_items     POST /v1/checkout/sessions/{id}/expire   (open only)
+    GET  /v1/payment_intents/{id}          (the succeeded PaymentIntent a completed session made)
+    GET  /checkout/{id}                    (HTML: the hosted page, a "Pay" form)
+    POST /checkout/{id}/pay                (pays: 303 to success_url, `{CHECKOUT_SESSION_ID}` filled in)
+
+A session is `mode=payment` (setup and subscription are refused) with inline
+`line_items[N][price_data][currency|unit_amount|product_data][name]` and `line_items[N][quantity]`
+(`price` and `price_data[product]` ids are refused: the fake keeps no Prices or Products; one currency
+for all items; Stripe's minimum total in gbp/usd/eur), `success_url` required (the hosted page is the
+only `ui_mode`), `cancel_url`, `client_reference_id`, `customer_email`, `metadata`,
+`payment_intent_data[metadata]` (lands on the PaymentIntent) and `expires_at` (30 minutes to 24 hours
+ahead; default 24 hours) optional; other parameters are ignored. It is `open` / `unpaid` with `url`
+on the fake; paid (the page, or `complete_checkout()`), it is `complete` / `paid` with `payment_intent`
+set, `customer_details` filled and `url` null, the platform balance is credited with `amount_total`
+and `checkout.session.completed` is emitted (by default), once: paying again does nothing. Expired
+(`expire`, `expire_checkout()`, or `expires_at` passed on `checkout_clock`), it is `expired` and
+`checkout.session.expired` is emitted (on request). Not modelled: Stripe fees and pending funds,
+`payment_intent.*` / `charge.*` events, customers, discounts, tax, shipping, async payment methods.
+
 The server runs in a background thread of the test process on 127.0.0.1 (a free port), serves
 requests concurrently (one thread per connection, HTTP/1.1 keep-alive) and keeps all state in that
 process behind one lock, so another process (a Celery worker started with
 `STRIPE_API_BASE=<fake.url>`) talks to the same state. Tests drive it through the Python object
 (`StripeFake`), never over HTTP: fault injection, inspection, reset, webhooks, and seeding and
-driving Issuing (`create_cardholder`, `create_card`, `authorize`, `capture`, `refund`...).
+driving Issuing (`create_cardholder`, `create_card`, `authorize`, `capture`, `refund`...) and Checkout
+(`checkout_sessions`, `get_checkout_session`, `complete_checkout`, `expire_checkout`).
 
 Webhooks: with `webhook_url` set the fake signs and POSTs the events it emits, each from its own
 thread (so two events of one operation may arrive in either order, as with Stripe). To choose the
@@ -1630,10 +1654,556 @@ class _Issuing:
             self._issuing_balance[(currency or self.currency).lower()] = int(pence)
 
 
+# --- Checkout ------------------------------------------------------------------------------------
+
+#: every Checkout event the fake emits; `DEFAULT_CHECKOUT_WEBHOOK_EVENTS` are delivered without opting in
+CHECKOUT_EVENT_TYPES = frozenset({"checkout.session.completed", "checkout.session.expired"})
+DEFAULT_CHECKOUT_WEBHOOK_EVENTS = frozenset({"checkout.session.completed"})
+CHECKOUT_MAX_LINE_ITEMS = 100
+CHECKOUT_MIN_LIFETIME = 30 * 60  # `expires_at`: 30 minutes to 24 hours after creation (default 24 hours)
+CHECKOUT_MAX_LIFETIME = 24 * 60 * 60
+#: Stripe's minimum charge amounts (docs.stripe.com/currencies#minimum-and-maximum-charge-amounts) for
+#: the currencies the fake is likely to meet; a session in another currency goes unchecked
+CHECKOUT_MINIMUM_AMOUNTS = {"gbp": 30, "usd": 50, "eur": 50}
+_CURRENCY_SYMBOLS = {"gbp": "£", "usd": "$", "eur": "€"}
+_HTML = "text/html; charset=utf-8"
+
+
+def _checkout_session_id() -> str:
+    """`cs_test_a1` and 56 letters and digits, as Stripe's test-mode session ids look."""
+    return "cs_test_a1" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(56))
+
+
+def _money(amount: int, currency: str) -> str:
+    symbol = _CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{amount / 100:,.2f}" if symbol else f"{amount / 100:,.2f} {currency.upper()}"
+
+
+def _page_html(title: str, body: str) -> bytes:
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>Stripe fake: {html.escape(title)}</title></head><body>{body}</body></html>"
+    ).encode()
+
+
+class _Checkout:
+    """Stripe Checkout Sessions (`mode=payment`, inline `price_data`, the hosted page) for
+    `StripeFake`. State lives in the fake's `_init_state`; every method here runs with `self._lock`
+    held unless it takes it itself."""
+
+    # set by StripeFake
+    _lock: threading.RLock
+    url: str
+    _balance: dict[str, int]
+    _checkout_sessions: dict[str, dict[str, Any]]
+    _checkout_line_items: dict[str, list[dict[str, Any]]]
+    _checkout_intent_data: dict[str, dict[str, Any]]
+    _payment_intents: dict[str, dict[str, Any]]
+    checkout_clock: Any
+    _emit: Any
+    _page: Any
+
+    def _checkout_now(self) -> int:
+        return int(self.checkout_clock())
+
+    # -- lookups and views --
+
+    def _checkout_or(self, session_id: str, *, status: int = 404, param: str = "session") -> dict[str, Any]:
+        self._checkout_sweep()
+        session = self._checkout_sessions.get(session_id)
+        if session is None:
+            raise StripeFakeError(
+                status, f"No such checkout.session: '{session_id}'", code="resource_missing", param=param
+            )
+        return session
+
+    def _checkout_view(self, session: dict[str, Any], expand: Any = ()) -> dict[str, Any]:
+        """The session as the API shows it: `line_items` only when expanded (as Stripe), and
+        `payment_intent` as the object when expanded."""
+        view = copy.deepcopy(session)
+        expand = expand if isinstance(expand, list) else []
+        if "line_items" in expand:
+            view["line_items"] = self._line_items_page(session["id"], {})
+        if "payment_intent" in expand and session["payment_intent"]:
+            view["payment_intent"] = copy.deepcopy(self._payment_intents[session["payment_intent"]])
+        return view
+
+    def _line_items_page(self, session_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        items = self._checkout_line_items[session_id]
+        url = f"/v1/checkout/sessions/{session_id}/line_items"
+        return self._page(copy.deepcopy(items), params, url, {item["id"] for item in items})
+
+    def _checkout_sweep(self) -> None:
+        """Expire the open sessions whose `expires_at` has passed (Stripe does it on its own)."""
+        now = self._checkout_now()
+        for session in list(self._checkout_sessions.values()):
+            if session["status"] == "open" and session["expires_at"] <= now:
+                self._expire(session)
+
+    def _expire(self, session: dict[str, Any]) -> None:
+        session.update(status="expired", url=None)
+        self._emit("checkout.session.expired", self._checkout_view(session))
+
+    # -- creation --
+
+    def _line_items(self, raw: Any) -> list[dict[str, Any]]:
+        if raw is None or raw == "":
+            raise _missing("line_items")
+        if not isinstance(raw, list):
+            raise _invalid("line_items", "Invalid array")
+        if len(raw) > CHECKOUT_MAX_LINE_ITEMS:
+            raise _invalid("line_items", f"You may only specify up to {CHECKOUT_MAX_LINE_ITEMS} line items.")
+        now = self._checkout_now()
+        items: list[dict[str, Any]] = []
+        for i, item in enumerate(raw):
+            at = f"line_items[{i}]"
+            if not isinstance(item, dict):
+                raise _invalid(at, "Invalid hash")
+            if item.get("price"):
+                # the fake keeps no Price objects: only inline `price_data`
+                raise StripeFakeError(
+                    400, f"No such price: '{item['price']}'", code="resource_missing", param=f"{at}[price]"
+                )
+            price_data = _hash(item.get("price_data"), f"{at}[price_data]")
+            if not price_data:
+                raise StripeFakeError(
+                    400,
+                    "You must specify either `price` or `price_data` for each line item.",
+                    code="parameter_missing",
+                    param=f"{at}[price_data]",
+                    store=False,
+                )
+            at_price = f"{at}[price_data]"
+            currency = (_str_value(price_data.get("currency"), f"{at_price}[currency]", required=True) or "").lower()
+            if not re.fullmatch(r"[a-z]{3}", currency):
+                raise _invalid(f"{at_price}[currency]", f"Invalid currency: {currency}.")
+            if price_data.get("recurring"):
+                raise _invalid(
+                    f"{at_price}[recurring]",
+                    "You specified `payment` mode but passed a recurring price. Either switch to `subscription` "
+                    "mode or use only one-time prices.",
+                )
+            if price_data.get("product"):
+                raise StripeFakeError(
+                    400,
+                    f"No such product: '{price_data['product']}'",
+                    code="resource_missing",
+                    param=f"{at_price}[product]",
+                )
+            product_data = _hash(price_data.get("product_data"), f"{at_price}[product_data]")
+            if not product_data:
+                raise StripeFakeError(
+                    400,
+                    "You must specify either `product` or `product_data` when creating a price.",
+                    code="parameter_missing",
+                    param=f"{at_price}[product_data]",
+                    store=False,
+                )
+            name = _str_value(product_data.get("name"), f"{at_price}[product_data][name]", required=True)
+            unit_amount = _int_value(
+                price_data.get("unit_amount"), f"{at_price}[unit_amount]", required=True, minimum=0
+            )
+            quantity = _int_value(item.get("quantity"), f"{at}[quantity]", required=True, minimum=1)
+            if items and currency != items[0]["currency"]:
+                raise _invalid(
+                    f"{at_price}[currency]",
+                    f"All line items must use the same currency: `{items[0]['currency']}` and `{currency}` were given.",
+                )
+            amount = unit_amount * quantity  # type: ignore[operator]
+            items.append(
+                {
+                    "id": new_id("li"),
+                    "object": "item",
+                    "amount_discount": 0,
+                    "amount_subtotal": amount,
+                    "amount_tax": 0,
+                    "amount_total": amount,
+                    "currency": currency,
+                    "description": name,
+                    "metadata": {},
+                    "price": {
+                        "id": new_id("price"),
+                        "object": "price",
+                        "active": False,
+                        "billing_scheme": "per_unit",
+                        "created": now,
+                        "currency": currency,
+                        "custom_unit_amount": None,
+                        "livemode": False,
+                        "lookup_key": None,
+                        "metadata": {},
+                        "nickname": None,
+                        "product": new_id("prod"),
+                        "recurring": None,
+                        "tax_behavior": "unspecified",
+                        "tiers_mode": None,
+                        "transform_quantity": None,
+                        "type": "one_time",
+                        "unit_amount": unit_amount,
+                        "unit_amount_decimal": str(unit_amount),
+                    },
+                    "quantity": quantity,
+                }
+            )
+        if not items:
+            raise _missing("line_items")
+        return items
+
+    def _create_checkout_session(self, params: dict[str, Any]) -> dict[str, Any]:
+        mode = _str_param(params, "mode", required=True)
+        if mode != "payment":
+            raise _invalid(
+                "mode",
+                f"Invalid mode: {mode}. The Stripe fake supports only `payment` mode"
+                + ("." if mode in ("setup", "subscription") else "; Stripe's are payment, setup and subscription."),
+            )
+        ui_mode = _str_value(params.get("ui_mode"), "ui_mode") or "hosted_page"
+        if ui_mode != "hosted_page":
+            raise _invalid("ui_mode", f"Invalid ui_mode: {ui_mode}. The Stripe fake supports only `hosted_page`.")
+        items = self._line_items(params.get("line_items"))
+        success_url = _str_param(params, "success_url", required=True)
+        cancel_url = _str_param(params, "cancel_url")
+        for name, value in (("success_url", success_url), ("cancel_url", cancel_url)):
+            if value is not None and not re.match(r"^https?://[^/\s]+", value):
+                raise _invalid(name, f"Not a valid URL: {value}")
+        client_reference_id = _str_param(params, "client_reference_id")
+        customer_email = _str_param(params, "customer_email")
+        metadata = _metadata(params)
+        intent_data = _hash(params.get("payment_intent_data"), "payment_intent_data")
+        raw_intent_metadata = _hash(intent_data.get("metadata"), "payment_intent_data[metadata]")
+        intent_metadata = {str(k): str(v) for k, v in raw_intent_metadata.items() if v != ""}
+        created = self._checkout_now()
+        expires_at = _int_param(params, "expires_at")
+        if expires_at is None:
+            expires_at = created + CHECKOUT_MAX_LIFETIME
+        elif expires_at < created + CHECKOUT_MIN_LIFETIME:
+            raise _invalid(
+                "expires_at", "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."
+            )
+        elif expires_at > created + CHECKOUT_MAX_LIFETIME:
+            raise _invalid(
+                "expires_at", "The `expires_at` timestamp must be less than 24 hours from Checkout Session creation."
+            )
+        currency = items[0]["currency"]
+        total = sum(item["amount_total"] for item in items)
+        minimum = CHECKOUT_MINIMUM_AMOUNTS.get(currency)
+        if minimum is not None and total < minimum:
+            raise StripeFakeError(
+                400,
+                f"The Checkout Session's total amount due must add up to at least {_money(minimum, currency)} "
+                f"{currency}",
+                store=False,
+            )
+        session_id = _checkout_session_id()
+        session = {
+            "id": session_id,
+            "object": "checkout.session",
+            "adaptive_pricing": None,
+            "after_expiration": None,
+            "allow_promotion_codes": None,
+            "amount_subtotal": total,
+            "amount_total": total,
+            "automatic_tax": {"enabled": False, "liability": None, "provider": None, "status": None},
+            "billing_address_collection": None,
+            "cancel_url": cancel_url,
+            "client_reference_id": client_reference_id,
+            "client_secret": None,
+            "collected_information": None,
+            "consent": None,
+            "consent_collection": None,
+            "created": created,
+            "currency": currency,
+            "currency_conversion": None,
+            "custom_fields": [],
+            "custom_text": {
+                "after_submit": None,
+                "shipping_address": None,
+                "submit": None,
+                "terms_of_service_acceptance": None,
+            },
+            "customer": None,
+            "customer_creation": "if_required",
+            "customer_details": None,  # what the customer enters on the page, once complete
+            "customer_email": customer_email,
+            "discounts": [],
+            "expires_at": expires_at,
+            "invoice": None,
+            "invoice_creation": {
+                "enabled": False,
+                "invoice_data": {
+                    "account_tax_ids": None,
+                    "custom_fields": None,
+                    "description": None,
+                    "footer": None,
+                    "issuer": None,
+                    "metadata": {},
+                    "rendering_options": None,
+                },
+            },
+            "livemode": False,
+            "locale": None,
+            "metadata": metadata,
+            "mode": "payment",
+            "payment_intent": None,
+            "payment_link": None,
+            "payment_method_collection": "if_required",
+            "payment_method_configuration_details": None,
+            "payment_method_options": {},
+            "payment_method_types": ["card"],
+            "payment_status": "unpaid",
+            "phone_number_collection": {"enabled": False},
+            "recovered_from": None,
+            "saved_payment_method_options": None,
+            "setup_intent": None,
+            "shipping_address_collection": None,
+            "shipping_cost": None,
+            "shipping_options": [],
+            "status": "open",
+            "submit_type": None,
+            "subscription": None,
+            "success_url": success_url,
+            "total_details": {"amount_discount": 0, "amount_shipping": 0, "amount_tax": 0},
+            "ui_mode": "hosted_page",
+            "url": f"{self.url}/checkout/{session_id}",
+        }
+        self._checkout_sessions[session_id] = session
+        self._checkout_line_items[session_id] = items
+        self._checkout_intent_data[session_id] = {"metadata": intent_metadata}
+        return session
+
+    # -- completing (what the customer does on the hosted page) --
+
+    def _complete_checkout(
+        self, session_id: str, *, email: str | None = None, name: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Pay an open session: (session, True). A session already complete: (session, False), nothing
+        done. An expired one: a 400 StripeFakeError."""
+        session = self._checkout_or(session_id)
+        if session["status"] == "complete":
+            return session, False
+        if session["status"] != "open":
+            raise StripeFakeError(
+                400, f"Checkout Session {session_id} has status {session['status']!r} and cannot be paid."
+            )
+        now = self._checkout_now()
+        amount, currency = session["amount_total"], session["currency"]
+        intent_id = new_id("pi")
+        self._payment_intents[intent_id] = {
+            "id": intent_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_received": amount,
+            "application_fee_amount": None,
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": "automatic_async",
+            "client_secret": f"{intent_id}_secret_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(25)),
+            "confirmation_method": "automatic",
+            "created": now,
+            "currency": currency,
+            "customer": None,
+            "description": None,
+            "last_payment_error": None,
+            "latest_charge": new_id("ch"),
+            "livemode": False,
+            "metadata": copy.deepcopy(self._checkout_intent_data[session_id]["metadata"]),
+            "next_action": None,
+            "on_behalf_of": None,
+            "payment_method": new_id("pm"),
+            "payment_method_types": ["card"],
+            "receipt_email": None,
+            "status": "succeeded",
+            "transfer_data": None,
+            "transfer_group": None,
+        }
+        session.update(
+            status="complete",
+            payment_status="paid",
+            payment_intent=intent_id,
+            url=None,
+            customer_details={
+                "address": {
+                    "city": None,
+                    "country": "GB",
+                    "line1": None,
+                    "line2": None,
+                    "postal_code": None,
+                    "state": None,
+                },
+                "business_name": None,
+                "email": email or session["customer_email"] or "customer@example.com",
+                "individual_name": None,
+                "name": name,
+                "phone": None,
+                "tax_exempt": "none",
+                "tax_ids": [],
+            },
+        )
+        self._balance[currency] = self._balance.get(currency, 0) + amount
+        self._emit("checkout.session.completed", self._checkout_view(session))
+        return session, True
+
+    # -- endpoints --
+
+    def _h_checkout_create_session(self, params):
+        return self._checkout_view(self._create_checkout_session(params), params.get("expand"))
+
+    def _h_checkout_get_session(self, params, session_id):
+        return self._checkout_view(self._checkout_or(session_id), params.get("expand"))
+
+    def _h_checkout_list_sessions(self, params):
+        self._checkout_sweep()
+        items = list(reversed(self._checkout_sessions.values()))
+        for field in ("status", "payment_intent", "customer", "payment_link"):
+            if params.get(field):
+                items = [s for s in items if s[field] == params[field]]
+        views = [self._checkout_view(s) for s in items]
+        return self._page(views, params, "/v1/checkout/sessions", set(self._checkout_sessions))
+
+    def _h_checkout_list_line_items(self, params, session_id):
+        self._checkout_or(session_id)
+        return self._line_items_page(session_id, params)
+
+    def _h_checkout_expire_session(self, params, session_id):
+        session = self._checkout_or(session_id)
+        if session["status"] != "open":
+            raise StripeFakeError(
+                400,
+                f'Only Checkout Sessions with a status in ["open"] can be expired. This Checkout Session has a '
+                f'status of "{session["status"]}".',
+            )
+        self._expire(session)
+        return self._checkout_view(session, params.get("expand"))
+
+    def _h_get_payment_intent(self, params, intent_id):
+        intent = self._payment_intents.get(intent_id)
+        if intent is None:
+            raise StripeFakeError(
+                404, f"No such payment_intent: '{intent_id}'", code="resource_missing", param="intent"
+            )
+        return intent
+
+    _CHECKOUT_ROUTES = (
+        ("POST", re.compile(r"^/v1/checkout/sessions$"), "_h_checkout_create_session"),
+        ("GET", re.compile(r"^/v1/checkout/sessions$"), "_h_checkout_list_sessions"),
+        ("GET", re.compile(r"^/v1/checkout/sessions/([^/]+)$"), "_h_checkout_get_session"),
+        ("GET", re.compile(r"^/v1/checkout/sessions/([^/]+)/line_items$"), "_h_checkout_list_line_items"),
+        ("POST", re.compile(r"^/v1/checkout/sessions/([^/]+)/expire$"), "_h_checkout_expire_session"),
+        ("GET", re.compile(r"^/v1/payment_intents/([^/]+)$"), "_h_get_payment_intent"),
+    )
+
+    # -- the hosted page: GET /checkout/{id}, POST /checkout/{id}/pay --
+
+    def _checkout_page(self, method: str, rest: str, params: dict[str, Any]) -> _Answer:
+        session_id, _, action = unquote(rest).partition("/")
+        if (method, action) not in (("GET", ""), ("POST", "pay")):
+            return _Answer(404, _page_html("Not found", "<h1>Not found</h1>"), content_type=_HTML)
+        email = params.get("email") if isinstance(params.get("email"), str) else None
+        name = params.get("name") if isinstance(params.get("name"), str) else None
+        with self._lock:
+            self._checkout_sweep()
+            session = self._checkout_sessions.get(session_id)
+            if session is None:
+                page = _page_html("Not found", "<h1>No such Checkout Session</h1>")
+                return _Answer(404, page, content_type=_HTML)
+            paid_now = False
+            if action == "pay" and session["status"] == "open":
+                session, paid_now = self._complete_checkout(session_id, email=email or None, name=name or None)
+            session = copy.deepcopy(session)
+            lines = copy.deepcopy(self._checkout_line_items[session_id])
+        if paid_now and session["success_url"]:
+            target = session["success_url"].replace("{CHECKOUT_SESSION_ID}", session_id)
+            return _Answer(303, b"", content_type=_HTML, headers={"Location": target})
+        return self._checkout_page_answer(session, lines, status=410 if session["status"] == "expired" else 200)
+
+    def _checkout_page_answer(self, session: dict[str, Any], lines: list[dict[str, Any]], *, status: int) -> _Answer:
+        sid = html.escape(session["id"])
+        total = html.escape(_money(session["amount_total"], session["currency"]))
+        rows = "".join(
+            f"<li>{html.escape(line['description'])} × {line['quantity']}: "
+            f"{html.escape(_money(line['amount_total'], line['currency']))}</li>"
+            for line in lines
+        )
+        summary = f"<ul id='line-items'>{rows}</ul><p>Total: <strong id='amount-total'>{total}</strong></p>"
+        if session["status"] == "open":
+            email = html.escape(session["customer_email"] or "")
+            cancel = session["cancel_url"]
+            back = f'<p><a id="cancel" href="{html.escape(cancel)}">Back</a></p>' if cancel else ""
+            body = (
+                f"<h1>Pay {total}</h1>{summary}"
+                f"<form id='pay-form' method='post' action='/checkout/{sid}/pay'>"
+                f"<label>Email <input name='email' type='email' value='{email}'></label> "
+                "<label>Name on card <input name='name' value='Jenny Rosen'></label> "
+                "<button id='pay' type='submit'>Pay</button></form>"
+                f"{back}"
+            )
+            return _Answer(status, _page_html("Checkout", body), content_type=_HTML)
+        if session["status"] == "complete":
+            success = session["success_url"]
+            link = (
+                f'<p><a id="return" href="{html.escape(success.replace("{CHECKOUT_SESSION_ID}", session["id"]))}">'
+                "Return to the merchant</a></p>"
+                if success
+                else ""
+            )
+            body = (
+                f"<h1 id='status'>This Checkout Session is already complete</h1>"
+                f"<p>{total} has been paid.</p>{summary}{link}"
+            )
+            return _Answer(status, _page_html("Payment complete", body), content_type=_HTML)
+        body = (
+            "<h1 id='status'>This Checkout Session has expired</h1>"
+            f"<p>Session <code>{sid}</code> can no longer be paid.</p>"
+        )
+        return _Answer(status, _page_html("Checkout Session expired", body), content_type=_HTML)
+
+    # -- Python helpers for tests (no HTTP; the same checks, balance movements and webhooks) --
+
+    def checkout_sessions(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Checkout Sessions as the API shows them, oldest first (`status`: "open", "complete", "expired")."""
+        with self._lock:
+            self._checkout_sweep()
+            return [self._checkout_view(s) for s in self._checkout_sessions.values() if status in (None, s["status"])]
+
+    def get_checkout_session(self, session_id: str, *, expand: list[str] | None = None) -> dict[str, Any] | None:
+        """A session as the API shows it (`expand=["line_items"]` adds them), or None."""
+        with self._lock:
+            self._checkout_sweep()
+            session = self._checkout_sessions.get(session_id)
+            return self._checkout_view(session, expand or []) if session else None
+
+    def checkout_line_items(self, session_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._checkout_line_items[session_id])
+
+    def complete_checkout(
+        self, session_id: str, *, email: str | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """What paying on the hosted page does: status "complete", payment_status "paid", a succeeded
+        PaymentIntent (`payment_intent`, with `payment_intent_data[metadata]`), the platform balance
+        credited with `amount_total`, and `checkout.session.completed` emitted. A session already
+        complete is returned as it is (no second event, no second credit); an expired one, or an
+        unknown id, raises StripeFakeError."""
+        with self._lock:
+            return self._checkout_view(self._complete_checkout(session_id, email=email, name=name)[0])
+
+    def expire_checkout(self, session_id: str) -> dict[str, Any]:
+        """What `POST /v1/checkout/sessions/{id}/expire` does (emits `checkout.session.expired`, an
+        opt-in event); a session not open raises StripeFakeError (400)."""
+        with self._lock:
+            return self._h_checkout_expire_session({}, session_id)
+
+    def get_payment_intent(self, intent_id: str) -> dict[str, Any] | None:
+        """The PaymentIntent a completed session made (what `GET /v1/payment_intents/{id}` shows)."""
+        with self._lock:
+            return copy.deepcopy(self._payment_intents.get(intent_id))
+
+
 # --- the fake ------------------------------------------------------------------------------------
 
 
-class StripeFake(_Issuing):
+class StripeFake(_Issuing, _Checkout):
     """The fake server and its control object. `start()` / `stop()` (or `with StripeFake() as f:`);
     `url` is `http://127.0.0.1:<port>`, the value for `STRIPE_API_BASE`."""
 
@@ -1678,8 +2248,12 @@ class StripeFake(_Issuing):
         self.webhook_url: str | None = None
         self.webhook_secret: str | None = None
         #: which events the fake emits by itself once `webhook_url` is set (add more with `|=`; the
-        #: Issuing ones it can emit are `ISSUING_EVENT_TYPES`)
-        self.webhook_events: set[str] = {"transfer.reversed", *DEFAULT_ISSUING_WEBHOOK_EVENTS}
+        #: Issuing ones it can emit are `ISSUING_EVENT_TYPES`, the Checkout ones `CHECKOUT_EVENT_TYPES`)
+        self.webhook_events: set[str] = {
+            "transfer.reversed",
+            *DEFAULT_ISSUING_WEBHOOK_EVENTS,
+            *DEFAULT_CHECKOUT_WEBHOOK_EVENTS,
+        }
         #: True: emitted events are built (and listed in `events`) but kept back in `held_events`
         #: until `release_webhooks()` sends them, in the order a test asks for
         self.hold_webhooks = False
@@ -1699,6 +2273,13 @@ class StripeFake(_Issuing):
         #: `spending_limits`, and caps every authorization (10,000); both off here unless set (pence)
         self.issuing_default_daily_limit: int | None = None
         self.issuing_per_authorization_cap: int | None = None
+        # Checkout
+        self._checkout_sessions: dict[str, dict[str, Any]] = {}
+        self._checkout_line_items: dict[str, list[dict[str, Any]]] = {}
+        self._checkout_intent_data: dict[str, dict[str, Any]] = {}  # payment_intent_data, for the PaymentIntent
+        self._payment_intents: dict[str, dict[str, Any]] = {}  # made by completed sessions
+        #: the clock Checkout Sessions are stamped (`created`) and expired (`expires_at`) by
+        self.checkout_clock = time.time
         #: refuse transfers to accounts whose onboarding is not complete, as Stripe does
         #: (`insufficient_capabilities_for_transfer`); off by default
         self.enforce_capabilities = False
@@ -2177,6 +2758,8 @@ class StripeFake(_Issuing):
 
         if path.startswith("/onboarding/"):
             answer = self._onboarding_page(unquote(path[len("/onboarding/") :]))
+        elif path.startswith("/checkout/"):
+            answer = self._checkout_page(method, path[len("/checkout/") :], params)
         else:
             answer = self._api(method, path, params, api_key, idempotency_key, stripe_account)
             answer.headers = {**self._headers(idempotency_key, extra), **answer.headers}
@@ -2275,6 +2858,7 @@ class StripeFake(_Issuing):
         ("GET", re.compile(r"^/v1/topups$"), "_h_list_topups"),
         ("GET", re.compile(r"^/v1/topups/([^/]+)$"), "_h_get_topup"),
         *_Issuing._ISSUING_ROUTES,
+        *_Checkout._CHECKOUT_ROUTES,
     )
 
     def _route(self, method: str, path: str):
