@@ -160,6 +160,12 @@ TASKS: list[Task] = [
         ),
     ),
     Task(
+        "Contributions owed",
+        "contribution-arrears",
+        "Everyone who owes contributions towards their care; record money received.",
+        payment_permissions.can_run_payments,
+    ),
+    Task(
         "Payment runs",
         "payment-runs",
         "Pay confirmed invoices, follow a run, retry failures, remittance advice and reconciliation.",

@@ -27,6 +27,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "schedule-missing-funds": _job("payments.funds_schedule_missing", hour=5, minute=30),
     # Daily, after the schedules: fund loads that have fallen due are paid (a run of their own).
     "pay-due-loads": _job("payments.loads_pay_due", hour=6, minute=15),
+    # Daily, after the loads: contributions for periods that have ended are charged (or corrected).
+    "charge-contributions": _job("payments.contributions_charge_due", hour=6, minute=45),
     # Payments a dead worker left in flight are picked up again (each attempt is safe to repeat).
     "resume-stalled-payments": _job("payments.payments_resume_stalled", minute="*/10"),
 }

@@ -21,6 +21,8 @@ from careplans.models import PlanLine
 
 from . import selectors, services, stats
 from .models import (
+    ContributionCharge,
+    ContributionPayment,
     FundAccount,
     FundKind,
     Invoice,
@@ -682,3 +684,113 @@ class SpendView(OpenDataView):
 
     def data(self) -> dict:
         return {"suppressed_below": stats.SUPPRESS_BELOW, "currency": "GBP", "results": stats.spend_by_category()}
+
+
+class ContributionChargeSerializer(serializers.ModelSerializer):
+    amount = MoneyField(allow_negative=True)
+    netted = MoneyField(allow_negative=True)
+    billed = MoneyField(allow_negative=True)
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ContributionCharge
+        fields = ["id", "period_start", "period_end", "kind", "corrects", "amount", "netted", "billed", "status"]
+        read_only_fields = fields
+
+    def get_status(self, charge) -> str:
+        """`netted` (nothing billed), `billed`, or `credited` (a correction that lowered what is owed)."""
+        if charge.billed.amount > 0:
+            return "billed"
+        return "credited" if charge.billed.amount < 0 else "netted"
+
+
+class ContributionsSerializer(serializers.Serializer):
+    weekly_contribution = MoneyField(allow_null=True)
+    full_cost = serializers.BooleanField()
+    charged = MoneyField(allow_negative=True)
+    netted = MoneyField(allow_negative=True)
+    billed = MoneyField(allow_negative=True)
+    paid = MoneyField()
+    arrears = MoneyField(allow_negative=True)
+    charges = ContributionChargeSerializer(many=True)
+
+
+def _client_for(user, client_id: int):
+    from accounts.models import Role, User
+    from budgets.permissions import can_view_financial_assessments
+
+    client = User.objects.filter(pk=client_id, role=Role.CLIENT).first()
+    if client is None or not can_view_financial_assessments(user, client):
+        raise NotVisible("No such client.")
+    return client
+
+
+class ContributionsView(APIView):
+    """What a person pays towards their care: charges, what loads netted, what was billed and paid,
+    and arrears (whoever may see the client)."""
+
+    @extend_schema(responses=ContributionsSerializer, summary="A person's contributions", tags=["charging"])
+    def get(self, request, client_id):
+        summary = selectors.contributions_summary(_client_for(request.user, client_id))
+        return Response(ContributionsSerializer(summary).data)
+
+
+class CheckoutView(APIView):
+    """The person (or whoever acts for them) opens the gateway's hosted page to pay what is owed."""
+
+    @extend_schema(
+        request=None,
+        responses={201: inline_serializer("ContributionCheckoutStarted", {"url": serializers.URLField()})},
+        summary="Pay contributions online",
+        tags=["charging"],
+    )
+    def post(self, request, client_id):
+        client = _client_for(request.user, client_id)
+        page = request.build_absolute_uri(f"/clients/{client.pk}/contributions/")
+        checkout = services.contribution_checkout_start(actor=request.user, client=client, return_url=page)
+        return Response({"url": checkout.url, "amount": MoneyField().to_representation(checkout.amount)}, status=201)
+
+
+class ContributionPaymentSerializer(serializers.ModelSerializer):
+    amount = MoneyField()
+
+    class Meta:
+        model = ContributionPayment
+        fields = ["id", "client", "amount", "date", "reference", "method"]
+        read_only_fields = fields
+
+
+class ContributionPaymentCreateSerializer(serializers.Serializer):
+    client = serializers.IntegerField(min_value=1)
+    amount = MoneyField()
+    date = serializers.DateField()
+    reference = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+class ContributionPaymentsView(APIView):
+    """Finance records money a person paid towards their care."""
+
+    @extend_schema(
+        request=ContributionPaymentCreateSerializer,
+        responses={201: ContributionPaymentSerializer},
+        summary="Record money received",
+        tags=["charging"],
+    )
+    def post(self, request):
+        from accounts.models import Role, User
+
+        body = ContributionPaymentCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        client = User.objects.filter(pk=data["client"], role=Role.CLIENT).first()
+        if client is None:
+            raise NotVisible("No such client.")
+        payment = services.contribution_payment_record(
+            actor=request.user,
+            client=client,
+            amount=data["amount"].amount,
+            date=data["date"],
+            reference=data.get("reference", ""),
+            request=request,
+        )
+        return Response(ContributionPaymentSerializer(payment).data, status=status.HTTP_201_CREATED)

@@ -40,6 +40,13 @@ urlpatterns = [
         )
         for name in ("accept", "explain", "complete", "withdraw")
     ],
+    path("clients/<int:client_id>/contributions/", api.ContributionsView.as_view(), name="api-contributions"),
+    path(
+        "clients/<int:client_id>/contributions/checkout/",
+        api.CheckoutView.as_view(),
+        name="api-contributions-checkout",
+    ),
+    path("contribution-payments/", api.ContributionPaymentsView.as_view(), name="api-contribution-payments"),
     path(
         "budgets/<int:budget_id>/individual-service-funds/",
         api.IndividualServiceFundsView.as_view(),

@@ -618,3 +618,99 @@ class PrepaidCard(models.Model):
 
     def __str__(self) -> str:
         return f"Card ending {self.last4}"
+
+
+class ChargeKind(models.TextChoices):
+    CHARGE = "charge", "Charge"
+    CORRECTION = "correction", "Correction"
+
+
+class ContributionCharge(models.Model):
+    """What a person pays towards their care for one period (docs/charging.md): the period's
+    contribution (`amount`), the part taken from their loads (`netted`) and the rest billed to them
+    (`billed`). Raised once a period has ended; a later change (a new assessment, a new plan) adds a
+    correction with the differences, never an edit."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contribution_charges")
+    budget = models.ForeignKey("budgets.PersonalBudget", on_delete=models.PROTECT, related_name="contribution_charges")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    kind = models.CharField(max_length=12, choices=ChargeKind.choices, default=ChargeKind.CHARGE)
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    amount = money_field(help_text="The period's contribution (for a correction: the change).")
+    netted = money_field(default=Decimal("0"), help_text="Taken from the direct payment or fund loads.")
+    billed = money_field(default=Decimal("0"), help_text="Billed to the person: amount − netted.")
+    assessment = models.ForeignKey(
+        "budgets.FinancialAssessment", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    explanation = models.CharField(max_length=500, blank=True)
+    ledger_transaction = models.OneToOneField(
+        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["period_start", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "period_start"], condition=Q(kind="charge"), name="one_charge_per_budget_period"
+            ),
+            models.CheckConstraint(
+                name="charge_billed_is_amount_less_netted",
+                condition=Q(billed=models.F("amount") - models.F("netted")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount} for {self.period_start}"
+
+
+class ContributionPaymentMethod(models.TextChoices):
+    ONLINE = "online", "Paid online"
+    RECORDED = "recorded", "Recorded by finance"
+
+
+class ContributionPayment(models.Model):
+    """Money a person paid towards their care: online (a checkout session, once) or recorded by
+    finance (a cheque, a standing order)."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="contribution_payments")
+    amount = money_field()
+    date = models.DateField()
+    reference = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=12, choices=ContributionPaymentMethod.choices)
+    checkout_session_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ledger_transaction = models.OneToOneField(
+        "budgets.LedgerTransaction", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [models.CheckConstraint(name="contribution_payment_positive", condition=Q(amount__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.amount} from {self.client_id} on {self.date}"
+
+
+class ContributionCheckout(models.Model):
+    """A hosted payment page opened for a person's arrears; the gateway's completion webhook turns it
+    into one `ContributionPayment`."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    gateway = models.CharField(max_length=20)
+    session_id = models.CharField(max_length=100, unique=True)
+    url = models.URLField(max_length=1000)
+    amount = money_field()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Checkout {self.session_id} for {self.amount}"

@@ -18,7 +18,7 @@ from the new version's lines.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -115,11 +115,18 @@ class Charging:
     weekly: Decimal | None
 
 
-def contribution(charging: list[Charging], start: datetime.date, end: datetime.date, cost: Decimal) -> Decimal:
+def contribution(
+    charging: list[Charging],
+    start: datetime.date,
+    end: datetime.date,
+    cost: Decimal,
+    covered: Callable[[datetime.date], bool] | None = None,
+) -> Decimal:
     """The person's contribution for the days `start`..`end` (inclusive): each day at the weekly
     figure of the assessment in force that day (a seventh of it), or that day's share of the
-    period's care `cost` where they pay the full cost; nothing before the first assessment. Never
-    more than `cost`; rounded to the penny (half up) once, for the whole period."""
+    period's care `cost` where they pay the full cost; nothing before the first assessment, nor on a
+    day `covered` says no approved plan covers. Never more than `cost`; rounded to the penny (half
+    up) once, for the whole period."""
     ordered = sorted(charging, key=lambda c: c.since)
     days = (end - start).days + 1
     if days <= 0 or not ordered:
@@ -133,7 +140,7 @@ def contribution(charging: list[Charging], start: datetime.date, end: datetime.d
                 current = item
             else:
                 break
-        if current is not None:
+        if current is not None and (covered is None or covered(day)):
             total += cost / days if current.weekly is None else current.weekly / 7
         day += DAY
     return min(round_penny(total), cost)

@@ -24,6 +24,8 @@ from budgets.selectors import budget_get_for
 from providers.models import Provider
 
 from .models import (
+    ContributionCharge,
+    ContributionPayment,
     FundAccount,
     FundKind,
     FundPolicy,
@@ -322,3 +324,58 @@ def fund_figures(account: FundAccount, loads: list[Load] | None = None) -> FundF
     buffer = Money(round_penny(weekly * weeks), "GBP")
     surplus = max(balance - buffer, zero)
     return FundFigures(loaded, spent, recovered, balance, buffer, surplus)
+
+
+@dataclass(frozen=True)
+class ContributionsSummary:
+    """What a person pays towards their care, all of it (docs/charging.md)."""
+
+    weekly_contribution: Money | None  # None: no assessment, or the full cost
+    full_cost: bool
+    charged: Money
+    netted: Money
+    billed: Money
+    paid: Money
+    arrears: Money
+    charges: list[ContributionCharge]
+    payments: list[ContributionPayment]
+
+
+def contributions_summary(client: User) -> ContributionsSummary:
+    """Every charge and correction (oldest first), every payment, and the totals: what was charged,
+    taken from loads, billed and paid, and what is owed (arrears = billed − paid). A few queries,
+    however many charges."""
+    from budgets.selectors import latest_financial_assessment
+
+    charges = list(ContributionCharge.objects.filter(client=client).order_by("period_start", "pk"))
+    payments = list(ContributionPayment.objects.filter(client=client).order_by("-date", "-pk"))
+    zero = Money(0, "GBP")
+
+    def total(rows, field):
+        return sum((getattr(row, field) for row in rows), zero)
+
+    billed, paid = total(charges, "billed"), total(payments, "amount")
+    latest = latest_financial_assessment(client)
+    return ContributionsSummary(
+        weekly_contribution=latest.weekly_contribution if latest is not None else None,
+        full_cost=bool(latest and latest.full_cost),
+        charged=total(charges, "amount"),
+        netted=total(charges, "netted"),
+        billed=billed,
+        paid=paid,
+        arrears=billed - paid,
+        charges=charges,
+        payments=payments,
+    )
+
+
+def arrears_list() -> list[dict]:
+    """Finance's list: everyone who owes something, most owed first (one query)."""
+    billed = dict(
+        ContributionCharge.objects.values("client_id").annotate(t=Sum("billed")).values_list("client_id", "t")
+    )
+    paid = dict(ContributionPayment.objects.values("client_id").annotate(t=Sum("amount")).values_list("client_id", "t"))
+    owing = {cid: round_penny(b - (paid.get(cid) or Decimal(0))) for cid, b in billed.items()}
+    people = {u.pk: u for u in User.objects.filter(pk__in=[cid for cid, owed in owing.items() if owed > 0])}
+    rows = [{"client": people[cid], "arrears": Money(owed, "GBP")} for cid, owed in owing.items() if owed > 0]
+    return sorted(rows, key=lambda row: (-row["arrears"].amount, row["client"].full_name))

@@ -101,6 +101,11 @@ def loads_net_for_client(client_id: int) -> int:
     return services.loads_net_for_client(client_id=client_id)
 
 
+@shared_task(name="payments.contributions_charge_due")
+def contributions_charge_due() -> int:
+    return services.contributions_charge_due()
+
+
 @shared_task(name="payments.loads_pay_due")
 def loads_pay_due() -> int:
     run = services.loads_pay_due()

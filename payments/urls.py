@@ -22,6 +22,8 @@ urlpatterns = [
     path("payments/<int:pk>/retry/", views.PaymentRetryView.as_view(), name="payment-retry"),
     path("organisation/payouts/", views.PayoutsView.as_view(), name="payouts"),
     path("funds/", views.FundListView.as_view(), name="fund-list"),
+    path("contributions/", views.ArrearsView.as_view(), name="contribution-arrears"),
+    path("clients/<int:client_id>/contributions/", views.ContributionsPageView.as_view(), name="contributions"),
     path("budgets/<int:budget_id>/direct-payment/", views.DirectPaymentView.as_view(), name="direct-payment"),
     path(
         "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/",

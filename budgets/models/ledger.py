@@ -29,6 +29,7 @@ class AccountKind(models.TextChoices):
     FUNDS_ISSUED = "funds_issued", "Issued to direct payments and funds"
     # What people pay towards their care: the budget is funded by the council and by the person.
     CONTRIBUTIONS = "contributions", "Paid by people towards their care"
+    CONTRIBUTIONS_OWED = "contributions_owed", "Contributions billed and not yet paid"
 
 
 BUDGET_ACCOUNT_KINDS = (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID, AccountKind.FUND_HELD)
@@ -66,6 +67,8 @@ class TransactionKind(models.TextChoices):
     FUND_SPENDING = "fund_spending", "Spent from a direct payment or fund"
     FUND_RECOVERY = "fund_recovery", "Surplus recovered from a direct payment or fund"
     CONTRIBUTION = "contribution", "The person's contribution towards their care"
+    CONTRIBUTION_BILLED = "contribution_billed", "A contribution billed to the person (or credited back)"
+    CONTRIBUTION_PAID = "contribution_paid", "A contribution the person paid"
     RECLAIM = "reclaim", "Reclaim"
     REVERSAL = "reversal", "Reversal"
 

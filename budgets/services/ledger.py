@@ -340,6 +340,52 @@ def record_contribution(
     )
 
 
+def record_contribution_billed(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = "", credit: bool = False
+) -> LedgerTransaction:
+    """A contribution billed to the person: they owe it (people's contributions → owed). With
+    `credit`, the other way: a correction that lowers what they owe. The budget's own figures do not
+    move: the council has paid (or committed) the care; this is what the person pays back."""
+    value = _positive(amount, "contribution", budget)
+    fingerprint = _fingerprint(Kind.CONTRIBUTION_BILLED, budget, -value if credit else value)
+    sign = -1 if credit else 1
+
+    def build(accounts):
+        return [
+            (council_account(AccountKind.CONTRIBUTIONS), -sign * value),
+            (council_account(AccountKind.CONTRIBUTIONS_OWED), sign * value),
+        ]
+
+    return _idempotent(
+        key,
+        fingerprint,
+        build,
+        kind=Kind.CONTRIBUTION_BILLED,
+        budget=budget,
+        actor=actor,
+        memo=memo or ("Contribution credited" if credit else "Contribution billed"),
+    )
+
+
+def record_contribution_paid(
+    *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
+) -> LedgerTransaction:
+    """Money the person paid towards their care: what they owe falls and the council's funding gets
+    it back (owed → council funding)."""
+    value = _positive(amount, "payment", budget)
+    fingerprint = _fingerprint(Kind.CONTRIBUTION_PAID, budget, value)
+
+    def build(accounts):
+        return [
+            (council_account(AccountKind.CONTRIBUTIONS_OWED), -value),
+            (council_account(AccountKind.FUNDING), value),
+        ]
+
+    return _idempotent(
+        key, fingerprint, build, kind=Kind.CONTRIBUTION_PAID, budget=budget, actor=actor, memo=memo or "Contribution paid"
+    )
+
+
 def record_fund_spending(
     *, budget: PersonalBudget, amount: Money, key: str, actor: User | None = None, memo: str = ""
 ) -> LedgerTransaction:

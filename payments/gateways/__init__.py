@@ -104,6 +104,23 @@ class CardTransaction:
 
 
 @dataclass(frozen=True)
+class CheckoutSession:
+    """A hosted page where a person pays: where to send them, and the gateway's id for it."""
+
+    id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CheckoutCompleted:
+    """A hosted checkout was paid."""
+
+    session_id: str
+    amount: Money
+    reference: str
+
+
+@dataclass(frozen=True)
 class AccountUpdated:
     """A payee's account changed; `ready` says whether it can now be paid."""
 
@@ -116,7 +133,7 @@ class WebhookEvent:
     id: str
     type: str
     payload: dict
-    change: TransferSeen | TransferReversed | AccountUpdated | CardTransaction | None
+    change: TransferSeen | TransferReversed | AccountUpdated | CardTransaction | CheckoutCompleted | None
 
 
 class Gateway(Protocol):
@@ -133,6 +150,8 @@ class Gateway(Protocol):
     needs_account: bool
     #: True when the gateway can issue prepaid cards for direct payments (`issue_card`).
     issues_cards: bool
+    #: True when people can pay the council through the gateway (`checkout`).
+    takes_payments: bool
 
     def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
         """Where a payee's money goes: `payee` is Cairn's reference ("provider-12"), `account`
@@ -172,6 +191,13 @@ class Gateway(Protocol):
 
     def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
         """Set what the card may spend in all (an absolute figure: safe to repeat)."""
+        ...
+
+    def checkout(
+        self, *, amount: Money, reference: str, description: str, success_url: str, cancel_url: str, email: str
+    ) -> CheckoutSession:
+        """A hosted page where a person pays `amount` to the council; its completion arrives as a
+        `CheckoutCompleted` webhook naming the session."""
         ...
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from djmoney.money import Money
 
 from ..models import LedgerGatewayTransfer, PayeeAccount
-from . import GatewayRefused, IssuedCard, Transfer, WebhookEvent, WebhooksNotConfigured
+from . import CheckoutSession, GatewayRefused, IssuedCard, Transfer, WebhookEvent, WebhooksNotConfigured
 
 
 class LedgerGateway:
@@ -20,6 +20,7 @@ class LedgerGateway:
     needs_account = False
     transactional = True
     issues_cards = False
+    takes_payments = False
 
     def destination(self, *, payee: str, account: PayeeAccount | None) -> str | None:
         return payee
@@ -99,6 +100,11 @@ class LedgerGateway:
 
     def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
         raise GatewayRefused("Cairn's ledger does not issue prepaid cards.")
+
+    def checkout(
+        self, *, amount: Money, reference: str, description: str, success_url: str, cancel_url: str, email: str
+    ) -> CheckoutSession:
+        raise GatewayRefused("Cairn's ledger takes no payments: record money received instead.")
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"ledger_acct_{reference}"

@@ -6,6 +6,8 @@ Callers import from here: `from payments import services`."""
 
 from .cards import *  # noqa: F403
 from .cards import __all__ as _cards
+from .contributions import *  # noqa: F403
+from .contributions import __all__ as _contributions
 from .funds import *  # noqa: F403
 from .funds import __all__ as _funds
 from .invoice_decisions import *  # noqa: F403
@@ -36,4 +38,5 @@ __all__ = [
     *_spending,
     *_recoveries,
     *_cards,
+    *_contributions,
 ]

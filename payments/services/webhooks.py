@@ -14,6 +14,7 @@ from accounts.money import format_money
 from ..gateways import (
     AccountUpdated,
     CardTransaction,
+    CheckoutCompleted,
     Transfer,
     TransferReversed,
     TransferSeen,
@@ -23,6 +24,7 @@ from ..gateways import (
 )
 from ..models import PayeeAccount, Payment, PaymentStatus, RecoveryPart, StripeEvent
 from .cards import card_transaction_record
+from .contributions import contribution_checkout_completed
 from .payees import payee_account_set
 from .runs import complete_payment, payment_reverse, tell_finance
 
@@ -94,6 +96,8 @@ def _handle(change, gateway_name: str) -> str:
             )
             return f"Payment {payment.pk} confirmed paid."
         return f"Payment {payment.pk} already {payment.status}."
+    if isinstance(change, CheckoutCompleted):
+        return contribution_checkout_completed(change, gateway_name)
     if isinstance(change, CardTransaction):
         return card_transaction_record(change, gateway_name)
     if isinstance(change, AccountUpdated):

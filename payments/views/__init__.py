@@ -1,6 +1,7 @@
 """Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
 the public spend page (`payees`)."""
 
+from .contributions import ArrearsView, ContributionsPageView
 from .funds import DirectPaymentView, FundListView, IndividualServiceFundView, SpendingDetailsView
 from .invoices import (
     InvoiceCreateView,
@@ -21,6 +22,8 @@ from .runs import (
 )
 
 __all__ = [
+    "ArrearsView",
+    "ContributionsPageView",
     "DirectPaymentView",
     "FundListView",
     "IndividualServiceFundView",

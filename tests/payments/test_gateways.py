@@ -16,6 +16,7 @@ import pytest
 from djmoney.money import Money
 
 from payments.gateways import (
+    CheckoutSession,
     Gateway,
     GatewayRefused,
     IssuedCard,
@@ -47,6 +48,7 @@ class OtherGateway:
     transactional = False
     needs_account = False
     issues_cards = False
+    takes_payments = False
 
     transfers: typing.ClassVar[dict[str, Transfer]] = {}  # key → transfer, shared by every instance
 
@@ -85,6 +87,11 @@ class OtherGateway:
 
     def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
         raise GatewayRefused("Other Pay issues no cards.")
+
+    def checkout(
+        self, *, amount: Money, reference: str, description: str, success_url: str, cancel_url: str, email: str
+    ) -> CheckoutSession:
+        raise GatewayRefused("Other Pay takes no payments.")
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return f"other_{reference}"
@@ -156,7 +163,14 @@ def protocol_gaps(protocol, cls) -> list[str]:
 
 def test_the_gateway_protocol_declares_what_payments_rely_on():
     # Guards the introspection below: if it found nothing, every gateway would "implement" it.
-    assert set(protocol_attributes(Gateway)) == {"name", "label", "transactional", "needs_account", "issues_cards"}
+    assert set(protocol_attributes(Gateway)) == {
+        "name",
+        "label",
+        "transactional",
+        "needs_account",
+        "issues_cards",
+        "takes_payments",
+    }
     assert set(protocol_methods(Gateway)) >= {"destination", "transfer", "find", "reverse", "parse_webhook"}
 
 

@@ -8,7 +8,7 @@ from djmoney.money import Money
 from accounts.money import to_pence
 
 from ...models import PayeeAccount
-from .. import IssuedCard, Transfer, WebhookEvent
+from .. import CheckoutSession, IssuedCard, Transfer, WebhookEvent
 from . import issuing, onboarding, webhooks
 from .client import call, make_client, plain, to_transfer
 
@@ -19,6 +19,7 @@ class StripeGateway:
     needs_account = True
     transactional = False
     issues_cards = True
+    takes_payments = True
 
     def __init__(self, client=None):
         self._client = client
@@ -104,6 +105,33 @@ class StripeGateway:
 
     def set_card_limit(self, *, card_id: str, limit: Money, blocked_categories: list[str]) -> None:
         issuing.set_card_limit(self.client, card_id=card_id, limit=limit, blocked_categories=blocked_categories)
+
+    def checkout(
+        self, *, amount: Money, reference: str, description: str, success_url: str, cancel_url: str, email: str
+    ) -> CheckoutSession:
+        """A Stripe Checkout session (mode `payment`, one line, in pence); `client_reference_id`
+        and metadata name the person, so the completion is matched to them again."""
+        params = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": str(amount.currency).lower(),
+                        "unit_amount": to_pence(amount),
+                        "product_data": {"name": description[:200]},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "client_reference_id": reference,
+            "metadata": {"cairn": reference},
+        }
+        if email:
+            params["customer_email"] = email
+        session = plain(call(self.client.v1.checkout.sessions.create, params))
+        return CheckoutSession(id=session["id"], url=session["url"])
 
     def create_account(self, *, email: str, name: str, reference: str) -> str:
         return onboarding.create_account(self.client, email=email, name=name, reference=reference)

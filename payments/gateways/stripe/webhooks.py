@@ -10,6 +10,7 @@ from django.conf import settings
 from .. import (
     AccountUpdated,
     CardTransaction,
+    CheckoutCompleted,
     TransferReversed,
     TransferSeen,
     WebhookEvent,
@@ -64,6 +65,12 @@ def _change(kind: str, obj: dict):
             merchant=str(merchant.get("name") or "Card payment")[:200],
             category=str(merchant.get("category") or ""),
             created=datetime.datetime.fromtimestamp(int(obj.get("created") or 0), tz=datetime.UTC),
+        )
+    if kind == "checkout.session.completed" and obj.get("id") and obj.get("payment_status") == "paid":
+        return CheckoutCompleted(
+            session_id=obj["id"],
+            amount=from_pence(obj.get("amount_total"), obj.get("currency")),
+            reference=str(obj.get("client_reference_id") or ""),
         )
     if kind == "account.updated" and obj.get("id"):
         return AccountUpdated(account_id=obj["id"], ready=account_is_ready(obj))
