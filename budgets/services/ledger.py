@@ -382,7 +382,13 @@ def record_contribution_paid(
         ]
 
     return _idempotent(
-        key, fingerprint, build, kind=Kind.CONTRIBUTION_PAID, budget=budget, actor=actor, memo=memo or "Contribution paid"
+        key,
+        fingerprint,
+        build,
+        kind=Kind.CONTRIBUTION_PAID,
+        budget=budget,
+        actor=actor,
+        memo=memo or "Contribution paid",
     )
 
 
