@@ -21,6 +21,7 @@ from accounts.services import audit_record, caseload_assign, team_create, user_c
 from approvals import services as workflow
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
+from budgets.services.charging import financial_assessment_record
 from careplans.models import CarePlan, PlanStatus
 from careplans.services import plan_create
 from marketplace.services import review_create
@@ -84,6 +85,25 @@ SERVICES = {
         ("Residential respite", "respite", "week", "950.00", ["NF2"], "Stays of one or two weeks."),
     ],
 }  # fmt: skip
+
+# Financial assessments (docs/charging.md) showing each outcome: Ruth pays nothing (her income is
+# below the Minimum Income Guarantee), Grace pays part (the worked example in the docs), George the
+# full cost (his savings are above the upper capital limit).
+FINANCIAL = {
+    "ruth.ellis": {"band": "pension_age", "capital": "3000", "income": [("state_pension", "221.20")]},
+    "grace.adeyemi": {
+        "band": "pension_age",
+        "capital": "15000",
+        "income": [("state_pension", "221.20"), ("attendance_allowance", "72.65"), ("earnings", "50.00")],
+        "housing_costs": [("Council tax", "10.00")],
+        "disability_related_expenditure": [
+            ("Extra heating", "28.00"),
+            ("Special diet", "15.00"),
+            ("Extra laundry", "10.00"),
+        ],
+    },
+    "george.mensah": {"band": "25_to_pension_age", "capital": "40000", "income": [("esa", "140.55")]},
+}
 
 CLIENT_NAMES = [
     "Ruth Ellis", "George Mensah", "Aisha Khan", "Peter Novak", "Margaret Lewis", "Tom Hughes",
@@ -267,6 +287,7 @@ class Command(BaseCommand):
             # Approved demo plans started six weeks ago, so there is delivered support to invoice.
             started = timezone.localdate() - timedelta(days=42) if stage == "approved" else None
             budget = assessment_complete(actor=social_worker, assessment=assessment, period_start=started)
+            self._financial(client, budget)
             plan = self._plan(client, budget)
             self._advance(plan, stage, social_worker, manager)
             if stage == "approved":
@@ -276,6 +297,29 @@ class Command(BaseCommand):
                 self._invoice(plan, social_worker)
                 self._review(plan)
         return 1
+
+    def _financial(self, client: User, budget) -> None:
+        """The client's financial assessment, from their budget's start, by finance (once)."""
+        figures = FINANCIAL.get(client.username)
+        finance = User.objects.filter(role=Role.FINANCE).first()
+        if figures is None or finance is None or client.financial_assessments.exists():
+            return
+        financial_assessment_record(
+            actor=finance,
+            client=client,
+            date=budget.period_start,
+            band=figures["band"],
+            capital=Decimal(figures["capital"]),
+            income=[{"kind": kind, "weekly_amount": Decimal(amount)} for kind, amount in figures["income"]],
+            housing_costs=[
+                {"description": what, "weekly_amount": Decimal(amount)}
+                for what, amount in figures.get("housing_costs", [])
+            ],
+            disability_related_expenditure=[
+                {"description": what, "weekly_amount": Decimal(amount)}
+                for what, amount in figures.get("disability_related_expenditure", [])
+            ],
+        )
 
     def _review(self, plan) -> None:
         """The client reviews each provider of their approved plan."""
