@@ -13,7 +13,15 @@ from accounts.pdf import esc, p, render, table, text
 
 from .models import PersonalBudget
 from .ras import compile_scheme, explain, price_answered
-from .selectors import budget_figures, budget_figures_at, budget_fund_figures, ledger_list, transaction_size
+from .selectors import (
+    budget_contribution_figures,
+    budget_figures,
+    budget_figures_at,
+    budget_fund_figures,
+    latest_financial_assessment,
+    ledger_list,
+    transaction_size,
+)
 
 
 def budget_statement_pdf(budget: PersonalBudget) -> bytes:
@@ -62,6 +70,31 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
                 money_columns=(1,),
             ),
         ]
+    contributions = budget_contribution_figures(budget)
+    assessment = latest_financial_assessment(budget.client)
+    if assessment is not None or contributions is not None:
+        story += [Spacer(1, 8), p("What you pay towards your care", "h2")]
+        if assessment is not None:
+            what = (
+                "the full cost of your care"
+                if assessment.full_cost
+                else f"{format_money(assessment.weekly_contribution)} a week"
+            )
+            story.append(p(f"From your financial assessment of {assessment.date:%-d %B %Y}: {what}."))
+        if contributions is not None:
+            story.append(
+                table(
+                    [
+                        ["", "Amount"],
+                        ["Taken from your direct payment (paid to you net)", format_money(contributions.netted)],
+                        ["Billed to you", format_money(contributions.billed)],
+                        ["Paid by you", format_money(contributions.paid)],
+                        ["Still owed", format_money(contributions.owed)],
+                    ],
+                    [120, 50],
+                    money_columns=(1,),
+                )
+            )
     if budget.final_amount is not None:
         story.append(
             p(

@@ -127,6 +127,45 @@ def budget_fund_figures(budget: PersonalBudget) -> FundLedgerFigures | None:
     return FundLedgerFigures(loaded, spent, recovered, loaded - spent - recovered)
 
 
+@dataclass(frozen=True)
+class ContributionLedgerFigures:
+    """What the person has paid towards the care this budget pays for, from the ledger: taken from
+    their direct payment or fund loads, billed to them, paid, and still owed."""
+
+    netted: Money
+    billed: Money
+    paid: Money
+    owed: Money
+
+
+def budget_contribution_figures(budget: PersonalBudget) -> ContributionLedgerFigures | None:
+    """None while nothing was ever netted or billed for this budget (one query)."""
+    rows = (
+        LedgerPosting.objects.filter(
+            transaction__budget=budget,
+            account__kind__in=[AccountKind.CONTRIBUTIONS, AccountKind.CONTRIBUTIONS_OWED],
+            transaction__kind__in=[
+                TransactionKind.CONTRIBUTION,
+                TransactionKind.CONTRIBUTION_BILLED,
+                TransactionKind.CONTRIBUTION_PAID,
+            ],
+        )
+        .values("account__kind", "transaction__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("account__kind", "transaction__kind", "total")
+    )
+    sums = {(account, kind): round_penny(total) for account, kind, total in rows}
+    if not sums:
+        return None
+    currency = str(budget.indicative_amount.currency)
+    netted = -sums.get((AccountKind.CONTRIBUTIONS, TransactionKind.CONTRIBUTION), Decimal(0))
+    billed = -sums.get((AccountKind.CONTRIBUTIONS, TransactionKind.CONTRIBUTION_BILLED), Decimal(0))
+    paid = -sums.get((AccountKind.CONTRIBUTIONS_OWED, TransactionKind.CONTRIBUTION_PAID), Decimal(0))
+    return ContributionLedgerFigures(
+        Money(netted, currency), Money(billed, currency), Money(paid, currency), Money(billed - paid, currency)
+    )
+
+
 def budget_get_for(user: User, budget_id: int) -> PersonalBudget:
     budget = PersonalBudget.objects.select_related("client", "assessment", "final_set_by").filter(pk=budget_id).first()
     if budget is None or not can_view_budget(user, budget):

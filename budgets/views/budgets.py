@@ -45,6 +45,7 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             figures=selectors.budget_figures(budget),
             funds=selectors.budget_fund_figures(budget),
             financial=selectors.latest_financial_assessment(budget.client),
+            contributions=selectors.budget_contribution_figures(budget),
             may_record_financial=permissions.can_record_financial_assessment(self.request.user, budget.client),
             ledger=selectors.ledger_list(budget),
             explanation=explain(pricing),

@@ -146,3 +146,27 @@ def test_the_page_shows_each_period_and_finance_records_money_received(
     assert selectors.contributions_summary(dp.budget.client).arrears.amount == 0
     assert AuditEvent.objects.filter(target_type__model="contributionpayment").count() == 1
     assert "Nobody owes anything" in client.get("/contributions/").content.decode()
+
+
+def test_the_budget_page_and_statement_show_what_the_person_paid(
+    client, dp, finance_user, run_payments, api_as, django_capture_on_commit_callbacks
+):
+    import io
+
+    from pypdf import PdfReader
+
+    run_payments()
+    with django_capture_on_commit_callbacks(execute=True):
+        assess(finance_user, dp.budget.client, "30.00", dp.anchor)
+    services.contributions_charge_due()
+    api_as(finance_user).post(
+        "/api/v1/contribution-payments/",
+        {"client": dp.budget.client_id, "amount": gbp("50.00"), "date": str(dp.anchor)},
+        format="json",
+    )
+    client.force_login(dp.budget.client)
+    page = client.get(f"/budgets/{dp.budget_id}/").content.decode()
+    pdf = client.get(f"/budgets/{dp.budget_id}/statement.pdf")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    for shown in (page, text):
+        assert "£30.00 a week" in shown and "£120.00" in shown and "£50.00" in shown and "£70.00" in shown
