@@ -12,12 +12,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.fields import MoneyField
+from accounts.api.open_data import SUPPRESS_BELOW, OpenDataView, open_data_schema
 from accounts.api.views import RolePredicate
 from accounts.exceptions import InvalidInput, NotVisible
 from accounts.models import Role, User
 from accounts.permissions import has_role, is_admin
 
-from . import selectors
+from . import selectors, stats
 from .models import Band, ChargingPolicy, ContributionReview, FinancialAssessment, IncomeKind
 from .pdf import financial_assessment_letter_pdf
 from .permissions import can_record_financial_assessment, can_view_financial_assessments
@@ -325,3 +326,29 @@ class ReviewViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             request=request._request,
         )
         return Response(ContributionReviewSerializer(review).data)
+
+
+class ReviewTimeRow(serializers.Serializer):
+    month = serializers.CharField()
+    answered = serializers.IntegerField(allow_null=True)
+    median_days = serializers.FloatField(allow_null=True)
+    on_time_percent = serializers.IntegerField(allow_null=True)
+    suppressed = serializers.BooleanField()
+
+
+class ReviewTimesView(OpenDataView):
+    """Public open data: how long requests to review a financial assessment take to answer."""
+
+    csv_fields = stats.REVIEW_CSV_FIELDS
+    csv_filename = "cairn-contribution-reviews.csv"
+
+    @open_data_schema(
+        "ContributionReviewTimes",
+        "Time to answer a contribution review, by month (open data)",
+        rows=ReviewTimeRow(many=True),
+    )
+    def get(self, request):
+        return super().get(request)
+
+    def data(self) -> dict:
+        return {"suppressed_below": SUPPRESS_BELOW, "results": stats.review_times_by_month()}

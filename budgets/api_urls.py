@@ -12,5 +12,6 @@ router.register("contribution-reviews", api_charging.ReviewViewSet, basename="ap
 
 urlpatterns = [
     path("ras/active/", api.ActiveSchemeView.as_view(), name="api-ras-active"),
+    path("stats/contribution-reviews/", api_charging.ReviewTimesView.as_view(), name="api-stats-contribution-reviews"),
     *router.urls,
 ]

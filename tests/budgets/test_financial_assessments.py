@@ -168,3 +168,31 @@ def test_an_administrator_adds_next_aprils_policy_and_it_applies_from_its_date(
     )
     assert today.json()["policy"] != created.json()["id"]  # next April's does not apply yet
     assert Decimal(today.json()["minimum_income_guarantee"]["amount"]) == Decimal("228.70")
+
+
+def test_review_times_are_open_data_with_small_months_suppressed(api, api_as, finance_user, client_user):
+    from datetime import timedelta
+
+    from budgets.models import ReviewStatus
+
+    aid = (
+        api_as(finance_user)
+        .post("/api/v1/financial-assessments/", {"client": client_user.pk, **BODY}, format="json")
+        .json()["id"]
+    )
+    assessment = FinancialAssessment.objects.get(pk=aid)
+    now = timezone.now()
+    for n in range(6):
+        review = ContributionReview.objects.create(
+            assessment=assessment, reason="x", requested_by=client_user, due=timezone.localdate() + timedelta(days=1)
+        )
+        ContributionReview.objects.filter(pk=review.pk).update(
+            status=ReviewStatus.COMPLETED, completed_at=now, requested_at=now - timedelta(days=n)
+        )
+    body = api.get("/api/v1/stats/contribution-reviews/").json()
+    [row] = body["results"]
+    assert row["answered"] == 6 and row["median_days"] == 2.5 and row["on_time_percent"] == 100
+    assert row["suppressed"] is False
+    ContributionReview.objects.filter(pk__in=list(ContributionReview.objects.values_list("pk", flat=True))[:2]).delete()
+    assert api.get("/api/v1/stats/contribution-reviews/").json()["results"][0]["answered"] is None
+    assert api.get("/api/v1/stats/contribution-reviews/?format=csv").content.startswith(b"month,answered")
