@@ -29,6 +29,7 @@ from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, Stat
 from accounts.models import AuditAction, Role, User
 from accounts.money import format_money, round_penny
 from accounts.permissions import acts_for
+from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
 from budgets.models import FinancialAssessment, LedgerTransaction, PersonalBudget
 from budgets.permissions import can_view_financial_assessments
@@ -185,7 +186,7 @@ def _write(budget, start, end, amount, netted, *, kind, assessment, corrects=Non
     )
     if billed > 0 and kind == ChargeKind.CHARGE:
         notification_send(
-            recipients=[budget.client],
+            recipients=[budget.client, *representatives_of(budget.client)],
             message=f"Your contribution for {start:%-d %B} to {end:%-d %B %Y} is {format_money(billed)}.",
             actor=None,
             link=reverse("contributions", args=[budget.client_id]),
