@@ -34,9 +34,12 @@ DRE_ROWS = 5
 
 
 def weekly_field(label: str, **kwargs) -> forms.DecimalField:
+    """An amount in pounds: a text input with a decimal keypad (GOV.UK advises against number
+    inputs: arrow keys and scrolling change them)."""
     return forms.DecimalField(
         label=label,
         required=False,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
         max_digits=10,
         decimal_places=2,
         min_value=Decimal(0),
