@@ -27,6 +27,7 @@ from .models import (
     RasModifier,
     RasQuestion,
     RasScheme,
+    ReassessmentRun,
     SchemeStatus,
     WhatIfRun,
 )
@@ -220,3 +221,12 @@ class FinancialAssessmentAdmin(ReadOnlyAdmin):
 @admin.register(ContributionReview)
 class ContributionReviewAdmin(ReadOnlyAdmin):
     list_display = ["assessment", "status", "due", "requested_at"]
+
+
+@admin.register(ReassessmentRun)
+class ReassessmentRunAdmin(ReadOnlyAdmin):
+    """Runs are started and confirmed on the reassessments page (finance, administrators)."""
+
+    list_display = ["id", "policy", "status", "done", "total", "created_at", "confirmed_at"]
+    list_filter = ["status"]
+    list_select_related = ["policy"]

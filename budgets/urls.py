@@ -48,4 +48,15 @@ urlpatterns = [
     path("ras/what-if/<int:pk>/", views.WhatIfDetailView.as_view(), name="whatif-detail"),
     path("ras/what-if/<int:pk>/progress.json", views.WhatIfProgressView.as_view(), name="whatif-progress"),
     path("ras/what-if/<int:pk>/clients.csv", views.WhatIfCsvView.as_view(), name="whatif-csv"),
+    path("charging/reassessments/", views.ReassessmentListView.as_view(), name="reassessments"),
+    path("charging/reassessments/<int:pk>/", views.ReassessmentDetailView.as_view(), name="reassessment-detail"),
+    path(
+        "charging/reassessments/<int:pk>/progress.json",
+        views.ReassessmentProgressView.as_view(),
+        name="reassessment-progress",
+    ),
+    path("charging/reassessments/<int:pk>/clients.csv", views.ReassessmentCsvView.as_view(), name="reassessment-csv"),
+    path(
+        "charging/reassessments/<int:pk>/confirm/", views.ReassessmentConfirmView.as_view(), name="reassessment-confirm"
+    ),
 ]

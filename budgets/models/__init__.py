@@ -23,10 +23,13 @@ Design:
 - `BudgetPolicy` is the single row of administrator-configurable numbers (contingency, period).
 - A `WhatIfRun` re-prices every client's latest completed assessment under a draft scheme; it
   changes no budget.
+- A `ReassessmentRun` works out every client's latest financial assessment again under a new
+  charging policy (a `ReassessmentRow` each); it changes nothing until it is confirmed.
 
 One module per part, so each can be read on its own: `schemes` (the outcome choices and a scheme
 with its questions, answers, modifiers and bands), `assessments`, `budgets` (personal budgets and
-the policy), `charging` (the charging policy and financial assessments), `ledger` and `whatif`.
+the policy), `charging` (the charging policy and financial assessments), `ledger`, `whatif` and
+`reassessment`.
 Everyone imports from here: `from budgets.models import X`.
 """
 
@@ -48,6 +51,7 @@ from .ledger import (
     LedgerTransaction,
     TransactionKind,
 )
+from .reassessment import ReassessmentOutcome, ReassessmentRow, ReassessmentRun, ReassessmentStatus
 from .schemes import (
     ELIGIBILITY_OUTCOMES,
     Outcome,
@@ -83,6 +87,10 @@ __all__ = [
     "RasModifier",
     "RasQuestion",
     "RasScheme",
+    "ReassessmentOutcome",
+    "ReassessmentRow",
+    "ReassessmentRun",
+    "ReassessmentStatus",
     "ReviewStatus",
     "SchemeStatus",
     "TransactionKind",

@@ -7,7 +7,8 @@ One module per job, so each set of pages can be read (and changed) without the o
 - `assessments`: starting an assessment, the wizard, the decision, completing or not eligible;
 - `budgets`: a budget, the finance list, a client's own budget, statements, the final budget;
 - `charging`: recording a financial assessment, how a contribution was worked out, reviews;
-- `schemes`: RAS schemes and what-if runs (administrators).
+- `schemes`: RAS schemes and what-if runs (administrators);
+- `reassessment`: reassessing everyone under a new charging policy (finance, administrators).
 `budgets.urls` imports the views from here.
 """
 
@@ -28,6 +29,13 @@ from .budgets import (
 )
 from .charging import FinancialAssessmentLetterView, FinancialAssessmentNewView, FinancialAssessmentView
 from .clients import CaseloadView, ClientDetailView, ClientRepresentativeAddView, ClientRepresentativeRemoveView
+from .reassessment import (
+    ReassessmentConfirmView,
+    ReassessmentCsvView,
+    ReassessmentDetailView,
+    ReassessmentListView,
+    ReassessmentProgressView,
+)
 from .schemes import SchemeListView, WhatIfCsvView, WhatIfDetailView, WhatIfProgressView, WhatIfStartView
 
 __all__ = [
@@ -49,6 +57,11 @@ __all__ = [
     "FinancialAssessmentNewView",
     "FinancialAssessmentView",
     "MyBudgetView",
+    "ReassessmentConfirmView",
+    "ReassessmentCsvView",
+    "ReassessmentDetailView",
+    "ReassessmentListView",
+    "ReassessmentProgressView",
     "SchemeListView",
     "WhatIfCsvView",
     "WhatIfDetailView",
