@@ -66,3 +66,8 @@ def can_record_financial_assessment(user: User, client: User) -> bool:
 
 def can_manage_charging_policies(user: User) -> bool:
     return is_admin(user)
+
+
+def can_reassess(user: User) -> bool:
+    """Who reassesses everyone under a new charging policy: finance officers and administrators."""
+    return has_role(user, Role.FINANCE) or is_admin(user)

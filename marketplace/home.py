@@ -166,6 +166,12 @@ TASKS: list[Task] = [
         payment_permissions.can_run_payments,
     ),
     Task(
+        "Reassess under a new charging policy",
+        "reassessments",
+        "When a new charging policy starts: see who would pay more or less, then record the new assessments.",
+        budget_permissions.can_reassess,
+    ),
+    Task(
         "Payment runs",
         "payment-runs",
         "Pay confirmed invoices, follow a run, retry failures, remittance advice and reconciliation.",

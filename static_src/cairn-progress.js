@@ -9,7 +9,8 @@ if (box) {
       const run = await response.json();
       bar.value = run.percent;
       bar.textContent = `${run.percent}%`;
-      text.textContent = `${run.done} of ${run.total || "…"} clients priced (${run.percent}%).`;
+      const what = box.dataset.progressNoun || "clients priced";
+      text.textContent = `${run.done} of ${run.total || "…"} ${what} (${run.percent}%).`;
       if (run.status === "done" || run.status === "failed") {
         window.location.reload();
         return;

@@ -27,7 +27,6 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, CairnError, StateConflict
 from accounts.models import AuditAction, Role, User
-from accounts.permissions import has_role
 from accounts.services import audit_record
 
 from .. import charging
@@ -40,6 +39,7 @@ from ..models import (
     ReassessmentRun,
     ReassessmentStatus,
 )
+from ..permissions import can_reassess
 from .charging import financial_assessment_record, rules_of
 
 PROGRESS_EVERY = 500
@@ -56,11 +56,6 @@ CSV_HEADER = [
     "new_assessment_id",
     "not_recorded_because",
 ]
-
-
-def can_reassess(user: User) -> bool:
-    """Finance officers and administrators."""
-    return has_role(user, Role.FINANCE, Role.ADMIN)
 
 
 def _policy_figures(policy: ChargingPolicy) -> dict:
