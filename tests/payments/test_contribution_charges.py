@@ -170,3 +170,36 @@ def test_the_budget_page_and_statement_show_what_the_person_paid(
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
     for shown in (page, text):
         assert "£30.00 a week" in shown and "£120.00" in shown and "£50.00" in shown and "£70.00" in shown
+
+
+def test_the_contributions_page_takes_the_same_queries_however_many_charges(
+    client, dp, finance_user, django_assert_max_num_queries
+):
+    from datetime import timedelta
+
+    from djmoney.money import Money
+
+    def charge(n):
+        start = dp.anchor - timedelta(days=28 * n)
+        ContributionCharge.objects.create(
+            client=dp.budget.client,
+            budget=dp.budget,
+            period_start=start,
+            period_end=start + timedelta(days=27),
+            amount=Money(10, "GBP"),
+            netted=Money(0, "GBP"),
+            billed=Money(10, "GBP"),
+        )
+        ContributionPayment.objects.create(
+            client=dp.budget.client, amount=Money(5, "GBP"), date=start, method="recorded"
+        )
+
+    charge(1)
+    client.force_login(finance_user)
+    page = f"/clients/{dp.budget.client_id}/contributions/"
+    with django_assert_max_num_queries(30) as one:
+        client.get(page)
+    for n in range(2, 12):
+        charge(n)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert "£110.00" in client.get(page).content.decode()
