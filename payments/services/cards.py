@@ -161,15 +161,10 @@ def card_transaction_record(change: CardTransaction, gateway_name: str) -> str:
         return f"No fund for card {change.card_id}."
     account = card.fund
     if change.kind == "refund":
-        notification_send(
-            recipients=_finance_users(),
-            message=(
-                f"A refund of {change.amount} from {change.merchant} came back to the prepaid card ending "
-                f"{card.last4}: it stays in the council's card balance; adjust the direct payment if needed."
-            ),
-            actor=None,
-            link=reverse("direct-payment", args=[account.budget_id]),
-            target=card,
+        _tell_finance(
+            card,
+            f"A refund of {change.amount} from {change.merchant} came back to the prepaid card ending "
+            f"{card.last4}: it stays in the council's card balance; adjust the direct payment if needed.",
         )
         return f"Refund {change.id} of {change.amount}: finance told."
     if Spending.objects.filter(card_transaction_id=change.id).exists():
@@ -208,15 +203,20 @@ def card_transaction_record(change: CardTransaction, gateway_name: str) -> str:
     except IntegrityError:  # the same transaction delivered twice at the same moment
         return f"Card transaction {change.id} already recorded."
     except BudgetExceeded:
-        notification_send(
-            recipients=_finance_users(),
-            message=(
-                f"A card payment of {change.amount} to {change.merchant} on the card ending {card.last4} is more "
-                f"than the direct payment holds in the ledger: check the card's limit."
-            ),
-            actor=None,
-            link=reverse("direct-payment", args=[account.budget_id]),
-            target=card,
+        _tell_finance(
+            card,
+            f"A card payment of {change.amount} to {change.merchant} on the card ending {card.last4} is more "
+            f"than the direct payment holds in the ledger: check the card's limit.",
         )
         return f"Card transaction {change.id} of {format_money(change.amount.amount)}: more than held; finance told."
     return f"Card transaction {change.id} recorded as spending {spending.pk}."
+
+
+def _tell_finance(card: PrepaidCard, message: str) -> None:
+    notification_send(
+        recipients=_finance_users(),
+        message=message,
+        actor=None,
+        link=reverse("direct-payment", args=[card.fund.budget_id]),
+        target=card,
+    )

@@ -65,21 +65,13 @@ class CardForm(forms.Form):
     postal_code = forms.CharField(label="Postcode", max_length=20, error_messages={"required": "Enter the postcode"})
 
 
-class SpendingDetailsForm(forms.Form):
-    line_id = forms.TypedChoiceField(label="What it was for", coerce=int, empty_value=None, required=False, choices=[])
-    description = forms.CharField(
-        label="Anything else to say (optional)",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    receipt = upload_field("Receipt (optional)")
+class SpendingDetailsForm(SpendingForm):
+    """What a card payment was for: the card reported its date, amount and payee."""
 
-    def __init__(self, *args, lines=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["line_id"].choices = [("", "Something not in my plan")] + [
-            (line.pk, f"{line.title} ({line.unit_price} per {line.unit})") for line in lines
-        ]
+    date = None
+    amount = None
+    payee = None
+    receipt = upload_field("Receipt (optional)")
 
 
 def owed_field(label: str, *, help_text: str) -> forms.DecimalField:

@@ -221,3 +221,21 @@ def test_the_account_page_offers_the_card_and_then_links_card_payments_to_their_
     assert web.post(page, {"issue_card": "1", **ADDRESS}).status_code == 302
     shown = web.get(page).content.decode()
     assert "Prepaid card" in shown and "Record a payment you made" not in shown
+
+
+def test_the_holder_adds_the_details_on_the_card_payments_page(carded, cards, client, web_as):
+    card = PrepaidCard.objects.get(fund=carded)
+    cards.capture(cards.authorize(card.card_id, 5800, category="grocery_stores_supermarkets")["id"])
+    deliver(client, held(cards, "issuing_transaction.created")[0])
+    spending = Spending.objects.get()
+    line = carded.loads.first().plan.lines.get()
+    page = f"/budgets/{carded.budget_id}/direct-payment/spending/{spending.pk}/"
+    web = web_as(carded.holder)
+
+    shown = web.get(page).content.decode()
+    assert "What this card payment was for" in shown and "Date paid" not in shown
+
+    assert web.post(page, {"line_id": line.pk, "description": "Shopping with my PA"}).status_code == 302
+    spending.refresh_from_db()
+    assert spending.line == line and spending.description == "Shopping with my PA"
+    assert "Add what it was for" in web.get(f"/budgets/{carded.budget_id}/direct-payment/").content.decode()
