@@ -21,7 +21,7 @@ from accounts.services import audit_record, caseload_assign, team_create, user_c
 from approvals import services as workflow
 from budgets.models import Assessment
 from budgets.services.assessments import assessment_complete, assessment_create
-from budgets.services.charging import financial_assessment_record
+from budgets.services.charging import financial_assessment_record, policy_in_force
 from careplans.models import CarePlan, PlanStatus
 from careplans.services import plan_create
 from marketplace.services import review_create
@@ -303,6 +303,8 @@ class Command(BaseCommand):
         figures = FINANCIAL.get(client.username)
         finance = User.objects.filter(role=Role.FINANCE).first()
         if figures is None or finance is None or client.financial_assessments.exists():
+            return
+        if policy_in_force(budget.period_start) is None:  # a database without the example policy
             return
         financial_assessment_record(
             actor=finance,
