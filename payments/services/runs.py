@@ -380,7 +380,8 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
         Load.objects.filter(pk=payment.load_id).update(status=LoadStatus.PAID, paid_at=payment.paid_at)
         _record_load_contribution(payment.load, payment.budget)
         fund_id = payment.load.account_id
-        if PrepaidCard.objects.filter(fund_id=fund_id, active=True).exists():
+        # Only a gateway that issues cards can have paid onto one (no query for the others).
+        if gateway(payment.run.gateway).issues_cards and PrepaidCard.objects.filter(fund_id=fund_id).exists():
             transaction.on_commit(lambda: _queue_card_limit_sync(fund_id))
     _audit_transition(payment, transfer=transfer.id)
     if check_run:
