@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from budgets.models import TransactionKind
+
 from ..gateways import gateway
 from ..models import PaymentRun, PaymentStatus
 
@@ -58,8 +60,10 @@ def payment_run_reconcile(*, run: PaymentRun) -> list[Difference]:
             differences.append(Difference(payment.pk, transfer.id, "Reversed at the gateway, not in Cairn."))
         if status == PaymentStatus.REVERSED and not transfer.reversed:
             differences.append(Difference(payment.pk, transfer.id, "Reversed in Cairn, not at the gateway."))
+        # An invoice is paid out of the commitment; a load is paid into the fund (its own kind).
+        posted_as = TransactionKind.PAYMENT if payment.invoice_id else TransactionKind.FUND_LOAD
         if status == PaymentStatus.PAID and (
-            payment.ledger_transaction is None or payment.ledger_transaction.kind != "payment"
+            payment.ledger_transaction is None or payment.ledger_transaction.kind != posted_as
         ):
             differences.append(Difference(payment.pk, transfer.id, "Paid, but no payment posted to the ledger."))
     for transfer in transfers.values():

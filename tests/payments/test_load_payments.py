@@ -145,3 +145,9 @@ def test_the_fund_api_shows_what_was_loaded(dp, run_payments, api_as):
 
     assert body["loaded"] == body["balance"] == {"amount": "1160.00", "currency": "GBP"}
     assert [row["status"] for row in body["schedule"]] == ["paid", "paid", "scheduled"]
+
+
+def test_a_run_that_paid_loads_reconciles_with_no_differences(dp, run_payments):
+    run = run_payments()
+    assert run.payments.count() == 2
+    assert services.payment_run_reconcile(run=run) == []
