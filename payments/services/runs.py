@@ -245,7 +245,7 @@ def _destination(payment: Payment, gw) -> str | None:
 def _lock(payment_id: int) -> Payment:
     return (
         Payment.objects.select_for_update(of=("self",))
-        .select_related("run", "provider", "person", "budget", "invoice", "load")
+        .select_related("run", "provider", "person", "budget__client", "invoice", "load")
         .get(pk=payment_id)
     )
 
@@ -298,7 +298,7 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
         if unsure:
             found = gw.find(group=group, payment_ref=payment.reference, destination=destination)
             if found is not None:
-                return complete_payment(payment.pk, found)
+                return complete_payment(payment.pk, found, check_run=check_run)
         if retrying_failed:
             # The gateway remembers a refusal under its key (Stripe replays it for 24 hours), so a
             # retry the lookup has shown to be safe goes out under a new key, stored first.
@@ -318,7 +318,7 @@ def payment_send(*, payment_id: int, allow_failed: bool = False, check_run: bool
     except GatewayRefused as exc:
         with transaction.atomic():
             return _fail(_lock(payment.pk), exc.message)
-    return complete_payment(payment.pk, transfer)
+    return complete_payment(payment.pk, transfer, check_run=check_run)
 
 
 def _metadata(payment: Payment) -> dict:
@@ -343,11 +343,11 @@ def _fail(payment: Payment, message: str) -> Payment:
     return payment
 
 
-def complete_payment(payment_id: int, transfer: Transfer) -> Payment:
+def complete_payment(payment_id: int, transfer: Transfer, *, check_run: bool = True) -> Payment:
     """The gateway holds a transfer for this payment: mark it paid, post it to the ledger, mark
     the invoice paid — once, in one transaction."""
     with transaction.atomic():
-        return _complete_locked(_lock(payment_id), transfer)
+        return _complete_locked(_lock(payment_id), transfer, check_run=check_run)
 
 
 def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = True) -> Payment:
