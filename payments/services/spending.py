@@ -95,7 +95,8 @@ def spending_record(
         balance = _balance(account)
         if amount > balance:
             raise FundBalanceTooLow(
-                f"The direct payment holds {format_money(balance)}, so {format_money(amount)} cannot be spent from it."
+                f"The {account.get_kind_display().lower()} holds {format_money(balance)}, so "
+                f"{format_money(amount)} cannot be spent from it."
             )
         spending = Spending(
             account=account,

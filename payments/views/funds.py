@@ -191,8 +191,10 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
             context.setdefault("propose_form", RecoveryProposeForm(initial={"owed": known} if known else None))
         if may_spend and context["open_recovery"] is not None:
             context.setdefault("explain_form", RecoveryExplainForm())
-        if may_spend and account.kind == FundKind.DIRECT_PAYMENT and card is None:
+        if may_spend and card is None:
             context.setdefault("form", SpendingForm(lines=self._lines(account, loads)))
+        if may_spend and account.kind == FundKind.DIRECT_PAYMENT and card is None:
+            # How the money reaches the person (a provider holding a fund is paid as an organisation).
             gw = gateway()
             payee = PayeeAccount.objects.filter(person_id=account.holder_id, gateway=gw.name).first()
             if gw.needs_account and self.request.GET.get("returned") and payee is not None:

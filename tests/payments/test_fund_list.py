@@ -55,3 +55,21 @@ def test_the_page_takes_the_same_queries_for_one_account_or_many(
         FundAccount.objects.create(budget=budget, kind=FundKind.DIRECT_PAYMENT, holder=other, anchor=loaded.anchor)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert client.get("/funds/").status_code == 200
+
+
+def test_a_provider_records_what_its_individual_service_fund_spent_on_its_page(loaded, provider_user, client):
+    isf = FundAccount.objects.create(
+        budget=loaded.budget,
+        kind=FundKind.INDIVIDUAL_SERVICE_FUND,
+        holder_provider_id=provider_user.provider_id,
+        anchor=loaded.anchor,
+    )
+    page = f"/budgets/{loaded.budget_id}/individual-service-funds/{provider_user.provider_id}/"
+    client.force_login(provider_user)
+
+    shown = client.get(page)
+    assert shown.status_code == 200 and "Individual service fund" in shown.content.decode()
+    assert "Record a payment you made" in shown.content.decode()
+    refused = client.post(page, {"date": str(timezone.localdate()), "amount": "10.00", "payee": "Taxi"})
+    assert refused.status_code == 409 and "The individual service fund holds £0.00" in refused.content.decode()
+    assert not isf.spending.exists()
