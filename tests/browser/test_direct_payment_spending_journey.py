@@ -22,16 +22,14 @@ DAY = datetime.timedelta(days=1)
 CHECKLIST = {"outcomes": True, "costs": True, "risks": True, "management": True, "contacts": True}
 
 
-@pytest.mark.django_db(transaction=True)
-def test_representative_records_pa_wages_with_a_timesheet_and_sees_the_balance_fall(
-    live_server, page, example_scheme, tmp_path, settings
-):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def ruth_with_a_loaded_direct_payment(scheme):
+    """Ruth's approved plan (approved 30 days ago): a PA at £14.50 for 10 hours a week, paid by
+    direct payment; its first two 28-day loads (£1,160.00) are paid. Returns (Ruth, her budget)."""
     ruth = factories.ClientFactory(full_name="Ruth Ellis")
     sam = factories.SocialWorkerFactory(full_name="Sam Patel")
     factories.CaseloadAssignmentFactory(social_worker=sam, client=ruth)
     start = timezone.localdate() - 30 * DAY
-    budget = budget_for(ruth, example_scheme, "10000.00")
+    budget = budget_for(ruth, scheme, "10000.00")
     PersonalBudget.objects.filter(pk=budget.pk).update(period_start=start, period_end=start + 364 * DAY)
     budget.refresh_from_db()
     pa = {
@@ -52,6 +50,15 @@ def test_representative_records_pa_wages_with_a_timesheet_and_sees_the_balance_f
     FundAccount.objects.all().delete()
     services.funds_schedule(plan_id=plan.pk)
     services.payment_run_start(actor=factories.FinanceFactory())  # eager: pays the two loads due (£1,160.00)
+    return ruth, budget
+
+
+@pytest.mark.django_db(transaction=True)
+def test_representative_records_pa_wages_with_a_timesheet_and_sees_the_balance_fall(
+    live_server, page, example_scheme, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ruth, budget = ruth_with_a_loaded_direct_payment(example_scheme)
     pat = representative_of(ruth, full_name="Pat Ellis")
     timesheet = tmp_path / "timesheet.pdf"
     timesheet.write_bytes(b"%PDF-1.4\n% timesheet, week 1\n")

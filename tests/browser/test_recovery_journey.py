@@ -3,7 +3,6 @@ the form first refuses an empty proposal with the GOV.UK error summary), the cli
 money explains what they still owe and sees the figure fall, and finance completes it and sees
 what was taken back and what is left — on the page and in the database."""
 
-import datetime
 import re
 from decimal import Decimal
 
@@ -11,19 +10,13 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from approvals import services as workflow
-from budgets.models import PersonalBudget
-from careplans import services as plan_services
-from careplans.models import CarePlan
-from payments import selectors, services
-from payments.models import FundAccount, FundKind, FundPolicy, Load, Recovery, RecoveryPart, RecoveryStatus
+from payments import selectors
+from payments.models import FundAccount, FundKind, FundPolicy, Recovery, RecoveryPart, RecoveryStatus
 from tests import factories
 from tests.browser.test_approval_journey import collect_console_errors
 from tests.browser.test_assessment_journey import sign_in
-from tests.browser.test_plan_designer_journey import budget_for
+from tests.browser.test_direct_payment_spending_journey import ruth_with_a_loaded_direct_payment
 
-DAY = datetime.timedelta(days=1)
-CHECKLIST = {"outcomes": True, "costs": True, "risks": True, "management": True, "contacts": True}
 REASON = "The account has built up more than two weeks of support it has not spent."
 BAD_REQUEST = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
 EXPLANATION = "I still owe my personal assistant for last month's wages."
@@ -33,31 +26,7 @@ EXPLANATION = "I still owe my personal assistant for last month's wages."
 def surplus(example_scheme):
     """Ruth's direct payment, which she holds: a PA at £14.50 for 10 hours a week, two 28-day loads
     paid (£1,160.00), allowed to build up 2 weeks (£290.00), so its surplus is £870.00."""
-    ruth = factories.ClientFactory(full_name="Ruth Ellis")
-    sam = factories.SocialWorkerFactory(full_name="Sam Patel")
-    factories.CaseloadAssignmentFactory(social_worker=sam, client=ruth)
-    start = timezone.localdate() - 30 * DAY
-    budget = budget_for(ruth, example_scheme, "10000.00")
-    PersonalBudget.objects.filter(pk=budget.pk).update(period_start=start, period_end=start + 364 * DAY)
-    budget.refresh_from_db()
-    pa = {
-        "description": "Personal assistant",
-        "unit": "hour",
-        "unit_price": "14.50",
-        "units_per_week": "10",
-        "start": start,
-        "end": start + 83 * DAY,
-        "money_management": "direct_payment",
-    }
-    plan = plan_services.plan_create(actor=ruth, budget=budget, lines=[pa], risks="Falls", contacts="Pat")
-    plan = workflow.plan_submit(actor=ruth, plan=plan)
-    plan = workflow.plan_start_review(actor=sam, plan=plan)
-    plan = workflow.plan_approve(actor=sam, plan=plan, checklist=dict(CHECKLIST))
-    CarePlan.objects.filter(pk=plan.pk).update(approved_at=timezone.now() - 30 * DAY)
-    Load.objects.all().delete()
-    FundAccount.objects.all().delete()
-    services.funds_schedule(plan_id=plan.pk)
-    services.payment_run_start(actor=factories.FinanceFactory())  # eager: pays the two loads due
+    ruth, budget = ruth_with_a_loaded_direct_payment(example_scheme)
     FundPolicy.objects.update_or_create(pk=1, defaults={"buffer_weeks": 2})
     account = FundAccount.objects.get(budget=budget, kind=FundKind.DIRECT_PAYMENT)
     figures = selectors.fund_figures(account)
