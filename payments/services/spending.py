@@ -45,6 +45,22 @@ def _balance(account: FundAccount) -> Decimal:
     return fund_figures(account, fund_loads(account)).balance.amount
 
 
+def _purpose(
+    account: FundAccount, line_id: int | None, description: str, receipt: UploadedFile | None, problems: dict
+) -> tuple[PlanLine | None, str, str]:
+    """What a spending was for, its note and its receipt's type, checked the same way whether it is
+    recorded by hand or a card payment is completed; problems are added to `problems`."""
+    description = (description or "").strip()
+    if len(description) > 1000:
+        problems["description"] = ["Keep the description under 1,000 characters."]
+    line = None
+    if line_id is not None:
+        line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
+        if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
+            problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
+    return line, description, check_upload(receipt, problems, "receipt")
+
+
 def spending_record(
     *,
     actor: User,
@@ -74,15 +90,7 @@ def spending_record(
         problems["payee"] = ["Say who was paid."]
     elif len(payee) > 200:
         problems["payee"] = ["Keep who was paid under 200 characters."]
-    description = (description or "").strip()
-    if len(description) > 1000:
-        problems["description"] = ["Keep the description under 1,000 characters."]
-    line = None
-    if line_id is not None:
-        line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
-        if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
-            problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
-    receipt_type = check_upload(receipt, problems, "receipt")
+    line, description, receipt_type = _purpose(account, line_id, description, receipt, problems)
     if problems:
         raise InvalidInput(errors=problems)
     if PrepaidCard.objects.filter(fund=account, active=True).exists():
@@ -150,15 +158,7 @@ def spending_details_add(
     if not spending.card_transaction_id:
         raise StateConflict("Only card payments get their details added later; this one was recorded with them.")
     problems: dict[str, list[str]] = {}
-    description = (description or "").strip()
-    if len(description) > 1000:
-        problems["description"] = ["Keep the description under 1,000 characters."]
-    line = None
-    if line_id is not None:
-        line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
-        if line is None or line.plan.budget_id != account.budget_id or not fund_holds(account, line):
-            problems["plan_line"] = ["Choose a line of the plan that this money pays for, or none."]
-    receipt_type = check_upload(receipt, problems, "receipt")
+    line, description, receipt_type = _purpose(account, line_id, description, receipt, problems)
     if problems:
         raise InvalidInput(errors=problems)
     with transaction.atomic():
