@@ -106,6 +106,12 @@ def loaded_total(lines: Iterable[FundLine], *, from_date: datetime.date) -> Deci
     )
 
 
+def care_cost(lines: Iterable[FundLine], start: datetime.date, end: datetime.date) -> Decimal:
+    """What the lines cost from `start` to `end` inclusive, rounded to the penny once: the cap on a
+    period's contribution."""
+    return round_penny(sum((line.exact_cost(start, end) for line in lines), Decimal(0)))
+
+
 @dataclass(frozen=True)
 class Charging:
     """From `since` on (until the next one), the person pays `weekly` a week, or (None) the full

@@ -123,7 +123,7 @@ def contributions_charge(*, budget_id: int, today: datetime.date | None = None) 
         for start, end in _periods(budget, today, fund_policy().load_period_days):
             if end < first_assessed:
                 continue
-            cost = round_penny(sum((line.exact_cost(start, end) for line in lines), Decimal(0)))
+            cost = schedule.care_cost(lines, start, end)
             amount = schedule.contribution(charging, start, end, cost, covered)
             netted = _netted(budget, start, end)
             rows = existing.get(start, [])

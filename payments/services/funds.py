@@ -22,7 +22,6 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible
 from accounts.models import AuditAction, User
-from accounts.money import round_penny
 from accounts.permissions import can_manage_representatives
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
@@ -169,12 +168,7 @@ def loads_net(*, budget_id: int) -> int:
                 continue
             if load.plan_id not in plan_lines:
                 plan_lines[load.plan_id] = [_fund_line(line) for line in load.plan.lines.all()]
-            cost = round_penny(
-                sum(
-                    (line.exact_cost(load.period_start, load.period_end) for line in plan_lines[load.plan_id]),
-                    Decimal(0),
-                )
-            )
+            cost = schedule.care_cost(plan_lines[load.plan_id], load.period_start, load.period_end)
             owed = schedule.contribution(charging, load.period_start, load.period_end, cost)
             gross = load.amount.amount + load.contribution.amount
             netted = min(gross, max(owed - taken[load.period_start], Decimal(0)))
