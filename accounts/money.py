@@ -21,6 +21,23 @@ def round_penny(value: Decimal) -> Decimal:
     return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
+def whole_pence(value) -> Decimal | None:
+    """A `Money`, a money object's dict, a `Decimal` or a decimal string as an amount in whole
+    pence, or None when it is not one (not a number, not finite, fractions of a penny, or too large
+    to round). Callers add their own bounds and say what is wrong in their own words."""
+    if isinstance(value, dict):
+        value = value.get("amount")
+    if isinstance(value, Money):
+        value = value.amount
+    try:
+        amount = Decimal(str(value))
+        if not amount.is_finite() or amount != round_penny(amount):
+            return None
+    except (ArithmeticError, TypeError, ValueError):
+        return None
+    return amount
+
+
 def money(amount: Decimal | int | str, currency: str = CURRENCY) -> Money:
     """A `Money` rounded to the penny."""
     return Money(round_penny(Decimal(amount)), currency)

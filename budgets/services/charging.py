@@ -20,7 +20,7 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, Role, User
-from accounts.money import round_penny
+from accounts.money import whole_pence
 from accounts.permissions import acts_for
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
@@ -56,13 +56,8 @@ def rules_of(policy: ChargingPolicy) -> charging.Rules:
 def _amount(value, field: str, problems: dict, *, label: str = "amount") -> Decimal:
     """A non-negative amount in whole pence (a Money, a money object's dict, a Decimal or a decimal
     string)."""
-    if isinstance(value, dict):
-        value = value.get("amount")
-    try:
-        amount = Decimal(str(value.amount if isinstance(value, Money) else value))
-    except (InvalidOperation, TypeError, ValueError):
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0 or amount != round_penny(amount) or amount >= MAX_AMOUNT:
+    amount = whole_pence(value)
+    if amount is None or amount < 0 or amount >= MAX_AMOUNT:
         problems.setdefault(field, []).append(f"Give the {label} in pounds and pence, £0 or more (like 120.00).")
         return Decimal(0)
     return amount

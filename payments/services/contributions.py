@@ -27,7 +27,7 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, Role, User
-from accounts.money import format_money, round_penny
+from accounts.money import format_money, whole_pence
 from accounts.permissions import acts_for
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
@@ -208,11 +208,8 @@ def contributions_charge_due(*, today: datetime.date | None = None) -> int:
 
 
 def _pounds(value, problems: dict) -> Decimal:
-    try:
-        amount = Decimal(str(value.amount if isinstance(value, Money) else value))
-    except ArithmeticError:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount <= 0 or amount != round_penny(amount) or amount >= MAX_PAYMENT:
+    amount = whole_pence(value)
+    if amount is None or amount <= 0 or amount >= MAX_PAYMENT:
         problems["amount"] = ["Give the amount in pounds and pence, more than £0 (like 120.00)."]
     return amount
 

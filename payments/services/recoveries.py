@@ -26,7 +26,7 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
-from accounts.money import format_money, round_penny
+from accounts.money import format_money, whole_pence
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
 from budgets.services import ledger
@@ -75,11 +75,8 @@ def _pounds(value, field: str, problems: dict) -> Decimal:
     """A non-negative amount in whole pence (0 when not given)."""
     if value in (None, ""):
         return Decimal(0)
-    try:
-        amount = Decimal(str(value.amount if isinstance(value, Money) else value))
-    except ArithmeticError:
-        amount = Decimal("NaN")
-    if not amount.is_finite() or amount < 0 or amount != round_penny(amount) or amount >= MAX_OWED:
+    amount = whole_pence(value)
+    if amount is None or amount < 0 or amount >= MAX_OWED:
         problems[field] = ["Give an amount in pounds and pence, £0 or more (like 120.00)."]
         return Decimal(0)
     return amount

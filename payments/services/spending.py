@@ -21,7 +21,7 @@ from djmoney.money import Money
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
-from accounts.money import format_money, round_penny
+from accounts.money import format_money, whole_pence
 from accounts.services import audit_record
 from budgets.services import ledger
 from careplans.models import PlanLine
@@ -83,7 +83,8 @@ def spending_record(
     problems: dict[str, list[str]] = {}
     if date > timezone.localdate():
         problems["date"] = ["The date cannot be in the future."]
-    if not amount.is_finite() or amount <= 0 or amount != round_penny(amount) or amount >= MAX_AMOUNT:
+    pence = whole_pence(amount)
+    if pence is None or pence <= 0 or pence >= MAX_AMOUNT:
         problems["amount"] = ["Give an amount in pounds and pence, more than £0 (like 14.50)."]
     payee = (payee or "").strip()
     if not payee:
