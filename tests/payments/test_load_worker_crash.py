@@ -32,7 +32,15 @@ from payments.models import Load, LoadStatus, Payment, PaymentKind, PaymentRun, 
 from payments.tasks import loads_pay_due
 from tests.payments.payment_fixtures import assert_ledger_balances, gbp
 from tests.payments.test_load_concurrency import Holder, audit_rows, make_dp_holder  # noqa: F401  (fixture)
-from tests.payments.test_worker_crash import CLIENT_TIMEOUT, HELD_FOR, RESUMED, RUN_TIMEOUT, TRANSFER_DELAY, wait_until
+from tests.payments.test_worker_crash import (
+    CLIENT_TIMEOUT,
+    RESUMED,
+    RUN_TIMEOUT,
+    TRANSFER_DELAY,
+    kill_while_a_transfer_is_held,
+    statuses,
+    wait_until,
+)
 from tests.payments.worker_fixtures import celery_workers, redis_and_postgresql  # noqa: F401
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -78,9 +86,6 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
         "STRIPE_TIMEOUT_SECONDS": str(CLIENT_TIMEOUT),
     }
 
-    def statuses(run_id: int) -> collections.Counter:
-        return collections.Counter(Payment.objects.filter(run_id=run_id).values_list("status", flat=True))
-
     # 1. A worker, ready: its own worker_ready hook has already looked for stalled payments (none).
     first = celery_workers.start("first", **worker_env)
     assert int(first.wait_for_log(RESUMED.pattern, timeout=30).group(1)) == 0
@@ -108,26 +113,7 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
 
     # 3. A quarter paid, both batches still going: hold the next transfer's answer (the fake
     #    makes it, then waits), and SIGKILL the worker and its pool while that request is in flight.
-    wait_until(
-        lambda: statuses(run.pk)[PaymentStatus.PAID] >= count // 4,
-        timeout=30,
-        what=f"{count // 4} of {count} load payments paid by the first worker",
-        describe=progress,
-    )
-    seen = len(fake.requests)
-    fake.clear_faults()
-    fake.fail_next("POST /v1/transfers$", "timeout", times=1, sleep=HELD_FOR)
-
-    def held_request():
-        for record in fake.requests[seen:]:
-            if record.method == "POST" and record.path == "/v1/transfers" and record.fault == "timeout":
-                # `status` is set once the fake has made the transfer, before it holds the answer.
-                return record if record.status is not None else None
-        return None
-
-    held = wait_until(held_request, timeout=10, what="the held transfer to be made", describe=progress, interval=0.005)
-    first.kill()
-    killed_at = time.monotonic()
+    held, killed_at = kill_while_a_transfer_is_held(fake, first, run.pk, count, progress, what="load payments")
     assert held.status == 200, held
 
     # 4. The run is left unfinished, one payment `sending` with a transfer the database does not know.

@@ -52,6 +52,36 @@ def wait_until(predicate, *, timeout: float, what: str, describe=lambda: "", int
         time.sleep(interval)
 
 
+def statuses(run_id: int) -> collections.Counter:
+    return collections.Counter(Payment.objects.filter(run_id=run_id).values_list("status", flat=True))
+
+
+def kill_while_a_transfer_is_held(fake, worker, run_id: int, count: int, progress, *, what: str):
+    """Once a quarter of the run's `count` payments are paid (both batches still going), hold the
+    next transfer's answer (the fake makes it, then waits) and SIGKILL `worker` and its pool while
+    that request is in flight. Returns the held request and when the worker was killed."""
+    wait_until(
+        lambda: statuses(run_id)[PaymentStatus.PAID] >= count // 4,
+        timeout=30,
+        what=f"{count // 4} of {count} {what} paid by the first worker",
+        describe=progress,
+    )
+    seen = len(fake.requests)
+    fake.clear_faults()
+    fake.fail_next("POST /v1/transfers$", "timeout", times=1, sleep=HELD_FOR)
+
+    def held_request():
+        for record in fake.requests[seen:]:
+            if record.method == "POST" and record.path == "/v1/transfers" and record.fault == "timeout":
+                # `status` is set once the fake has made the transfer, before it holds the answer.
+                return record if record.status is not None else None
+        return None
+
+    held = wait_until(held_request, timeout=10, what="the held transfer to be made", describe=progress, interval=0.005)
+    worker.kill()
+    return held, time.monotonic()
+
+
 def confirmed_invoices(world, per_provider: int) -> list[Invoice]:
     """`per_provider` confirmed invoices on each of the world's plan lines, one day each, bulk
     inserted (the invoice workflow itself is tested elsewhere): one unit at the line's price."""
@@ -104,9 +134,6 @@ def test_worker_killed_mid_run_restarts_and_pays_every_invoice_once(
         "STRIPE_TIMEOUT_SECONDS": str(CLIENT_TIMEOUT),
     }
 
-    def statuses(run_id: int) -> collections.Counter:
-        return collections.Counter(Payment.objects.filter(run_id=run_id).values_list("status", flat=True))
-
     # 1. A worker, ready: its own worker_ready hook has already looked for stalled payments (none).
     first = celery_workers.start("first", **worker_env)
     assert int(first.wait_for_log(RESUMED.pattern, timeout=30).group(1)) == 0
@@ -124,26 +151,7 @@ def test_worker_killed_mid_run_restarts_and_pays_every_invoice_once(
 
     # 3. A quarter paid, both batches still going: hold the next transfer's answer (the fake
     #    makes it, then waits), and SIGKILL the worker and its pool while that request is in flight.
-    wait_until(
-        lambda: statuses(run.pk)[PaymentStatus.PAID] >= count // 4,
-        timeout=30,
-        what=f"{count // 4} of {count} payments paid by the first worker",
-        describe=progress,
-    )
-    seen = len(fake.requests)
-    fake.clear_faults()
-    fake.fail_next("POST /v1/transfers$", "timeout", times=1, sleep=HELD_FOR)
-
-    def held_request():
-        for record in fake.requests[seen:]:
-            if record.method == "POST" and record.path == "/v1/transfers" and record.fault == "timeout":
-                # `status` is set once the fake has made the transfer, before it holds the answer.
-                return record if record.status is not None else None
-        return None
-
-    held = wait_until(held_request, timeout=10, what="the held transfer to be made", describe=progress, interval=0.005)
-    first.kill()
-    killed_at = time.monotonic()
+    held, killed_at = kill_while_a_transfer_is_held(fake, first, run.pk, count, progress, what="payments")
     assert held.status == 200, held
 
     # 4. The run is left unfinished, one payment `sending` with a transfer the database does not know.
