@@ -489,6 +489,11 @@ def test_reset_wakes_a_held_request(stripe_fake, client, account):
     stripe_fake.fail_next("POST /v1/transfers$", "timeout", sleep=30)
     with pytest.raises(stripe.APIConnectionError):
         client.v1.transfers.create(transfer_params(account["id"]))
+    # On a busy machine the client can give up before the server's thread has read the request:
+    # wait for the fake to hold it rather than assuming it already does.
+    deadline = time.monotonic() + 5
+    while stripe_fake.in_flight() != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert stripe_fake.in_flight() == 1
     stripe_fake.reset()
     deadline = time.monotonic() + 2
