@@ -541,6 +541,20 @@ def test_concurrent_requests(stripe_fake, account):
     assert sum(r.replayed for r in stripe_fake.requests) == 30
 
 
+def test_a_round_trip_on_loopback_takes_a_few_milliseconds(stripe_fake, client, account):
+    """The fake must not add latency of its own: benchmarks compare Cairn's Stripe path with a bare
+    client against it. Nagle's algorithm with a reply written in two pieces held every answer behind
+    the client's delayed ACK (~40 ms); the fastest of 20 keep-alive round trips shows that stall
+    whatever else the machine is doing, so the check is on the minimum."""
+    client.v1.balance.retrieve()  # the connection is open and warm
+    rounds = []
+    for n in range(20):
+        started = time.perf_counter()
+        client.v1.transfers.create(transfer_params(account["id"]), {"idempotency_key": f"rt-{n}"})
+        rounds.append(time.perf_counter() - started)
+    assert min(rounds) < 0.015, f"fastest round trip {min(rounds) * 1000:.1f} ms"
+
+
 def test_another_process_uses_the_same_state(stripe_fake, account):
     script = (
         "import os, stripe\n"
