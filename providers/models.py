@@ -13,11 +13,17 @@ Design:
   never alters an agreed plan) and the postcode districts it serves, stored both as a list for
   display and as `ServiceArea` rows so "serves NF1" is an indexed join. Retiring hides an offering
   from the catalogue; it is never deleted.
+- Open data: a provider and a service each keep a stored random `oruk_id` (the UUID published in
+  the Open Referral UK directory, never derived from a database id that could be reused) and, when
+  they came from another directory, that directory's id in `external_id`, so a re-import updates the
+  same row (docs/open-data.md).
 - Search: on PostgreSQL `search_vector` (title and description, kept by a trigger) has a GIN index,
   and provider names a trigram index; on SQLite the catalogue falls back to `icontains`.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -65,6 +71,10 @@ class Provider(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     # The client-rating aggregate (ratings capability): null until there are visible reviews.
     rating = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True, db_index=True)
     review_count = models.PositiveIntegerField(default=0, db_index=True)
+    oruk_id = models.UUIDField("Open Referral UK id", default=uuid.uuid4, unique=True, editable=False)
+    external_id = models.CharField(
+        "id in the directory it was imported from", max_length=100, null=True, blank=True, unique=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,6 +133,10 @@ class ServiceOffering(models.Model):
     description = models.TextField(blank=True)
     postcode_districts = models.JSONField(default=list, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
+    oruk_id = models.UUIDField("Open Referral UK id", default=uuid.uuid4, unique=True, editable=False)
+    external_id = models.CharField(
+        "id in the directory it was imported from", max_length=100, null=True, blank=True, unique=True
+    )
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
