@@ -193,6 +193,10 @@ class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     reversed_at = models.DateTimeField(null=True, blank=True)
+    # The batch sending this payment's transfer (outside gateways, PostgreSQL): the key of a
+    # session-level advisory lock its worker holds while it sends. A held lock means a live worker is
+    # on it; a free one means that worker died, and `payments_resume_stalled` takes the payment over.
+    claim = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["id"]
