@@ -134,6 +134,10 @@ class ServiceOffering(models.Model):
     postcode_districts = models.JSONField(default=list, blank=True)
     retired_at = models.DateTimeField(null=True, blank=True)
     oruk_id = models.UUIDField("Open Referral UK id", default=uuid.uuid4, unique=True, editable=False)
+    # The directory publishes each service once more, at its provider's location, under its own id.
+    oruk_service_at_location_id = models.UUIDField(
+        "Open Referral UK service-at-location id", default=uuid.uuid4, unique=True, editable=False
+    )
     external_id = models.CharField(
         "id in the directory it was imported from", max_length=100, null=True, blank=True, unique=True
     )
