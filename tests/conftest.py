@@ -11,6 +11,16 @@ from tests import factories
 pytest_plugins = ["tests.stripe_fake.fixtures", "tests.accounts.representative_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty Django cache: cached open statistics and public rate-limit
+    counts from one test must not leak into the next (the database is rolled back, the cache is
+    not)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def client_user(db):
     return factories.ClientFactory(full_name="Ruth Ellis")
