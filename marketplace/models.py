@@ -11,6 +11,10 @@ Design:
   the policy's weight; it is stored on `providers.Provider.rating` (through the providers service)
   for catalogue sorting and filtering. Each change refreshes that provider; the nightly job refreshes
   every provider, as m drifts.
+- Every review change adds to or takes from running sums — the provider's summary and the one
+  `ReviewTotals` row that m is read from — instead of recounting: a write costs the same for a
+  provider with 20,000 reviews as for one with 2. The nightly job recomputes the totals from the
+  summaries, so they cannot drift for longer than a day.
 """
 
 from __future__ import annotations
@@ -119,3 +123,23 @@ class ProviderRatingSummary(models.Model):
     @property
     def mean(self) -> Decimal | None:
         return (Decimal(self.total) / self.count).quantize(Decimal("0.01")) if self.count else None
+
+
+class ReviewTotals(models.Model):
+    """The count and the sum of every visible review (one row, pk 1): the prior m is total / count.
+
+    Kept as running sums by each review change, under the row's lock, after the provider's summary
+    lock (always in that order, so two writers cannot deadlock)."""
+
+    count = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "review totals"
+
+    def __str__(self) -> str:
+        return f"{self.count} visible reviews"
+
+    @property
+    def prior(self) -> Decimal | None:
+        return Decimal(self.total) / self.count if self.count else None

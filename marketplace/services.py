@@ -1,5 +1,6 @@
-"""Writes about reviews and ratings (docs/ratings.md). Every write refreshes the provider's rating
-summary and stored Bayesian score in the same transaction, and is audited."""
+"""Writes about reviews and ratings (docs/ratings.md). Every write updates the provider's rating
+summary, the totals of all reviews and the stored Bayesian score in the same transaction, and is
+audited."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, StateConflict
@@ -15,9 +16,9 @@ from accounts.models import AuditAction, Role, User
 from accounts.permissions import has_role
 from accounts.services import audit_record
 from providers.models import Provider
-from providers.services import provider_rating_update
+from providers.services import provider_rating_update, provider_ratings_store
 
-from .models import DIMENSIONS, ProviderRatingSummary, RatingPolicy, Review
+from .models import DIMENSIONS, ProviderRatingSummary, RatingPolicy, Review, ReviewTotals
 from .permissions import can_answer_review, can_moderate_reviews, has_used_provider
 
 
@@ -85,7 +86,7 @@ def review_create(
         review = Review.objects.create(
             provider=provider, author=actor, rating=stars, text=text, created_at=now, **scores
         )
-        _refresh(summary)
+        _count_review(summary, stars, 1)
         audit_record(
             actor=actor,
             action=AuditAction.CREATE,
@@ -135,7 +136,7 @@ def review_hide(*, actor: User, review: Review, reason: str, request=None) -> Re
             timezone.now(),
         )
         review.save(update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at"])
-        _refresh(summary)
+        _count_review(summary, review.rating, -1)
         audit_record(actor=actor, action=AuditAction.UPDATE, target=review, request=request, message=reason,
                      changes={"hidden": True})  # fmt: skip
     return review
@@ -152,7 +153,7 @@ def review_restore(*, actor: User, review: Review, request=None) -> Review:
             raise StateConflict("This review is not hidden.")
         review.hidden, review.hidden_reason, review.hidden_by, review.hidden_at = False, "", None, None
         review.save(update_fields=["hidden", "hidden_reason", "hidden_by", "hidden_at"])
-        _refresh(summary)
+        _count_review(summary, review.rating, 1)
         audit_record(actor=actor, action=AuditAction.UPDATE, target=review, request=request, changes={"hidden": False})
     return review
 
@@ -162,9 +163,25 @@ def _locked_summary(provider: Provider) -> ProviderRatingSummary:
     return ProviderRatingSummary.objects.select_for_update().select_related("provider").get(provider=provider)
 
 
-def prior_mean() -> Decimal | None:
-    """The mean star rating over every visible review: the Bayesian prior."""
+def _locked_totals() -> ReviewTotals:
+    """The running sums of every visible review, locked. A database flushed since the migration
+    has no row: it starts from the summaries, before this write changes one of them."""
+    totals = ReviewTotals.objects.select_for_update().filter(pk=1).first()
+    if totals is None:
+        figures = _summed_summaries()
+        ReviewTotals.objects.get_or_create(pk=1, defaults=figures)
+        totals = ReviewTotals.objects.select_for_update().get(pk=1)
+    return totals
+
+
+def _summed_summaries() -> dict[str, int]:
     figures = ProviderRatingSummary.objects.aggregate(total=Sum("total"), count=Sum("count"))
+    return {"count": figures["count"] or 0, "total": figures["total"] or 0}
+
+
+def prior_mean() -> Decimal | None:
+    """The mean star rating over every visible review (the Bayesian prior), from the summaries."""
+    figures = _summed_summaries()
     return Decimal(figures["total"]) / figures["count"] if figures["count"] else None
 
 
@@ -176,37 +193,62 @@ def bayesian(total: int, count: int, prior: Decimal | None, weight: Decimal) -> 
     return ((weight * m + total) / (weight + count)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _refresh(summary: ProviderRatingSummary) -> None:
-    """Recount one provider's visible reviews (one indexed aggregate) and store its score."""
-    figures = Review.objects.filter(provider_id=summary.provider_id, hidden=False).aggregate(
-        count=Count("id"), total=Sum("rating"), **{f"stars_{n}": Count("id", filter=Q(rating=n)) for n in range(1, 6)}
-    )
-    summary.count = figures["count"]
-    summary.total = figures["total"] or 0
-    for n in range(1, 6):
-        setattr(summary, f"stars_{n}", figures[f"stars_{n}"])
+def _count_review(summary: ProviderRatingSummary, stars: int, change: int) -> None:
+    """One visible review of `stars` comes in (`change` 1) or goes out (-1): add it to the
+    provider's summary and to the totals, and store the provider's score with the prior they give.
+
+    Running sums, not a recount: the old recount read all of a provider's reviews and every summary
+    on each write (49–59 ms p95 for a provider with 21,853 reviews, bench/search.py). The caller
+    holds the summary's lock and changes the review in the same transaction, so the sums stay exact.
+    """
+    totals = _locked_totals()
+    summary.count += change
+    summary.total += change * stars
+    setattr(summary, f"stars_{stars}", getattr(summary, f"stars_{stars}") + change)
     summary.save()
+    totals.count += change
+    totals.total += change * stars
+    totals.save(update_fields=["count", "total"])
     provider_rating_update(
         provider=summary.provider,
-        rating=bayesian(summary.total, summary.count, prior_mean(), rating_policy().bayesian_weight),
+        rating=bayesian(summary.total, summary.count, totals.prior, rating_policy().bayesian_weight),
         review_count=summary.count,
     )
 
 
+REFRESH_CHUNK = 5000  # providers per transaction in the nightly refresh
+
+
 def ratings_refresh_all() -> int:
     """Every provider's score with today's prior (the nightly job: the prior drifts as reviews
-    come in). Returns how many providers have reviews."""
-    prior, weight = prior_mean(), rating_policy().bayesian_weight
-    updated = 0
-    for summary_id in ProviderRatingSummary.objects.values_list("pk", flat=True).iterator(chunk_size=2000):
-        # Each provider under its summary's lock, read afresh: a review written meanwhile is
-        # never overwritten by a score computed before it.
+    come in). Returns how many providers have reviews.
+
+    First the totals are recomputed from the summaries, so a drift in the running sums lasts a day
+    at most. Then the summaries are read in chunks of `REFRESH_CHUNK` by provider id, each chunk
+    locked while its scores are computed (with `bayesian`, as on every write: the same scores to
+    the penny) and stored in one statement — a review written meanwhile waits, then stores a score
+    of its own, which is never overwritten by one computed before it. One locked UPDATE per
+    provider took 349 s for 54,252 providers (bench/search.py)."""
+    weight = rating_policy().bayesian_weight
+    with transaction.atomic():
+        totals = _locked_totals()
+        for name, value in _summed_summaries().items():
+            setattr(totals, name, value)
+        totals.save(update_fields=["count", "total"])
+    prior = totals.prior
+    rated, after = 0, 0
+    while True:
         with transaction.atomic():
-            summary = ProviderRatingSummary.objects.select_for_update().select_related("provider").get(pk=summary_id)
-            provider_rating_update(
-                provider=summary.provider,
-                rating=bayesian(summary.total, summary.count, prior, weight),
-                review_count=summary.count,
+            chunk = list(
+                ProviderRatingSummary.objects.select_for_update()
+                .filter(provider_id__gt=after)
+                .order_by("provider_id")
+                .values_list("provider_id", "count", "total")[:REFRESH_CHUNK]
             )
-        updated += summary.count > 0
-    return updated
+            if not chunk:
+                return rated
+            provider_ratings_store(
+                scores={pid: (bayesian(total, count, prior, weight), count) for pid, count, total in chunk}
+            )
+        after = chunk[-1][0]
+        rated += sum(1 for _, count, _ in chunk if count)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 from djmoney.money import Money
@@ -186,6 +186,33 @@ def provider_rating_update(*, provider: Provider, rating: Decimal | None, review
     """Store the client-rating aggregate the catalogue sorts by. Called by the ratings
     capability (a higher app) whenever reviews change."""
     Provider.objects.filter(pk=provider.pk).update(rating=rating, review_count=review_count)
+
+
+def provider_ratings_store(*, scores: dict[int, tuple[Decimal | None, int]]) -> int:
+    """Store many providers' client-rating aggregates at once, `{provider id: (rating, review
+    count)}`: the nightly refresh of every score, one statement for thousands of providers rather
+    than one each. Only rows whose figures change are written, so an unchanged score leaves no dead
+    row or index entry behind. Returns how many providers changed."""
+    if not scores:
+        return 0
+    ids = list(scores)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE providers_provider p "
+                "SET rating = v.rating, review_count = v.review_count "
+                "FROM unnest(%s::bigint[], %s::numeric[], %s::integer[]) AS v (id, rating, review_count) "
+                "WHERE p.id = v.id AND (p.rating IS DISTINCT FROM v.rating OR p.review_count <> v.review_count)",
+                [ids, [scores[pk][0] for pk in ids], [scores[pk][1] for pk in ids]],
+            )
+            return cursor.rowcount
+    stored = Provider.objects.filter(pk__in=ids).values_list("pk", "rating", "review_count")
+    changed = [
+        Provider(pk=pk, rating=scores[pk][0], review_count=scores[pk][1])
+        for pk, rating, review_count in stored
+        if (rating, review_count) != scores[pk]
+    ]
+    return Provider.objects.bulk_update(changed, ["rating", "review_count"], batch_size=500)
 
 
 def _validate_service(fields: dict, *, partial: bool) -> dict[str, list[str]]:
