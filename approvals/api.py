@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.api.fields import MoneyField
 from accounts.api.open_data import OpenDataView, open_data_schema
 from accounts.exceptions import NotVisible
+from accounts.throttles import PublicRateThrottle
 from careplans.api import PlanSerializer
 from careplans.models import CarePlan
 from careplans.permissions import can_view_plan
@@ -189,6 +190,7 @@ class ApprovalTimesView(OpenDataView):
 
     csv_fields = stats.CSV_FIELDS
     csv_filename = "cairn-approval-times.csv"
+    throttle_classes = [PublicRateThrottle]
 
     @open_data_schema(
         "ApprovalTimes",

@@ -143,3 +143,61 @@ class StatutoryReview(models.Model):
     @property
     def is_direct_payment(self) -> bool:
         return self.kind in DP_REVIEW_KINDS
+
+
+class ApprovalStageTime(models.Model):
+    """How long one plan spent in one approval stage (or, for `assessment_to_approved_plan`, one
+    budget from its completed assessment to its first approved plan): the stored input of the open
+    approval-time statistics (approvals/stats.py), one row per duration, in whole microseconds so
+    the published figures are exactly those worked out from the plan history itself. Kept in step
+    with the history by `ApprovalStatsChange` marks; rebuilt by `manage.py open_stats_rebuild`."""
+
+    plan_id = models.PositiveIntegerField()
+    # Set for `assessment_to_approved_plan` only: that figure is one per budget.
+    budget_id = models.PositiveIntegerField(null=True, blank=True)
+    stage = models.CharField(max_length=40)
+    # The local calendar month the stage ended in, "YYYY-MM".
+    month = models.CharField(max_length=7)
+    ended_at = models.DateTimeField()
+    duration_us = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["stage", "month", "duration_us"], name="approvals_stagetime_group"),
+            models.Index(fields=["plan_id"], name="approvals_stagetime_plan"),
+            models.Index(fields=["budget_id"], name="approvals_stagetime_budget"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.month}: {self.duration_us} µs (plan {self.plan_id})"
+
+
+class ApprovalTimeMonth(models.Model):
+    """The published figures of one stage in one month, as `approvals.stats` worked them out from
+    `ApprovalStageTime`: the small table the statistics endpoint and page read."""
+
+    stage = models.CharField(max_length=40)
+    month = models.CharField(max_length=7)
+    count = models.PositiveIntegerField()
+    median_days = models.FloatField()
+    p90_days = models.FloatField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["stage", "month"], name="approvals_timemonth_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.month}: {self.count}"
+
+
+class ApprovalStatsChange(models.Model):
+    """A plan whose history changed, or an assessment whose completion changed, since the approval
+    statistics were last brought up to date. Written by database triggers (migration 0007) on
+    django-fsm-log's table and on assessments, so every write counts — a transition, a bulk
+    update, a correction by hand — and in the same database transaction as the change itself.
+    Reading the statistics consumes them (approvals.stats.refresh)."""
+
+    plan_id = models.PositiveIntegerField(null=True, blank=True)
+    assessment_id = models.PositiveIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"plan {self.plan_id}" if self.plan_id is not None else f"assessment {self.assessment_id}"

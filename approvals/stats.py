@@ -2,9 +2,20 @@
 the median and 90th-percentile time in days and the count; groups of fewer than 5 plans are
 suppressed so no one can be picked out.
 
-Computed from django-fsm-log's record of every plan transition (the same rows that make each
+Worked out from django-fsm-log's record of every plan transition (the same rows that make each
 plan's history), plus the completed assessment for "assessment to approved plan". A stage's
 duration is counted in the month it ended.
+
+Why stored aggregates: replaying every plan's history on each request took seconds and hundreds of
+megabytes at 100,000 plans. Instead each duration is stored once (`ApprovalStageTime`, whole
+microseconds), and each stage and month's published figures once (`ApprovalTimeMonth`), so a
+request reads one small table. Medians and percentiles cannot be added up month by month, so a
+month's figures are worked out again from its stored durations whenever one of them changes.
+Database triggers leave an `ApprovalStatsChange` mark for every plan whose history changes and
+every assessment whose completion changes, in the same transaction as the change;
+`refresh()` replays just those plans, rewrites their durations and the figures of the months they
+touch, and consumes the marks. The figures are exactly today's replay of the whole history: same
+durations to the microsecond, same median, same nearest-rank 90th percentile, same rounding.
 """
 
 from __future__ import annotations
@@ -12,17 +23,27 @@ from __future__ import annotations
 import datetime
 import math
 import statistics
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.api.open_data import SUPPRESS_BELOW
+from accounts.stats_cache import bump, cached
 from careplans.models import CarePlan, PlanStatus
+
+from .models import ApprovalStageTime, ApprovalStatsChange, ApprovalTimeMonth
 
 S = PlanStatus
 DECISIONS = {S.APPROVED, S.REJECTED}
+CACHE_NAME = "approval-times"
+ASSESSMENT_TO_APPROVAL = "assessment_to_approved_plan"
+# Plans replayed per query when many changed at once (an upgrade, a rebuild).
+CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -36,93 +57,221 @@ STAGES = [
     Stage("review", "From the start of review to a decision or referral"),
     Stage("senior_approval", "Waiting for senior approval"),
     Stage("submission_to_decision", "From submission to approval or rejection"),
-    Stage("assessment_to_approved_plan", "From completed assessment to first approved plan"),
+    Stage(ASSESSMENT_TO_APPROVAL, "From completed assessment to first approved plan"),
 ]
 STAGE_LABELS = {s.code: s.label for s in STAGES}
+CSV_FIELDS = ["stage", "stage_label", "month", "count", "median_days", "p90_days", "suppressed"]
 
 
-def _days(start: datetime.datetime, end: datetime.datetime) -> float:
-    return max((end - start).total_seconds(), 0) / 86400
+def _microseconds(start: datetime.datetime, end: datetime.datetime) -> int:
+    """Whole microseconds from start to end, never negative (a clock set back counts as no time)."""
+    return max((end - start) // datetime.timedelta(microseconds=1), 0)
 
 
-def _durations() -> list[tuple[str, datetime.datetime, float]]:
-    """(stage, ended at, days) for every stage every plan has passed through."""
-    content_type = ContentType.objects.get_for_model(CarePlan)
-    rows = (
-        StateLog.objects.filter(content_type=content_type)
-        .order_by("object_id", "timestamp", "id")
-        .values_list("object_id", "source_state", "state", "timestamp")
-    )
-    out: list[tuple[str, datetime.datetime, float]] = []
+def _days(microseconds: int) -> float:
+    """Days as the published figures count them: `timedelta.total_seconds() / 86400`, to the bit."""
+    return microseconds / 10**6 / 86400
+
+
+def _month(at: datetime.datetime) -> str:
+    return timezone.localtime(at).strftime("%Y-%m")
+
+
+def _stage_times(plan_id: int, history: Iterable[tuple[str, str, datetime.datetime]]) -> Iterator[ApprovalStageTime]:
+    """The stages one plan went through, from its history rows in order: a stage ends when the
+    plan leaves it, and lasts from the last time the plan entered it."""
     entered: dict[str, datetime.datetime] = {}
-    current = None
-    first_approval: dict[int, datetime.datetime] = {}
-    for plan_id, source, target, at in rows.iterator(chunk_size=5000):
-        if plan_id != current:
-            current, entered = plan_id, {}
+    for source, target, at in history:
+        ended = []
         if source == S.SUBMITTED and target == S.IN_REVIEW and S.SUBMITTED in entered:
-            out.append(("waiting_for_review", at, _days(entered[S.SUBMITTED], at)))
+            ended.append(("waiting_for_review", entered[S.SUBMITTED]))
         if source == S.IN_REVIEW and S.IN_REVIEW in entered:
-            out.append(("review", at, _days(entered[S.IN_REVIEW], at)))
+            ended.append(("review", entered[S.IN_REVIEW]))
         if source == S.AWAITING_SENIOR_APPROVAL and S.AWAITING_SENIOR_APPROVAL in entered:
-            out.append(("senior_approval", at, _days(entered[S.AWAITING_SENIOR_APPROVAL], at)))
+            ended.append(("senior_approval", entered[S.AWAITING_SENIOR_APPROVAL]))
         if target in DECISIONS and S.SUBMITTED in entered:
-            out.append(("submission_to_decision", at, _days(entered[S.SUBMITTED], at)))
-        if target == S.APPROVED:
-            first_approval.setdefault(plan_id, at)
+            ended.append(("submission_to_decision", entered[S.SUBMITTED]))
+        for stage, start in ended:
+            yield ApprovalStageTime(
+                plan_id=plan_id, stage=stage, month=_month(at), ended_at=at, duration_us=_microseconds(start, at)
+            )
         entered[target] = at
-    out += _assessment_to_approval(first_approval)
-    return out
 
 
-def _assessment_to_approval(first_approval: dict[int, datetime.datetime]) -> list[tuple[str, datetime.datetime, float]]:
-    """For each budget, from its assessment's completion to its first approved plan."""
-    plans = (
-        CarePlan.objects.filter(pk__in=list(first_approval))
+def _history() -> Iterable:
+    return StateLog.objects.filter(content_type=ContentType.objects.get_for_model(CarePlan))
+
+
+def _replay_plans(plan_ids: list[int]) -> set[tuple[str, str]]:
+    """Rewrite the stage durations of these plans from their histories; the (stage, month) groups
+    whose figures may have moved."""
+    old = ApprovalStageTime.objects.filter(plan_id__in=plan_ids).exclude(stage=ASSESSMENT_TO_APPROVAL)
+    groups = set(old.values_list("stage", "month").distinct())
+    old.delete()
+    rows = _history().filter(object_id__in=plan_ids).order_by("object_id", "timestamp", "id")
+    by_plan: dict[int, list[tuple[str, str, datetime.datetime]]] = {}
+    for plan_id, source, target, at in rows.values_list("object_id", "source_state", "state", "timestamp"):
+        by_plan.setdefault(plan_id, []).append((source, target, at))
+    new = [time for plan_id, history in by_plan.items() for time in _stage_times(plan_id, history)]
+    ApprovalStageTime.objects.bulk_create(new, batch_size=2000)
+    return groups | {(time.stage, time.month) for time in new}
+
+
+def _replay_budgets(budget_ids: list[int]) -> set[tuple[str, str]]:
+    """Rewrite "assessment to approved plan" for these budgets: from the assessment's completion
+    to the earliest first approval of any of the budget's plans."""
+    old = ApprovalStageTime.objects.filter(stage=ASSESSMENT_TO_APPROVAL, budget_id__in=budget_ids)
+    groups = set(old.values_list("stage", "month").distinct())
+    old.delete()
+    plans = dict(
+        (pk, (budget_id, completed))
+        for pk, budget_id, completed in CarePlan.objects.filter(budget_id__in=budget_ids)
         .values_list("pk", "budget_id", "budget__assessment__completed_at")
         .order_by()
     )
-    earliest: dict[int, tuple[datetime.datetime, datetime.datetime | None]] = {}
-    for plan_id, budget_id, completed in plans:
-        approved = first_approval[plan_id]
-        if budget_id not in earliest or approved < earliest[budget_id][0]:
-            earliest[budget_id] = (approved, completed)
-    return [
-        ("assessment_to_approved_plan", approved, _days(completed, approved))
-        for approved, completed in earliest.values()
+    first_approvals = (
+        _history()
+        .filter(state=S.APPROVED, object_id__in=list(plans))
+        .values("object_id")
+        .annotate(first=Min("timestamp"))
+        .order_by()
+    )
+    earliest: dict[int, tuple[datetime.datetime, int, datetime.datetime | None]] = {}
+    for row in first_approvals:
+        budget_id, completed = plans[row["object_id"]]
+        if budget_id not in earliest or row["first"] < earliest[budget_id][0]:
+            earliest[budget_id] = (row["first"], row["object_id"], completed)
+    new = [
+        ApprovalStageTime(
+            plan_id=plan_id,
+            budget_id=budget_id,
+            stage=ASSESSMENT_TO_APPROVAL,
+            month=_month(approved),
+            ended_at=approved,
+            duration_us=_microseconds(completed, approved),
+        )
+        for budget_id, (approved, plan_id, completed) in earliest.items()
         if completed is not None
     ]
+    ApprovalStageTime.objects.bulk_create(new, batch_size=2000)
+    return groups | {(time.stage, time.month) for time in new}
 
 
-def _p90(values: list[float]) -> float:
-    """Nearest-rank 90th percentile: the value 90% of the group are at or below."""
-    ordered = sorted(values)
-    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+def _nth(durations, n: int) -> float:
+    return _days(durations[n])
 
 
-def approval_times() -> list[dict]:
-    """One row per stage and month (stage order, then month): count, median and p90 in days
-    (one decimal place), or `suppressed` with no figures when fewer than 5 plans are in it."""
-    groups: dict[tuple[str, str], list[float]] = {}
-    for stage, ended, days in _durations():
-        month = timezone.localtime(ended).strftime("%Y-%m")
-        groups.setdefault((stage, month), []).append(days)
+def _summarise(groups: set[tuple[str, str]]) -> None:
+    """Work out again the published figures of these (stage, month) groups from their stored
+    durations: the count, then only the one or two middle values and the nearest-rank 90th
+    percentile, each found on the (stage, month, duration) index."""
+    for stage, month in groups:
+        durations = (
+            ApprovalStageTime.objects.filter(stage=stage, month=month)
+            .order_by("duration_us")
+            .values_list("duration_us", flat=True)
+        )
+        count = durations.count()
+        if count == 0:
+            ApprovalTimeMonth.objects.filter(stage=stage, month=month).delete()
+            continue
+        middle = [_days(us) for us in durations[(count - 1) // 2 : count // 2 + 1]]
+        p90 = _nth(durations, max(math.ceil(0.9 * count) - 1, 0))
+        ApprovalTimeMonth.objects.update_or_create(
+            stage=stage,
+            month=month,
+            defaults={
+                "count": count,
+                "median_days": round(statistics.median(middle), 1),
+                "p90_days": round(p90, 1),
+            },
+        )
+
+
+def _lock() -> None:
+    """One refresh at a time (PostgreSQL): two at once could each rewrite a month from what it saw
+    and the later writer could hold the older figures. On SQLite a writer already has the whole
+    database."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('approvals.stats.refresh'))")
+
+
+def _in_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def refresh() -> bool:
+    """Bring the stored durations and figures up to date with every change marked so far; True if
+    there were any. Marks left by a transaction that commits meanwhile stay for the next read."""
+    if not ApprovalStatsChange.objects.exists():
+        return False
+    with transaction.atomic():
+        _lock()
+        marks = list(ApprovalStatsChange.objects.values_list("pk", "plan_id", "assessment_id"))
+        if not marks:
+            return False
+        plan_ids = {plan_id for _, plan_id, _ in marks if plan_id is not None}
+        assessment_ids = {assessment_id for _, _, assessment_id in marks if assessment_id is not None}
+        groups: set[tuple[str, str]] = set()
+        budget_ids = set()
+        for chunk in _in_chunks(plan_ids):
+            groups |= _replay_plans(chunk)
+            budget_ids |= set(CarePlan.objects.filter(pk__in=chunk).values_list("budget_id", flat=True).order_by())
+        for chunk in _in_chunks(assessment_ids):
+            budget_ids |= set(
+                CarePlan.objects.filter(budget__assessment_id__in=chunk).values_list("budget_id", flat=True).order_by()
+            )
+        for chunk in _in_chunks(budget_ids):
+            groups |= _replay_budgets(chunk)
+        _summarise(groups)
+        for chunk in _in_chunks(pk for pk, _, _ in marks):
+            ApprovalStatsChange.objects.filter(pk__in=chunk).delete()
+    bump(CACHE_NAME)
+    return True
+
+
+def rebuild() -> None:
+    """Throw away the stored durations and figures and work them all out again from the history
+    (after an upgrade, or to repair them): every plan with history is marked, then refreshed."""
+    with transaction.atomic():
+        _lock()
+        ApprovalStageTime.objects.all().delete()
+        ApprovalTimeMonth.objects.all().delete()
+        ApprovalStatsChange.objects.all().delete()
+        plan_ids = _history().values_list("object_id", flat=True).distinct().order_by()
+        ApprovalStatsChange.objects.bulk_create(
+            (ApprovalStatsChange(plan_id=plan_id) for plan_id in plan_ids.iterator()), batch_size=5000
+        )
+        refresh()
+    bump(CACHE_NAME)
+
+
+def _published() -> list[dict]:
     order = {s.code: i for i, s in enumerate(STAGES)}
+    months = sorted(ApprovalTimeMonth.objects.all(), key=lambda m: (order[m.stage], m.month))
     rows = []
-    for (stage, month), values in sorted(groups.items(), key=lambda item: (order[item[0][0]], item[0][1])):
-        suppressed = len(values) < SUPPRESS_BELOW
+    for month in months:
+        suppressed = month.count < SUPPRESS_BELOW
         rows.append(
             {
-                "stage": stage,
-                "stage_label": STAGE_LABELS[stage],
-                "month": month,
-                "count": None if suppressed else len(values),
-                "median_days": None if suppressed else round(statistics.median(values), 1),
-                "p90_days": None if suppressed else round(_p90(values), 1),
+                "stage": month.stage,
+                "stage_label": STAGE_LABELS[month.stage],
+                "month": month.month,
+                "count": None if suppressed else month.count,
+                "median_days": None if suppressed else month.median_days,
+                "p90_days": None if suppressed else month.p90_days,
                 "suppressed": suppressed,
             }
         )
     return rows
 
 
-CSV_FIELDS = ["stage", "stage_label", "month", "count", "median_days", "p90_days", "suppressed"]
+def approval_times() -> list[dict]:
+    """One row per stage and month (stage order, then month): count, median and p90 in days
+    (one decimal place), or `suppressed` with no figures when fewer than 5 plans are in it.
+    Cached (accounts/stats_cache.py); any marked change is taken in first."""
+    refresh()
+    return cached(CACHE_NAME, _published)

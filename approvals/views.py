@@ -18,12 +18,14 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 from djmoney.money import Money
 
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors
+from accounts.throttles import throttle_public_page
 from accounts.web import page_status
 from budgets.permissions import can_set_final_budget
 from budgets.selectors import budget_figures
@@ -311,6 +313,7 @@ class StatutoryReviewDoneView(ReviewerMixin, View):
         return HttpResponseRedirect(reverse("statutory-reviews"))
 
 
+@method_decorator(throttle_public_page, name="dispatch")
 class ApprovalTimesPageView(TemplateView):
     """Public: how long approval takes (open data, no login)."""
 

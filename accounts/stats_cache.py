@@ -1,0 +1,61 @@
+"""Caching of the public open statistics (docs/api.md, "Open statistics").
+
+Each statistic's answer is cached under a version key: `cached(name, compute)` reads the current
+version of `name` and the answer stored under it; `bump(name)` starts a new version, so the next
+read computes afresh. Why a version rather than deleting the answer: a reader that fetched the old
+version before a change, and finishes computing after it, stores its answer under the old version,
+which no one reads any more, so it cannot put a stale answer back.
+
+Who bumps: a statistic whose stored aggregates are kept up to date by change marks (approval
+times, spend) bumps when a read finds marks and brings the aggregates up to date, so a change is
+seen on the very next read; one without (contribution review times) bumps from its model's save,
+at once and again when the transaction commits. A version is a random token, so a cache that was
+emptied or restarted can never hand back an answer stored under an earlier one. Answers also
+expire after `TIMEOUT` seconds: a safety net for a change made without a bump (a raw SQL
+correction), not the way changes are normally seen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+
+TIMEOUT = 300
+
+
+def _version_key(name: str) -> str:
+    return f"openstats:{name}:version"
+
+
+def bump(name: str) -> None:
+    """Start a new version of `name`: the next read computes its answer again."""
+    cache.set(_version_key(name), uuid.uuid4().hex, None)
+
+
+def bump_now_and_on_commit(name: str) -> None:
+    """For a change saved in a transaction: bump at once (this connection already sees the change)
+    and again once it commits (another reader may have cached the old answer under the new
+    version in between)."""
+    bump(name)
+    transaction.on_commit(lambda: bump(name))
+
+
+def cached(name: str, compute: Callable[[], T]) -> T:
+    """The cached answer of `name` for its current version, computed (and stored) if missing."""
+    version = cache.get(_version_key(name))
+    if version is None:
+        version = uuid.uuid4().hex
+        if not cache.add(_version_key(name), version, None):
+            version = cache.get(_version_key(name)) or version
+    key = f"openstats:{name}:{version}"
+    answer = cache.get(key)
+    if answer is None:
+        answer = compute()
+        cache.set(key, answer, TIMEOUT)
+    return answer
