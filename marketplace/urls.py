@@ -45,6 +45,7 @@ urlpatterns = [
     path("quality/", reviews.QualityDashboardView.as_view(), name="quality"),
     path("quality/reviews/", reviews.ModerationView.as_view(), name="moderation"),
     path("quality/reviews/<int:pk>/<str:decision>/", reviews.ModerationActionView.as_view(), name="moderation-action"),
+    path("openreferral/", include("marketplace.openreferral.urls")),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,139 @@
+"""The reads behind the Open Referral UK endpoints: which services are published, filtered and paged.
+
+Published means a live service (not retired) of a verified provider — the catalogue's own rule,
+taken from `providers.selectors.catalogue_services` so the directory and the catalogue can never
+disagree. A retired service is absent (not listed as `inactive`): Cairn never brings one back, and
+a directory consumer treats a vanished id as withdrawn. A page is two queries (its count and its
+rows, the provider joined); one service is one query (its areas come from the row's district list).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.exceptions import InvalidInput
+from providers.models import ServiceOffering
+from providers.selectors import catalogue_services
+
+from .mapping import CATEGORIES, REGULATOR_RATINGS, TAXONOMIES, Taxonomy
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 500
+# What a published service body reads, and no more (the search vector stays on disk).
+PUBLISHED_FIELDS = (
+    "id", "oruk_id", "oruk_service_at_location_id", "title", "category", "unit", "unit_price",
+    "unit_price_currency", "description", "postcode_districts", "updated_at", "provider_id",
+    "provider__id", "provider__oruk_id", "provider__name", "provider__status", "provider__description",
+    "provider__email", "provider__website", "provider__address", "provider__postcode", "provider__regulator_id",
+    "provider__regulator_rating", "provider__rating", "provider__review_count",
+)  # fmt: skip
+POSTCODE_RE = re.compile(r"([A-Z]{1,2}[0-9][A-Z0-9]?) ?([0-9][A-Z]{2})?")
+
+
+@dataclass(frozen=True)
+class Paging:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def _whole_number(params, name: str, default: int, low: int, high: int, errors: dict) -> int:
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        errors[name] = [f"Give a whole number from {low} to {high}."]
+        return default
+    return value
+
+
+def read_paging(params, errors: dict) -> Paging:
+    """`page` (from 1) and `per_page` (1 to 500, default 50); a bad one is added to `errors`."""
+    return Paging(
+        page=_whole_number(params, "page", 1, 1, 1_000_000, errors),
+        per_page=_whole_number(params, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE, errors),
+    )
+
+
+def paging_or_400(params) -> Paging:
+    errors: dict[str, list[str]] = {}
+    paging = read_paging(params, errors)
+    if errors:
+        raise InvalidInput(errors=errors)
+    return paging
+
+
+def _uuid(params, name: str, errors: dict) -> uuid.UUID | None:
+    raw = params.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        errors[name] = ["Give an id in UUID form, like 3f7b145d-84af-42d7-8fae-eaca714b02b2."]
+        return None
+
+
+def _district(params, errors: dict) -> str:
+    raw = params.get("postcode", "").strip().upper()
+    if not raw:
+        return ""
+    match = POSTCODE_RE.fullmatch(raw)
+    if not match:
+        errors["postcode"] = ["Give a postcode, like NF1 2AB, or its first part, like NF1."]
+        return ""
+    return match.group(1)
+
+
+def term_lookup(term_id: uuid.UUID) -> tuple[Taxonomy, str] | None:
+    """The taxonomy and code of one of Cairn's listed terms, or None."""
+    for taxonomy in TAXONOMIES:
+        for code, _, _ in taxonomy.terms:
+            if taxonomy.term_id(code) == term_id:
+                return taxonomy, code
+    return None
+
+
+def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet[ServiceOffering], Paging]:
+    """The published services matching the query's filters (all combined with AND), in a stable
+    order (oldest first, by id), and the page asked for; `InvalidInput` naming every bad field."""
+    errors: dict[str, list[str]] = {}
+    paging = read_paging(params, errors)
+    term_id = _uuid(params, "taxonomy_term_id", errors)
+    taxonomy_id = _uuid(params, "taxonomy_id", errors)
+    district = _district(params, errors) if with_postcode else ""
+    if errors:
+        raise InvalidInput(errors=errors)
+    services = catalogue_services(q=params.get("search", ""), postcode_district=district)
+    if term_id is not None:
+        term = term_lookup(term_id)
+        if term is None:
+            services = services.none()
+        elif term[0] is CATEGORIES:
+            services = services.filter(category=term[1])
+        elif term[0] is REGULATOR_RATINGS:
+            services = services.filter(provider__regulator_rating=term[1])
+    if taxonomy_id is not None and taxonomy_id not in {taxonomy.id for taxonomy in TAXONOMIES}:
+        # Every published service has a term of each of Cairn's taxonomies, and of no other.
+        services = services.none()
+    return services.only(*PUBLISHED_FIELDS).order_by("id"), paging
+
+
+def published_service(**lookup) -> ServiceOffering | None:
+    """One published service by its `oruk_id` or `oruk_service_at_location_id`, or None."""
+    return catalogue_services().only(*PUBLISHED_FIELDS).filter(**lookup).first()
+
+
+def taxonomy_lookup(taxonomy_id: uuid.UUID) -> Taxonomy | None:
+    return next((taxonomy for taxonomy in TAXONOMIES if taxonomy.id == taxonomy_id), None)
