@@ -14,6 +14,7 @@ from django.http import Http404
 from django.views.generic import ListView, TemplateView
 
 from accounts.exceptions import NotVisible
+from accounts.pagination import CappedCountPaginator, beyond_cap_message
 from marketplace import selectors as selectors_reviews
 from marketplace.permissions import can_review_provider
 from marketplace.services import rating_policy
@@ -68,8 +69,12 @@ class CatalogueForm(forms.Form):
 
 
 class CatalogueView(LoginRequiredMixin, ListView):
+    """The catalogue search page. Its count stops at 1,000 ("more than 1,000 services"), and so do
+    its pages, as in the API (accounts/pagination.py)."""
+
     template_name = "marketplace/catalogue.html"
     paginate_by = 20
+    paginator_class = CappedCountPaginator
 
     def get_queryset(self):
         self.form = CatalogueForm(self.request.GET or None)
@@ -92,6 +97,9 @@ class CatalogueView(LoginRequiredMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(form=self.form, query=query.urlencode())
+        paginator = context["paginator"]
+        if paginator is not None and paginator.capped:
+            context.update(more_than=f"{paginator.cap:,}", beyond_cap=beyond_cap_message(paginator.cap))
         return context
 
 

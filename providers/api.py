@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from accounts.api.fields import MoneyField
 from accounts.api.views import RolePredicate
+from accounts.pagination import CappedCountPagination
 
 from . import permissions, selectors, services
 from .models import Provider, ProviderStatus, RegulatorRating, ServiceCategory, ServiceOffering, ServiceUnit
@@ -180,6 +181,7 @@ class ServiceViewSet(
     serializer_class = ServiceSerializer
     queryset = ServiceOffering.objects.none()
     http_method_names = ["get", "post", "patch", "head", "options"]
+    pagination_class = CappedCountPagination  # the count stops at 1,000 (accounts/pagination.py)
 
     def get_permissions(self):
         # The role is checked before the body, so a role that may never do this gets 403 at once.
