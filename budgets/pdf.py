@@ -1,11 +1,13 @@
-"""The budget statements a client can keep: the whole budget (figures, how it was worked out, the
-ledger) and one month at a time (the figures then, and each payment)."""
+"""The budget statements a client can keep: the whole budget (figures, how it was worked out, and
+the money in and out over a period) and one month at a time (the figures then, and each payment)."""
 
 from __future__ import annotations
 
 import datetime
+from itertools import groupby
 
 from django.utils import timezone
+from djmoney.money import Money
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
@@ -14,17 +16,30 @@ from accounts.pdf import esc, p, render, table, text
 from .models import PersonalBudget
 from .ras import compile_scheme, explain, price_answered
 from .selectors import (
+    Figures,
     budget_contribution_figures,
     budget_figures,
     budget_figures_at,
     budget_fund_figures,
+    day_start,
     latest_financial_assessment,
+    ledger_entries_between,
     ledger_list,
     transaction_size,
 )
 
 
-def budget_statement_pdf(budget: PersonalBudget) -> bytes:
+def budget_statement_pdf(
+    budget: PersonalBudget, start: datetime.date | None = None, end: datetime.date | None = None
+) -> bytes:
+    """The whole budget as it stands (the four figures, funds, contributions, how it was worked
+    out), then the money in and out over a period, the budget period unless another is chosen:
+    the balance it opened and closed with, and each movement, month by month.
+
+    A period, not the whole ledger, so a busy budget's statement stays quick to make and short
+    enough to read; the closing balance still accounts for everything before the period."""
+    start = start or budget.period_start
+    end = end or budget.period_end
     figures = budget_figures(budget)
     funds = budget_fund_figures(budget)
     assessment = budget.assessment
@@ -34,8 +49,9 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
     story = [
         p("Personal budget statement", "title"),
         p(f"<b>{esc(budget.client.full_name)}</b>"),
-        p(f"Budget period: {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
-        p(f"Statement date: {timezone.localdate():%-d %B %Y}"),
+        text(f"Budget period: {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
+        text(f"Statement period: {start:%-d %B %Y} to {end:%-d %B %Y}"),
+        text(f"Statement date: {timezone.localdate():%-d %B %Y}"),
         Spacer(1, 8),
         p("Your budget", "h2"),
         table(
@@ -112,35 +128,100 @@ def budget_statement_pdf(budget: PersonalBudget) -> bytes:
     )
     story += [Spacer(1, 4)] + [p(line) for line in explain(pricing)]
     story.append(p(f"Scheme: {compiled.name}, version {compiled.version}.", "small"))
-    story += [Spacer(1, 8), p("Every movement of money", "h2")]
-    rows = [["Date", "What", "Amount"]]
-    for tx in ledger_list(budget):
-        rows.append(
-            [
-                f"{timezone.localtime(tx.created_at):%-d %b %Y}",
-                p(f"{tx.get_kind_display()}: {esc(tx.memo)}", "small"),
-                format_money(transaction_size(tx)),
-            ]
-        )
-    story.append(table(rows, [28, 112, 30], money_columns=(2,)))
+    story += _period_story(budget, start, end)
     return render(story, title=f"Budget statement for {budget.client.full_name}")
+
+
+def _figures_table(before: Figures, after: Figures, opened: str, closed: str, *, balance: bool = False):
+    """The four figures at the start and at the end of a statement's period (and the balance,
+    allocated less paid, where the statement counts money in and out of it)."""
+    rows = [["", opened, closed]]
+    labels = [
+        ("Allocated", "allocated"),
+        ("Committed to your care plan", "committed"),
+        ("Paid to providers", "paid"),
+        ("Available to plan", "available"),
+    ]
+    if balance:
+        labels.append(("Balance (allocated, less paid)", "balance"))
+    for label, attr in labels:
+        rows.append([label, format_money(getattr(before, attr)), format_money(getattr(after, attr))])
+    return table(rows, [80, 45, 45], money_columns=(1, 2))
+
+
+def _signed(amount: Money) -> str:
+    """'+£12.50' or '-£12.50': money in and out signed as people read them on a bank statement
+    (an ASCII minus, which the PDF's standard font draws without a fallback font)."""
+    return ("-" if amount.amount < 0 else "+") + format_money(abs(amount))
+
+
+def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.date) -> list:
+    """The balance at the start and end of the period, the money in and out between, and each
+    movement month by month (one table a month, with the month's totals above it)."""
+    opens, closes = day_start(start), day_start(end + datetime.timedelta(days=1))
+    before, after = budget_figures_at(budget, opens), budget_figures_at(budget, closes)
+    entries = ledger_entries_between(budget, opens, closes)
+    currency = str(budget.indicative_amount.currency)
+    zero = Money(0, currency)
+    money_in = sum((e.change for e in entries if e.change.amount > 0), zero)
+    money_out = sum((e.change for e in entries if e.change.amount < 0), zero)
+    story = [
+        Spacer(1, 8),
+        text(f"Money in and out, {start:%-d %B %Y} to {end:%-d %B %Y}", "h2"),
+        text(
+            "Money in is money added to your budget (or coming back to it, such as a payment reversed). "
+            "Money out is money paid from it: to providers, into your direct payment, and your contribution. "
+            "Setting money aside for your care plan, or releasing it, moves it within your budget: "
+            "it is listed, but is neither money in nor money out."
+        ),
+        Spacer(1, 4),
+        _figures_table(before, after, f"Start of {start:%-d %B %Y}", f"End of {end:%-d %B %Y}", balance=True),
+        Spacer(1, 4),
+        table(
+            [
+                ["", "Amount"],
+                [f"Opening balance on {start:%-d %B %Y}", format_money(before.balance)],
+                ["Money in", _signed(money_in)],
+                ["Money out", _signed(money_out)],
+                [f"Closing balance on {end:%-d %B %Y}", format_money(after.balance)],
+            ],
+            [120, 50],
+            money_columns=(1,),
+        ),
+    ]
+    if not entries:
+        return [*story, Spacer(1, 8), text("Nothing moved in this period.")]
+    for month, group in groupby(entries, key=lambda e: timezone.localtime(e.created_at).date().replace(day=1)):
+        group = list(group)
+        month_in = sum((e.change for e in group if e.change.amount > 0), zero)
+        month_out = sum((e.change for e in group if e.change.amount < 0), zero)
+        rows = [["Date", "What", "Money in", "Money out"]]
+        for e in group:
+            what = f"{e.kind}: {e.memo}" if e.memo else e.kind
+            if not e.change.amount:
+                what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
+            rows.append(
+                [
+                    f"{timezone.localtime(e.created_at):%-d %b %Y}",
+                    what,
+                    _signed(e.change) if e.change.amount > 0 else "",
+                    _signed(e.change) if e.change.amount < 0 else "",
+                ]
+            )
+        story += [
+            Spacer(1, 8),
+            p(f"<b>{esc(f'{month:%B %Y}: money in {_signed(month_in)}, money out {_signed(month_out)}')}</b>"),
+            table(rows, [24, 96, 25, 25], money_columns=(2, 3)),
+        ]
+    return story
 
 
 def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> bytes:
     """One month's statement: the figures at the start and end of the month, and every payment
     (and reversal or other movement) in it."""
-    start = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
-    next_month = (month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-    end = timezone.make_aware(datetime.datetime.combine(next_month, datetime.time.min))
+    start = day_start(month)
+    end = day_start((month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1))
     before, after = budget_figures_at(budget, start), budget_figures_at(budget, end)
-    rows = [["", f"1 {month:%B %Y}", f"End of {month:%B %Y}"]]
-    for label, attr in [
-        ("Allocated", "allocated"),
-        ("Committed to your care plan", "committed"),
-        ("Paid to providers", "paid"),
-        ("Available to plan", "available"),
-    ]:
-        rows.append([label, format_money(getattr(before, attr)), format_money(getattr(after, attr))])
     movements = [["Date", "What", "Amount"]]
     for tx in ledger_list(budget).filter(created_at__gte=start, created_at__lt=end):
         movements.append(
@@ -155,7 +236,7 @@ def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> 
         text(budget.client.full_name, "h2"),
         text(f"Budget period {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
         Spacer(1, 8),
-        table(rows, [80, 45, 45], money_columns=(1, 2)),
+        _figures_table(before, after, f"1 {month:%B %Y}", f"End of {month:%B %Y}"),
         Spacer(1, 8),
         text("Payments and other movements this month", "h2"),
     ]

@@ -6,7 +6,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, DateField, DecimalField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest, Least, TruncMonth
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -51,6 +53,12 @@ class Figures:
     committed: Money
     paid: Money
     available: Money
+
+    @property
+    def balance(self) -> Money:
+        """What the budget holds that has not been paid out (allocated less paid): the balance a
+        statement opens and closes with, so money in and out add up to its change."""
+        return self.allocated - self.paid
 
 
 def _figures(balances: dict[str, Decimal], currency: str) -> Figures:
@@ -203,6 +211,123 @@ def ledger_list(budget: PersonalBudget) -> QuerySet[LedgerTransaction]:
         .prefetch_related("postings__account")
         .order_by("created_at", "id")
     )
+
+
+LEDGER_PAGE_SIZE = 50
+
+# The budget's money not yet paid out: its balance on a statement. Allocations come into it and
+# payments, loads and contributions go out of it, while commitments and releases move money
+# within it (between these two accounts), so they are neither money in nor money out.
+BALANCE_KINDS = (AccountKind.AVAILABLE, AccountKind.COMMITTED)
+
+
+def ledger_page(budget: PersonalBudget, number: str | int | None, per_page: int = LEDGER_PAGE_SIZE) -> Page:
+    """One page of the budget's ledger, newest first, each transaction with its postings and
+    their accounts (three queries whatever the page or the ledger's size; a page number that is
+    not a page gives the nearest one, as the other paged lists do)."""
+    transactions = (
+        LedgerTransaction.objects.filter(budget=budget)
+        .prefetch_related(Prefetch("postings", queryset=LedgerPosting.objects.select_related("account")))
+        .order_by("-created_at", "-id")
+    )
+    return Paginator(transactions, per_page).get_page(number)
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """Money into and out of a budget's balance in one month (both as positive amounts), and
+    how many ledger movements that month had."""
+
+    month: datetime.date
+    money_in: Money
+    money_out: Money
+    movements: int
+
+
+def _balance_change(budget: PersonalBudget) -> Sum:
+    """A transaction's net change to the balance: the sum of its postings to the budget's two
+    balance accounts."""
+    return Sum("amount", filter=Q(account__kind__in=BALANCE_KINDS, account__budget=budget))
+
+
+def ledger_month_totals(budget: PersonalBudget) -> list[MonthTotals]:
+    """Money in and out of the budget's balance for each month it moved, newest first: in one
+    query, summed by the database whatever the size of the ledger.
+
+    Each transaction is netted first (a commitment takes from one account of the balance and
+    adds to the other: no money in or out), then its net counts as money in or money out."""
+    change = (
+        LedgerPosting.objects.filter(transaction=OuterRef("pk"))
+        .values("transaction")
+        .annotate(total=_balance_change(budget))
+        .values("total")
+    )
+    zero = Value(Decimal(0), output_field=DecimalField())
+    rows = (
+        LedgerTransaction.objects.filter(budget=budget)
+        .annotate(change=Coalesce(Subquery(change), zero), month=TruncMonth("created_at", output_field=DateField()))
+        .values("month")
+        .annotate(
+            money_in=Sum(Greatest("change", zero)),
+            money_out=Sum(Least("change", zero)),
+            movements=Count("id"),
+        )
+        .order_by("-month")
+    )
+    currency = str(budget.indicative_amount.currency)
+    return [
+        MonthTotals(
+            row["month"],
+            Money(round_penny(row["money_in"]), currency),
+            Money(-round_penny(row["money_out"]), currency),
+            row["movements"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One ledger transaction on a statement: its change to the balance (+ in, − out, 0 for a
+    movement within the budget) and how much it moved in all."""
+
+    created_at: datetime.datetime
+    kind: str
+    memo: str
+    change: Money
+    moved: Money
+
+
+def ledger_entries_between(
+    budget: PersonalBudget, start: datetime.datetime, end: datetime.datetime
+) -> list[StatementEntry]:
+    """The budget's transactions from `start` up to (not including) `end`, oldest first, each
+    netted by the database (one query; no postings or models are loaded)."""
+    labels = dict(TransactionKind.choices)
+    currency = str(budget.indicative_amount.currency)
+    rows = (
+        LedgerPosting.objects.filter(
+            transaction__budget=budget, transaction__created_at__gte=start, transaction__created_at__lt=end
+        )
+        .values("transaction_id", "transaction__created_at", "transaction__kind", "transaction__memo")
+        .annotate(change=_balance_change(budget), moved=Sum("amount", filter=Q(amount__gt=0)))
+        .order_by("transaction__created_at", "transaction_id")
+    )
+    return [
+        StatementEntry(
+            created_at=row["transaction__created_at"],
+            kind=labels.get(row["transaction__kind"], row["transaction__kind"]),
+            memo=row["transaction__memo"],
+            change=Money(round_penny(row["change"] or 0), currency),
+            moved=Money(round_penny(row["moved"] or 0), currency),
+        )
+        for row in rows
+    ]
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """Midnight at the start of a day, local time: where statement periods begin and end."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 def transaction_size(tx: LedgerTransaction) -> Money:

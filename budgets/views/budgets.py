@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import datetime
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views import View
@@ -17,20 +19,47 @@ from djmoney.money import Money
 
 from accounts import permissions as account_permissions
 from accounts.exceptions import CairnError
-from accounts.forms import add_service_errors
+from accounts.forms import add_service_errors, iso_date_field
 from accounts.models import Role
 from accounts.money import CURRENCY
 
 from .. import permissions, selectors
 from ..forms import FinalBudgetForm
+from ..models import PersonalBudget
 from ..pdf import budget_month_statement_pdf, budget_statement_pdf
 from ..ras import compile_scheme, explain, price_answered
 from ..services.budgets import budget_set_final
 from .access import RoleRequiredMixin, visible_or_404
 
 
+class StatementPeriodForm(forms.Form):
+    """The period a budget statement covers: the budget period unless the person chooses another."""
+
+    start = iso_date_field("From", help_text="For example, 2027-04-01")
+    end = iso_date_field("To", help_text="For example, 2028-03-31")
+
+    def __init__(self, *args, budget: PersonalBudget, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget = budget
+        self.fields["start"].initial = budget.period_start
+        self.fields["end"].initial = budget.period_end
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        cleaned["start"] = cleaned.get("start") or self.budget.period_start
+        cleaned["end"] = cleaned.get("end") or self.budget.period_end
+        if cleaned["end"] < cleaned["start"]:
+            self.add_error(
+                "end", f"The end date must be the same as or after the start date ({cleaned['start']:%-d %B %Y})"
+            )
+        return cleaned
+
+
 class BudgetDetailView(LoginRequiredMixin, TemplateView):
-    """A budget: how it was worked out, the four figures, and every ledger movement."""
+    """A budget: how it was worked out, the four figures, money in and out month by month, and
+    its ledger a page at a time, newest first (a busy budget has thousands of movements)."""
 
     template_name = "budgets/budget_detail.html"
 
@@ -39,6 +68,7 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
         budget = visible_or_404(selectors.budget_get_for, self.request.user, kwargs["pk"])
         assessment = budget.assessment
         pricing = price_answered(compile_scheme(assessment.scheme), assessment.answers, assessment.modifiers)
+        months = selectors.budget_months(budget, timezone.localdate())
         context.update(
             budget=budget,
             assessment=assessment,
@@ -47,7 +77,9 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             financial=selectors.latest_financial_assessment(budget.client),
             contributions=selectors.budget_contribution_figures(budget),
             may_record_financial=permissions.can_record_financial_assessment(self.request.user, budget.client),
-            ledger=selectors.ledger_list(budget),
+            ledger=selectors.ledger_page(budget, self.request.GET.get("page")),
+            month_totals=selectors.ledger_month_totals(budget),
+            statement_form=StatementPeriodForm(budget=budget),
             explanation=explain(pricing),
             domain_points=pricing.domain_rows,
             is_own=budget.client_id == self.request.user.pk,
@@ -56,7 +88,8 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             can_plan=account_permissions.acts_for(self.request.user, budget.client)
             or account_permissions.has_role(self.request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
             plans=budget.plans.order_by("-version", "-id"),
-            months=selectors.budget_months(budget, timezone.localdate()),
+            months=months,
+            months_with_statements=set(months),
         )
         return context
 
@@ -102,11 +135,23 @@ class MyBudgetView(RoleRequiredMixin, TemplateView):
 
 
 class BudgetStatementView(LoginRequiredMixin, View):
+    """The budget statement PDF for a period (`?start=…&end=…`, each defaulting to the budget
+    period's, so the plain link is the whole budget period). A bad date or range gets the form
+    back with what is wrong (400), not a PDF."""
+
     def get(self, request, pk):
         budget = visible_or_404(selectors.budget_get_for, request.user, pk)
-        pdf = budget_statement_pdf(budget)
+        form = StatementPeriodForm(request.GET, budget=budget)
+        if not form.is_valid():
+            context = {"budget": budget, "form": form, "is_own": budget.client_id == request.user.pk}
+            return render(request, "budgets/budget_statement_form.html", context, status=400)
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        pdf = budget_statement_pdf(budget, start, end)
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="budget-statement-{budget.pk}.pdf"'
+        name = f"budget-statement-{budget.pk}"
+        if (start, end) != (budget.period_start, budget.period_end):
+            name += f"-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}"
+        response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
         return response
 
 
