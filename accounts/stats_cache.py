@@ -1,4 +1,5 @@
-"""Caching of the public open statistics (docs/api.md, "Open statistics").
+"""Caching of the public open statistics (docs/api.md, "Open statistics"), and bringing their
+stored aggregates up to date from change marks.
 
 Each statistic's answer is cached under a version key: `cached(name, compute)` reads the current
 version of `name` and the answer stored under it; `bump(name)` starts a new version, so the next
@@ -18,11 +19,12 @@ correction), not the way changes are normally seen.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 
@@ -59,3 +61,39 @@ def cached(name: str, compute: Callable[[], T]) -> T:
         answer = compute()
         cache.set(key, answer, TIMEOUT)
     return answer
+
+
+def in_chunks(ids: Iterable[int], size: int = 2000) -> Iterator[list[int]]:
+    """Ids in sorted chunks small enough for one `IN` list each."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]
+
+
+def lock(name: str) -> None:
+    """Hold `name`'s lock until the transaction ends (PostgreSQL advisory lock): one refresh of a
+    statistic at a time, or two could each rewrite a month from what they saw and the later writer
+    could leave the older figures. On SQLite a writer already holds the whole database."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"openstats:{name}"])
+
+
+def refresh_from_marks(name: str, marks: QuerySet, fields: list[str], apply: Callable[[list[tuple]], None]) -> bool:
+    """Bring statistic `name`'s stored aggregates up to date: under its lock, hand every change
+    mark so far (the `fields` of each) to `apply`, which rewrites what they touch, then delete
+    exactly those marks and start a new cache version. Marks written by a transaction that commits
+    meanwhile are not seen, so they stay for the next read. True if there were any marks. The
+    check for marks is the only query when there are none."""
+    if not marks.exists():
+        return False
+    with transaction.atomic():
+        lock(name)
+        rows = list(marks.values_list("pk", *fields))
+        if not rows:
+            return False
+        apply([row[1:] for row in rows])
+        for chunk in in_chunks(row[0] for row in rows):
+            marks.filter(pk__in=chunk).delete()
+    bump(name)
+    return True

@@ -27,13 +27,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.api.open_data import SUPPRESS_BELOW
-from accounts.stats_cache import bump, cached
+from accounts.stats_cache import bump, cached, in_chunks, lock, refresh_from_marks
 from careplans.models import CarePlan, PlanStatus
 
 from .models import ApprovalStageTime, ApprovalStatsChange, ApprovalTimeMonth
@@ -42,8 +42,6 @@ S = PlanStatus
 DECISIONS = {S.APPROVED, S.REJECTED}
 CACHE_NAME = "approval-times"
 ASSESSMENT_TO_APPROVAL = "assessment_to_approved_plan"
-# Plans replayed per query when many changed at once (an upgrade, a rebuild).
-CHUNK = 2000
 
 
 @dataclass(frozen=True)
@@ -188,64 +186,40 @@ def _summarise(groups: set[tuple[str, str]]) -> None:
         )
 
 
-def _lock() -> None:
-    """One refresh at a time (PostgreSQL): two at once could each rewrite a month from what it saw
-    and the later writer could hold the older figures. On SQLite a writer already has the whole
-    database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext('approvals.stats.refresh'))")
-
-
-def _in_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHUNK):
-        yield ordered[start : start + CHUNK]
+def _apply(marks: list[tuple[int | None, int | None]]) -> None:
+    """Rewrite the durations of the marked plans, and "assessment to approved plan" for their
+    budgets and those of the marked assessments, then the figures of every month touched."""
+    plan_ids = {plan_id for plan_id, _ in marks if plan_id is not None}
+    assessment_ids = {assessment_id for _, assessment_id in marks if assessment_id is not None}
+    groups: set[tuple[str, str]] = set()
+    budget_ids = set()
+    for chunk in in_chunks(plan_ids):
+        groups |= _replay_plans(chunk)
+        budget_ids |= set(CarePlan.objects.filter(pk__in=chunk).values_list("budget_id", flat=True).order_by())
+    for chunk in in_chunks(assessment_ids):
+        budget_ids |= set(
+            CarePlan.objects.filter(budget__assessment_id__in=chunk).values_list("budget_id", flat=True).order_by()
+        )
+    for chunk in in_chunks(budget_ids):
+        groups |= _replay_budgets(chunk)
+    _summarise(groups)
 
 
 def refresh() -> bool:
-    """Bring the stored durations and figures up to date with every change marked so far; True if
-    there were any. Marks left by a transaction that commits meanwhile stay for the next read."""
-    if not ApprovalStatsChange.objects.exists():
-        return False
-    with transaction.atomic():
-        _lock()
-        marks = list(ApprovalStatsChange.objects.values_list("pk", "plan_id", "assessment_id"))
-        if not marks:
-            return False
-        plan_ids = {plan_id for _, plan_id, _ in marks if plan_id is not None}
-        assessment_ids = {assessment_id for _, _, assessment_id in marks if assessment_id is not None}
-        groups: set[tuple[str, str]] = set()
-        budget_ids = set()
-        for chunk in _in_chunks(plan_ids):
-            groups |= _replay_plans(chunk)
-            budget_ids |= set(CarePlan.objects.filter(pk__in=chunk).values_list("budget_id", flat=True).order_by())
-        for chunk in _in_chunks(assessment_ids):
-            budget_ids |= set(
-                CarePlan.objects.filter(budget__assessment_id__in=chunk).values_list("budget_id", flat=True).order_by()
-            )
-        for chunk in _in_chunks(budget_ids):
-            groups |= _replay_budgets(chunk)
-        _summarise(groups)
-        for chunk in _in_chunks(pk for pk, _, _ in marks):
-            ApprovalStatsChange.objects.filter(pk__in=chunk).delete()
-    bump(CACHE_NAME)
-    return True
+    """Take in every change marked so far (accounts.stats_cache.refresh_from_marks)."""
+    return refresh_from_marks(CACHE_NAME, ApprovalStatsChange.objects.all(), ["plan_id", "assessment_id"], _apply)
 
 
 def rebuild() -> None:
     """Throw away the stored durations and figures and work them all out again from the history
-    (after an upgrade, or to repair them): every plan with history is marked, then refreshed."""
+    (to repair them, or up front after an upgrade rather than on the first read)."""
     with transaction.atomic():
-        _lock()
+        lock(CACHE_NAME)
+        ApprovalStatsChange.objects.all().delete()
         ApprovalStageTime.objects.all().delete()
         ApprovalTimeMonth.objects.all().delete()
-        ApprovalStatsChange.objects.all().delete()
         plan_ids = _history().values_list("object_id", flat=True).distinct().order_by()
-        ApprovalStatsChange.objects.bulk_create(
-            (ApprovalStatsChange(plan_id=plan_id) for plan_id in plan_ids.iterator()), batch_size=5000
-        )
-        refresh()
+        _apply([(plan_id, None) for plan_id in plan_ids])
     bump(CACHE_NAME)
 
 

@@ -17,6 +17,7 @@ from accounts.api.views import RolePredicate
 from accounts.exceptions import InvalidInput, NotVisible
 from accounts.models import Role, User
 from accounts.permissions import has_role, is_admin
+from accounts.throttles import PublicRateThrottle
 
 from . import selectors, stats
 from .models import Band, ChargingPolicy, ContributionReview, FinancialAssessment, IncomeKind
@@ -341,6 +342,7 @@ class ReviewTimesView(OpenDataView):
 
     csv_fields = stats.REVIEW_CSV_FIELDS
     csv_filename = "cairn-contribution-reviews.csv"
+    throttle_classes = [PublicRateThrottle]
 
     @open_data_schema(
         "ContributionReviewTimes",

@@ -17,6 +17,7 @@ from accounts.api.fields import MoneyField
 from accounts.api.open_data import OpenDataView, open_data_schema
 from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import InvalidInput, NotVisible
+from accounts.throttles import PublicRateThrottle
 from careplans.models import PlanLine
 
 from . import selectors, services, stats
@@ -675,6 +676,7 @@ class SpendView(OpenDataView):
 
     csv_fields = stats.SPEND_CSV_FIELDS
     csv_filename = "cairn-spend.csv"
+    throttle_classes = [PublicRateThrottle]
 
     @open_data_schema(
         "Spend", "Spend by service category by month (open data)", rows=SpendRow, currency=serializers.CharField()

@@ -221,6 +221,8 @@ class Payment(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
         indexes = [
             models.Index(fields=["run", "status"], name="payments_payment_run"),
             models.Index(fields=["provider", "status"], name="payments_payment_provider"),
+            # Spend statistics work a month out again from the payments paid in it (payments/stats.py).
+            models.Index(fields=["paid_at"], name="payments_payment_paid_at"),
         ]
 
     def __str__(self) -> str:
@@ -718,3 +720,32 @@ class ContributionCheckout(models.Model):
 
     def __str__(self) -> str:
         return f"Checkout {self.session_id} for {self.amount}"
+
+
+class SpendMonth(models.Model):
+    """Money paid to providers in one month for one service category (blank for fund loads): the
+    small table the open spend statistics read (payments/stats.py), worked out from the payments
+    paid that month. Unsuppressed: suppression is applied when publishing."""
+
+    month = models.CharField(max_length=7)
+    category = models.CharField(max_length=50, null=True, blank=True)
+    payments = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["month"], name="payments_spendmonth_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.category}: {self.payments} payments, {self.amount}"
+
+
+class SpendChange(models.Model):
+    """A month whose spend may have changed since the statistics were last brought up to date: the
+    `paid_at` of a payment that was paid, reversed or moved, or of one whose service category
+    changed. Written by database triggers (migration 0011), in the same transaction as the change,
+    so bulk updates of payments count too; consumed by payments.stats.refresh."""
+
+    paid_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"spend changed at {self.paid_at}"

@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
+from accounts.throttles import throttle_public_page
 
 from .. import selectors, services, stats
 from ..gateways import gateway
@@ -48,6 +50,7 @@ class PayoutsView(ProviderStaffRequired, TemplateView):
         return HttpResponseRedirect(url)
 
 
+@method_decorator(throttle_public_page, name="dispatch")
 class SpendPageView(TemplateView):
     """Public: where the money goes, by kind of support and month."""
 
