@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import catalogue, reviews, views
+from .openreferral.open_data import OpenDataPageView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
@@ -46,6 +47,7 @@ urlpatterns = [
     path("quality/reviews/", reviews.ModerationView.as_view(), name="moderation"),
     path("quality/reviews/<int:pk>/<str:decision>/", reviews.ModerationActionView.as_view(), name="moderation-action"),
     path("openreferral/", include("marketplace.openreferral.urls")),
+    path("open-data/", OpenDataPageView.as_view(), name="open-data"),
     path("favicon.ico", views.favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

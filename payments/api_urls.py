@@ -1,10 +1,15 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from . import api
+from . import api, api_transparency
 
 urlpatterns = [
     path("stats/spend/", api.SpendView.as_view(), name="api-stats-spend"),
+    path(
+        "stats/transparency-spend/",
+        api_transparency.TransparencySpendView.as_view(),
+        name="api-stats-transparency-spend",
+    ),
     path("webhooks/stripe/", api.StripeWebhookView.as_view(), name="api-stripe-webhook"),
     path("budgets/<int:budget_id>/direct-payment/", api.DirectPaymentView.as_view(), name="api-direct-payment"),
     path(

@@ -4,6 +4,11 @@ from . import views
 
 urlpatterns = [
     path("statistics/spend/", views.SpendPageView.as_view(), name="stats-spend"),
+    path(
+        "statistics/transparency-spend/",
+        views.TransparencySpendPageView.as_view(),
+        name="stats-transparency-spend",
+    ),
     path("invoices/", views.InvoiceListView.as_view(), name="invoice-list"),
     path("invoices/new/", views.InvoiceCreateView.as_view(), name="invoice-new"),
     path("invoices/<int:pk>/", views.InvoiceDetailView.as_view(), name="invoice-detail"),

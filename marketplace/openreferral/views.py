@@ -12,6 +12,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.throttles import PublicRateThrottle
 from providers.models import ServiceOffering
 
 from . import directory, mapping
@@ -22,6 +23,7 @@ class OpenReferralView(APIView):
     authentication_classes: list = []
     permission_classes: list = []
     renderer_classes = [JSONRenderer]
+    throttle_classes = [PublicRateThrottle]
     http_method_names = ["get", "head", "options"]
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -1,5 +1,5 @@
 """Pages of the payments app: invoices (`invoices`), payment runs (`runs`), payee onboarding and
-the public spend page (`payees`)."""
+the public spend page (`payees`), the transparency spend page (`transparency`)."""
 
 from .contributions import ArrearsView, ContributionsPageView
 from .funds import DirectPaymentView, FundListView, IndividualServiceFundView, SpendingDetailsView
@@ -20,6 +20,7 @@ from .runs import (
     PaymentRunReconcileView,
     RemittancePdfView,
 )
+from .transparency import TransparencySpendPageView
 
 __all__ = [
     "ArrearsView",
@@ -42,4 +43,5 @@ __all__ = [
     "RemittancePdfView",
     "SpendPageView",
     "SpendingDetailsView",
+    "TransparencySpendPageView",
 ]
