@@ -68,4 +68,5 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ras_whatif.py
 	$(PY) bench/plan_pdf.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/search.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ratings_refresh.py
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=redis://127.0.0.1:6379/15 $(PY) bench/payment_run.py

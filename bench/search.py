@@ -13,10 +13,10 @@ services and 1,000,000 client reviews, against a floor measured in the same run.
    and then, in a fresh process: K/20 client users (unusable passwords) and K reviews with COPY in
    one transaction — 45% of providers have none, the rest share them by a Pareto weight (a few
    have thousands), 1–5 stars round each provider's own quality, created over a year, ~1% hidden;
-   rows/s over both tables. Then the summaries in one INSERT … SELECT … GROUP BY, and every
-   provider's Bayesian score stored by the product's `ratings_refresh_all()` (timed: one UPDATE
-   per provider), then by one set-based UPDATE for comparison — it must agree with the product's
-   scores — and VACUUM (ANALYZE).
+   rows/s over both tables. Then the summaries in one INSERT … SELECT … GROUP BY (and the review
+   totals from them), and every provider's Bayesian score stored by the product's
+   `ratings_refresh_all()` (timed once; bench/ratings_refresh.py measures it properly), then by one
+   set-based UPDATE for comparison — it must agree with the product's scores — and VACUUM (ANALYZE).
 2. In a fresh process, signs one client in (`force_login`) and times five typical catalogue
    requests (eleven with reviews: six more sorted by -rating or -review_count and filtered by
    min_rating, with a text query or a postcode district, and min_rating alone) through Django's
@@ -24,7 +24,8 @@ services and 1,000,000 client reviews, against a floor measured in the same run.
    R timed runs each after a warm-up.
 3. In a fresh process, the floor: for each request one hand-written SQL statement (psycopg, no
    ORM) for the same first page — the columns the API shows, same order, page size 50 — plus one
-   count statement, since the API returns the total count. Two statements, not a window
+   count statement of at most 1,001 rows, since the API counts that far (above 1,000 it says
+   "count_capped"). Two statements, not a window
    COUNT(*) OVER (): the window forces every matching row through the sort, where the page
    statement alone is a top-50 sort or an index walk; two statements is the least work. Free
    text is written so both arms are index conditions on the service table (the GIN-indexed
@@ -32,13 +33,16 @@ services and 1,000,000 client reviews, against a floor measured in the same run.
    combines with a BitmapOr; the same set as the catalogue's OR across the provider join.
    The floor connection never prepares statements: a prepared statement gets a generic plan,
    which can be many times slower than the plan for the actual values that the API gets.
-4. With reviews, in a fresh process: one review write's score refresh — `_refresh` inside the
-   transaction that locks the summary row, as `review_create` runs it — for the provider with the
-   most reviews and a median one; its parts (the provider's aggregate, `prior_mean()`) alone.
+4. With reviews, in a fresh process: one review write's score update — `_count_review` (running
+   sums) inside the transaction that locks the summary row, as `review_create` runs it, rolled
+   back — for the provider with the most reviews and a median one; and what the old recount read on
+   every write (the provider's aggregate, `prior_mean()`), alone.
 The floor's page ids and count must equal the API's for every query, or the run exits non-zero.
-Targets (issues): load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request, including those
-sorted and filtered by rating, and ≤ 3× the floor's p95. A missed target prints MISSED; it does
-not fail the run. Not run by `make test` or CI; `make bench` runs it.
+Targets: load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request, including those sorted and
+filtered by rating, on an otherwise idle machine (the load average is printed beside the figures:
+the machine may be shared), and ≤ 1.5× the floor's p95. The run ends with one `target …` line each;
+a missed target prints MISSED; it does not fail the run. Not run by `make test` or CI; `make bench`
+runs it. For a quick run: --providers 10000 --services 50000 --reviews 100000 --runs 50.
 """
 
 from __future__ import annotations
@@ -63,7 +67,8 @@ PAGE_SIZE = 50
 WARMUP = 5
 LOAD_TARGET = 20_000
 P95_TARGET_MS = 50.0
-RATIO_TARGET = 3.0
+RATIO_TARGET = 1.5
+COUNT_CAP = 1000  # the catalogue counts at most this many matches (accounts/pagination.py)
 
 # --- Word lists: provider names, service titles and descriptions ---------------------------------
 NAME_WORDS = [
@@ -389,8 +394,14 @@ SELECT provider_id, count(*) FILTER (WHERE NOT hidden), coalesce(sum(rating) FIL
        count(*) FILTER (WHERE NOT hidden AND rating = 5), now()
 FROM marketplace_review GROUP BY provider_id
 """
-# The nightly refresh as one statement, for comparison with `ratings_refresh_all` (one UPDATE per
-# provider): the same (C·m + sum) / (C + n), rounded half up to two places.
+# The running sums the review writes keep (marketplace.models.ReviewTotals), from the summaries.
+TOTALS_SQL = """
+INSERT INTO marketplace_reviewtotals (id, count, total)
+SELECT 1, coalesce(sum(count), 0), coalesce(sum(total), 0) FROM marketplace_providerratingsummary
+ON CONFLICT (id) DO UPDATE SET count = excluded.count, total = excluded.total
+"""
+# The nightly refresh as one statement — the floor for `ratings_refresh_all` (chunks of 5,000
+# providers, scores computed in Python): the same (C·m + sum) / (C + n), rounded half up to two places.
 SET_BASED_SCORE = """
 WITH prior AS (SELECT sum(total)::numeric / nullif(sum(count), 0) AS m FROM marketplace_providerratingsummary)
 SELECT s.provider_id, CASE WHEN s.count > 0 THEN round((%(w)s * prior.m + s.total) / (%(w)s + s.count), 2) END AS score,
@@ -439,14 +450,12 @@ def generate_reviews(providers: int, reviews: int, first_user_id: int) -> tuple[
     return user_rows, review_rows, clients, stats
 
 
-def phase_reviews(providers: int, reviews: int) -> dict:
+def load_reviews(providers: int, reviews: int) -> dict:
     """Load the clients and reviews (COPY, one transaction), build the summaries (one INSERT …
-    SELECT … GROUP BY), store every score with the product's `ratings_refresh_all`, then time the
-    same refresh as one set-based UPDATE for comparison."""
+    SELECT … GROUP BY) and the review totals, and VACUUM (ANALYZE) the new tables. Also used by
+    bench/ratings_refresh.py."""
     setup_django()
     from django.db import connection
-
-    from marketplace.services import rating_policy, ratings_refresh_all
 
     connection.ensure_connection()
     raw = connection.connection
@@ -474,13 +483,37 @@ def phase_reviews(providers: int, reviews: int) -> dict:
     with raw.transaction(), raw.cursor() as cur:
         cur.execute(SUMMARY_SQL)
         summaries = cur.rowcount
+        cur.execute(TOTALS_SQL)
     summary_seconds = time.perf_counter() - started
     started = time.perf_counter()
     with connection.cursor() as cursor:  # the statistics a nightly job would find; not timed as part of it
         for table in ("accounts_user", "marketplace_review", "marketplace_providerratingsummary"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     analyze_seconds = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "reviews": reviews,
+        "rows": clients + reviews,
+        "seconds": load_seconds,
+        "rows_per_s": (clients + reviews) / load_seconds,
+        "generate_seconds": generate_seconds,
+        "summaries": summaries,
+        "summary_seconds": summary_seconds,
+        "analyze_seconds": analyze_seconds,
+        **stats,
+    }
 
+
+def phase_reviews(providers: int, reviews: int) -> dict:
+    """Load the reviews (`load_reviews`), store every score with the product's
+    `ratings_refresh_all`, then check them against the same refresh as one set-based UPDATE, and
+    time that. bench/ratings_refresh.py measures the refresh properly, against this floor."""
+    loaded = load_reviews(providers, reviews)
+    from django.db import connection
+
+    from marketplace.services import rating_policy, ratings_refresh_all
+
+    raw = connection.connection
     weight = rating_policy().bayesian_weight
     started = time.perf_counter()
     refreshed = ratings_refresh_all()
@@ -515,17 +548,8 @@ def phase_reviews(providers: int, reviews: int) -> dict:
         cursor.execute("SELECT sum(total)::numeric / sum(count) FROM marketplace_providerratingsummary")
         prior = cursor.fetchone()[0]
     vacuum_seconds = time.perf_counter() - started
-    rows = clients + reviews
     return {
-        "clients": clients,
-        "reviews": reviews,
-        "rows": rows,
-        "seconds": load_seconds,
-        "rows_per_s": rows / load_seconds,
-        "generate_seconds": generate_seconds,
-        "summaries": summaries,
-        "summary_seconds": summary_seconds,
-        "analyze_seconds": analyze_seconds,
+        **loaded,
         "refreshed": refreshed,
         "refresh_seconds": refresh_seconds,
         "set_disagree": disagree,
@@ -537,22 +561,22 @@ def phase_reviews(providers: int, reviews: int) -> dict:
         "rated_4_5": four_half,
         "score_range": [str(low), str(high)],
         "prior": f"{prior:.4f}" if prior is not None else None,
-        **stats,
         "peak_mb": peak_mb(),
     }
 
 
 def phase_write(runs: int) -> dict:
-    """What one review write adds for the score: `_refresh` (the provider's aggregate over its
-    visible reviews, the prior over all summaries, two UPDATEs) inside the transaction that holds the
-    summary's row lock, as `review_create` runs it — for the provider with the most reviews and for
-    a median one. The parts are timed alone as well."""
+    """What one review write adds for the score: `_count_review` (the running sums of the provider's
+    summary and of the totals, the prior from them, the score's UPDATE) inside the transaction that
+    holds the summary's row lock, as `review_create` runs it, then rolled back so the data stays as
+    loaded — for the provider with the most reviews and for a median one. What the old recount read
+    on every write (the provider's aggregate and `prior_mean()`) is timed alone for comparison."""
     setup_django()
     from django.db import transaction
     from django.db.models import Count, Q, Sum
 
     from marketplace.models import ProviderRatingSummary, Review
-    from marketplace.services import _locked_summary, _refresh, prior_mean
+    from marketplace.services import _count_review, _locked_summary, prior_mean
 
     reviewed = ProviderRatingSummary.objects.filter(count__gt=0)
     total = reviewed.count()
@@ -569,8 +593,9 @@ def phase_write(runs: int) -> dict:
             with transaction.atomic():
                 locked = _locked_summary(provider)
                 before = time.perf_counter()
-                _refresh(locked)
+                _count_review(locked, 5, 1)
                 after = time.perf_counter()
+                transaction.set_rollback(True)
             done = time.perf_counter()
             started_parts = time.perf_counter()
             Review.objects.filter(provider_id=provider.pk, hidden=False).aggregate(
@@ -634,7 +659,12 @@ def phase_api(runs: int, reviews: int) -> dict:
     results = {}
     for label in queries:
         body = get(label).json()
-        results[label] = {"ms": times[label], "count": body["count"], "ids": [s["id"] for s in body["results"]]}
+        results[label] = {
+            "ms": times[label],
+            "count": body["count"],
+            "capped": body.get("count_capped", False),
+            "ids": [s["id"] for s in body["results"]],
+        }
     return {"queries": results, "peak_mb": peak_mb()}
 
 
@@ -715,7 +745,7 @@ def phase_floor(runs: int, reviews: int) -> dict:
     results = {}
     statements = {
         label: (
-            f"SELECT count(*) FROM {FLOOR_FROM} AND {where}",
+            f"SELECT count(*) FROM (SELECT 1 FROM {FLOOR_FROM} AND {where} LIMIT {COUNT_CAP + 1}) capped",
             f"SELECT {FLOOR_COLUMNS} FROM {FLOOR_FROM} AND {where} ORDER BY {order} LIMIT {PAGE_SIZE}",
             params,
         )
@@ -754,7 +784,8 @@ def phase_floor(runs: int, reviews: int) -> dict:
                 "ms": times[label],
                 "count_ms": count_times[label],
                 "page_ms": page_times[label],
-                "count": count,
+                "count": min(count, COUNT_CAP),
+                "capped": count > COUNT_CAP,
                 "ids": [r[0] for r in rows],
             }
         # What a request would add if it opened its own connection (CONN_MAX_AGE = 0 under a real
@@ -776,6 +807,10 @@ def run_phase(name: str, *args: str) -> dict:
 
 def mark(missed: bool) -> str:
     return "  MISSED" if missed else ""
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
 
 
 def main() -> None:
@@ -829,7 +864,7 @@ def main() -> None:
               f"VACUUM (ANALYZE) of the new tables {r['analyze_seconds']:.1f} s (not timed)")  # fmt: skip
         per = r["refresh_seconds"] / max(1, r["summaries"]) * 1000
         print(f"       ratings_refresh_all(): {r['refresh_seconds']:.1f} s for {r['summaries']:,} providers "
-              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — one UPDATE per provider")  # fmt: skip
+              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — chunks of 5,000, one UPDATE each")  # fmt: skip
         runs = ", ".join(f"{t:.2f}" for t in r["set_seconds"])
         print(f"       set-based SQL, one UPDATE … FROM (same formula): {min(r['set_seconds']):.2f} s "
               f"(runs: {runs} s; {r['set_rows']:,} rows); providers whose stored score differs from it: "
@@ -839,12 +874,19 @@ def main() -> None:
               f"VACUUM (ANALYZE) {r['vacuum_seconds']:.1f} s; peak {r['peak_mb']:.0f} MB")  # fmt: skip
         if r["set_disagree"]:
             print("       MISMATCH: the set-based scores differ from ratings_refresh_all's", file=sys.stderr)
+    load_before = os.getloadavg()
     api = run_phase("api", "--runs", str(options.runs), "--reviews", str(options.reviews))
     floor = run_phase("floor", "--runs", str(options.runs), "--reviews", str(options.reviews))
+    load_after = os.getloadavg()
     print(f"\ncatalogue: {options.runs} timed runs per query after {WARMUP} warm-up runs; page size {PAGE_SIZE}.")
     print("API = GET /api/v1/services/ via django.test.Client, signed-in client, DEBUG off.")
-    print("floor = one hand-written count SELECT + one page SELECT (psycopg, no ORM); split = their p50s.")
-    print("ratio = API p95 / floor p95. Times in ms.\n")
+    print(f"floor = one hand-written count SELECT (at most {COUNT_CAP + 1:,} rows, as the API counts) + one page "
+          "SELECT (psycopg, no ORM); split = their p50s.")  # fmt: skip
+    print(f"ratio = API p95 / floor p95. Times in ms. count {COUNT_CAP:,}+ = capped (count_capped: true).")
+    print(
+        "load average (1, 5, 15 min) before: {:.2f} {:.2f} {:.2f}; after: {:.2f} {:.2f} {:.2f} — the machine is "
+        "shared, so figures taken under load are slower than on an idle one\n".format(*load_before, *load_after)
+    )
     width = max(38, *(len(label) for label in api["queries"]))
     header = (
         f"{'query':<{width}} {'count':>7}  {'API p50':>7} {'API p95':>7}  {'floor p50':>9} {'floor p95':>9} "
@@ -853,25 +895,29 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     mismatches = []
+    worst_p95, worst_ratio = (0.0, ""), (0.0, "")
     for label in catalogue_queries(options.reviews):
         a, f = api["queries"][label], floor["queries"][label]
         a50, a95 = percentile(a["ms"], 50), percentile(a["ms"], 95)
         f50, f95 = percentile(f["ms"], 50), percentile(f["ms"], 95)
         ratio = a95 / f95
+        worst_p95, worst_ratio = max(worst_p95, (a95, label)), max(worst_ratio, (ratio, label))
         notes = []
         if a95 > P95_TARGET_MS:
             notes.append(f"MISSED p95 ≤ {P95_TARGET_MS:.0f} ms")
         if ratio > RATIO_TARGET:
-            notes.append(f"MISSED ≤ {RATIO_TARGET:.0f}× floor")
+            notes.append(f"MISSED ≤ {RATIO_TARGET:.1f}× floor")
         split = f"{percentile(f['count_ms'], 50):.1f}+{percentile(f['page_ms'], 50):.1f}"
-        print(f"{label:<{width}} {a['count']:>7,}  {a50:>7.1f} {a95:>7.1f}  {f50:>9.1f} {f95:>9.1f} {split:>16}  "
+        shown = f"{a['count']:,}{'+' if a['capped'] else ''}"
+        print(f"{label:<{width}} {shown:>7}  {a50:>7.1f} {a95:>7.1f}  {f50:>9.1f} {f95:>9.1f} {split:>16}  "
               f"{ratio:>5.2f}×  {'; '.join(notes)}".rstrip())  # fmt: skip
-        if a["ids"] != f["ids"] or a["count"] != f["count"]:
+        if a["ids"] != f["ids"] or a["count"] != f["count"] or a["capped"] != f["capped"]:
             mismatches.append(label)
         elif not a["ids"]:
             print(f"  note: {label} found nothing; the comparison is empty")
     print("-" * len(header))
-    print(f"targets: API p95 ≤ {P95_TARGET_MS:.0f} ms and ≤ {RATIO_TARGET:.0f}× the floor's p95")
+    print(f"goals: API p95 ≤ {P95_TARGET_MS:.0f} ms (on an otherwise idle machine, load average < 1) and ≤ "
+          f"{RATIO_TARGET:.1f}× the floor's p95, for every query")  # fmt: skip
     connect = floor["connect_ms"]
     print(f"a fresh PostgreSQL connection costs p50 {percentile(connect, 50):.1f} ms / p95 "
           f"{percentile(connect, 95):.1f} ms — what each request adds when connections are not kept "
@@ -879,16 +925,16 @@ def main() -> None:
     write = None
     if options.reviews:
         write = run_phase("write", "--runs", str(options.runs))
-        print(f"\none review write's score refresh ({options.runs} runs after {WARMUP} warm-up; "
+        print(f"\none review write's score update ({options.runs} runs after {WARMUP} warm-up; "
               f"{write['summaries']:,} providers with reviews). Times in ms, p50 / p95:")  # fmt: skip
         for label, w in write["providers"].items():
             figures = "; ".join(
                 f"{name} {percentile(w[key], 50):.2f} / {percentile(w[key], 95):.2f}"
                 for name, key in (
-                    ("_refresh", "refresh_ms"),
-                    ("whole transaction (lock, _refresh, commit)", "transaction_ms"),
-                    ("alone: the provider's aggregate", "aggregate_ms"),
-                    ("alone: prior_mean()", "prior_ms"),
+                    ("running sums and score", "refresh_ms"),
+                    ("whole transaction (lock, sums, score; rolled back)", "transaction_ms"),
+                    ("the old recount's reads alone: the provider's aggregate", "aggregate_ms"),
+                    ("prior_mean()", "prior_ms"),
                 )
             )
             print(f"  {label} (provider {w['provider']}, {w['reviews']:,} visible reviews): {figures}")
@@ -900,6 +946,13 @@ def main() -> None:
         peaks.append(f"write {write['peak_mb']:.0f} MB")
     print(f"peak RSS: {', '.join(peaks)}")
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"target catalogue-load: {load['rows_per_s']:,.0f} rows/s (goal >= {LOAD_TARGET:,}) "
+          f"{met(load['rows_per_s'] >= LOAD_TARGET)}")  # fmt: skip
+    print(f"target catalogue-p95: {worst_p95[0]:.1f} ms, the slowest query's (\"{worst_p95[1]}\"; load average "
+          f"{load_before[0]:.2f}/{load_after[0]:.2f}) (goal <= {P95_TARGET_MS:.0f} ms) "
+          f"{met(worst_p95[0] <= P95_TARGET_MS)}")  # fmt: skip
+    print(f"target catalogue-ratio: {worst_ratio[0]:.2f}x floor, the highest (\"{worst_ratio[1]}\") "
+          f"(goal <= {RATIO_TARGET:.2f}x) {met(worst_ratio[0] <= RATIO_TARGET)}")  # fmt: skip
     if mismatches:
         for label in mismatches:
             a, f = api["queries"][label], floor["queries"][label]
