@@ -864,7 +864,7 @@ def main() -> None:
               f"VACUUM (ANALYZE) of the new tables {r['analyze_seconds']:.1f} s (not timed)")  # fmt: skip
         per = r["refresh_seconds"] / max(1, r["summaries"]) * 1000
         print(f"       ratings_refresh_all(): {r['refresh_seconds']:.1f} s for {r['summaries']:,} providers "
-              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — chunks of 5,000, one UPDATE each")  # fmt: skip
+              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — in chunks of 5,000")  # fmt: skip
         runs = ", ".join(f"{t:.2f}" for t in r["set_seconds"])
         print(f"       set-based SQL, one UPDATE … FROM (same formula): {min(r['set_seconds']):.2f} s "
               f"(runs: {runs} s; {r['set_rows']:,} rows); providers whose stored score differs from it: "
