@@ -65,6 +65,32 @@ class ServiceSerializer(serializers.ModelSerializer):
     def get_retired(self, service) -> bool:
         return service.retired_at is not None
 
+    def to_representation(self, service: ServiceOffering) -> dict:
+        """The fields above, written out by hand: DRF's field-by-field walk took 5–7 ms of a
+        catalogue page of 50 services, as long as the page's query (bench/search.py). The declared
+        fields still describe the schema; a test holds the two representations equal."""
+        provider = service.provider
+        return {
+            "id": service.id,
+            "title": service.title,
+            "category": service.category,
+            "unit": service.unit,
+            "unit_price": MONEY.to_representation(service.unit_price),
+            "provider": {
+                "id": provider.id,
+                "name": provider.name,
+                "rating": None if provider.rating is None else f"{provider.rating:.2f}",
+                "review_count": provider.review_count,
+                "regulator_rating": provider.regulator_rating,
+            },
+            "postcode_districts": service.postcode_districts,
+            "description": service.description,
+            "retired": self.get_retired(service),
+        }
+
+
+MONEY = MoneyField()
+
 
 class ServiceWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)

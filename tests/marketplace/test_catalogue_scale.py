@@ -10,15 +10,19 @@ The cap is the `CATALOGUE_COUNT_CAP` setting: 5 here instead of 1,000, so 4/5/6 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from djmoney.money import Money
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.serializers import ModelSerializer
 
 from accounts.pagination import CappedCountPagination
-from providers.models import ServiceOffering
+from providers.api import ServiceSerializer
+from providers.models import Provider, ServiceOffering
 from tests.careplans.conftest import make_provider, make_service  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +170,19 @@ def test_openapi_schema_shows_count_capped_as_optional_on_the_catalogue_only():
     assert services["properties"]["count_capped"]["type"] == "boolean"
     assert "count_capped" not in services.get("required", [])
     assert "count_capped" not in components["PaginatedProviderList"]["properties"]
+
+
+def test_the_services_hand_written_representation_equals_drfs_field_by_field_one(make_provider, make_service):
+    rated = make_provider(name="Harbour Care", regulator_rating="good")
+    Provider.objects.filter(pk=rated.pk).update(rating=Decimal("4.5"), review_count=12)
+    unrated = make_provider(name="Quay Support", regulator_rating="not_yet_rated")
+    services = [
+        make_service("Respite night", "180.00", provider=rated, unit="night", districts=("NF1", "NF2")),
+        make_service("Gardening help", "15.5", provider=unrated, districts=()),
+        make_service("Old visits", "24.99", provider=rated, retired_at=timezone.now(), description="Gone."),
+    ]
+    for service in ServiceOffering.objects.select_related("provider").filter(pk__in=[s.pk for s in services]):
+        serializer = ServiceSerializer()
+        assert serializer.to_representation(service) == ModelSerializer.to_representation(serializer, service)
+    listed = ServiceSerializer(ServiceOffering.objects.select_related("provider").get(pk=services[0].pk)).data
+    assert listed["provider"]["rating"] == "4.50" and listed["unit_price"] == {"amount": "180.00", "currency": "GBP"}
