@@ -4,10 +4,10 @@ the money in and out over a period) and one month at a time (the figures then, a
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from itertools import groupby
 
 from django.utils import timezone
-from djmoney.money import Money
 from reportlab.platypus import Spacer
 
 from accounts.money import format_money
@@ -149,10 +149,10 @@ def _figures_table(before: Figures, after: Figures, opened: str, closed: str, *,
     return table(rows, [80, 45, 45], money_columns=(1, 2))
 
 
-def _signed(amount: Money) -> str:
+def _signed(amount: Decimal) -> str:
     """'+£12.50' or '-£12.50': money in and out signed as people read them on a bank statement
     (an ASCII minus, which the PDF's standard font draws without a fallback font)."""
-    return ("-" if amount.amount < 0 else "+") + format_money(abs(amount))
+    return ("-" if amount < 0 else "+") + format_money(abs(amount))
 
 
 def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.date) -> list:
@@ -161,10 +161,8 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
     opens, closes = day_start(start), day_start(end + datetime.timedelta(days=1))
     before, after = budget_figures_at(budget, opens), budget_figures_at(budget, closes)
     entries = ledger_entries_between(budget, opens, closes)
-    currency = str(budget.indicative_amount.currency)
-    zero = Money(0, currency)
-    money_in = sum((e.change for e in entries if e.change.amount > 0), zero)
-    money_out = sum((e.change for e in entries if e.change.amount < 0), zero)
+    money_in = sum(e.change for e in entries if e.change > 0)
+    money_out = sum(e.change for e in entries if e.change < 0)
     story = [
         Spacer(1, 8),
         text(f"Money in and out, {start:%-d %B %Y} to {end:%-d %B %Y}", "h2"),
@@ -191,23 +189,18 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
     ]
     if not entries:
         return [*story, Spacer(1, 8), text("Nothing moved in this period.")]
-    for month, group in groupby(entries, key=lambda e: timezone.localtime(e.created_at).date().replace(day=1)):
-        group = list(group)
-        month_in = sum((e.change for e in group if e.change.amount > 0), zero)
-        month_out = sum((e.change for e in group if e.change.amount < 0), zero)
+    days = [timezone.localtime(e.created_at).date() for e in entries]
+    for month, dated in groupby(zip(days, entries, strict=True), key=lambda pair: pair[0].replace(day=1)):
+        dated = list(dated)
+        month_in = sum(e.change for _, e in dated if e.change > 0)
+        month_out = sum(e.change for _, e in dated if e.change < 0)
         rows = [["Date", "What", "Money in", "Money out"]]
-        for e in group:
+        for day, e in dated:
             what = f"{e.kind}: {e.memo}" if e.memo else e.kind
-            if not e.change.amount:
+            if not e.change:
                 what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
-            rows.append(
-                [
-                    f"{timezone.localtime(e.created_at):%-d %b %Y}",
-                    what,
-                    _signed(e.change) if e.change.amount > 0 else "",
-                    _signed(e.change) if e.change.amount < 0 else "",
-                ]
-            )
+            signed = _signed(e.change) if e.change else ""
+            rows.append([f"{day:%-d %b %Y}", what, signed if e.change > 0 else "", signed if e.change < 0 else ""])
         story += [
             Spacer(1, 8),
             p(f"<b>{esc(f'{month:%B %Y}: money in {_signed(month_in)}, money out {_signed(month_out)}')}</b>"),

@@ -208,7 +208,7 @@ def test_statement_balances_add_up_for_every_month(budget, months):
         opens = selectors.day_start(month)
         closes = selectors.day_start((month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1))
         entries = selectors.ledger_entries_between(budget, opens, closes)
-        net = sum((e.change for e in entries), Money(0, GBP))
+        net = Money(sum(e.change for e in entries), GBP)
         opening, closing = selectors.budget_figures_at(budget, opens), selectors.budget_figures_at(budget, closes)
         assert closing.balance == opening.balance + net
     assert LedgerTransaction.objects.filter(budget=budget).count() == 6
