@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
@@ -97,3 +98,43 @@ def refresh_from_marks(name: str, marks: QuerySet, fields: list[str], apply: Cal
             marks.filter(pk__in=chunk).delete()
     bump(name)
     return True
+
+
+def matches_full_rebuild(rebuild: Callable[[], None], published: Callable[[], T]) -> tuple[T, T]:
+    """What is published now, and what a full rebuild from the source records would publish, the
+    rebuild made in a transaction that is then rolled back: the check that the maintained
+    aggregates have not drifted (`manage.py approval_stats_rebuild --check` and the like)."""
+    with transaction.atomic():
+        now = published()
+        rebuild()
+        fresh = published()
+        transaction.set_rollback(True)
+    return now, fresh
+
+
+class RebuildCommand(BaseCommand):
+    """`manage.py <statistic>_stats_rebuild [--check]`: work a statistic's stored aggregates out
+    again from the source records (after an upgrade, to do up front what the first read would
+    otherwise do; or to repair them). With `--check`, change nothing: compare what is published
+    with what a full rebuild would publish, and exit 1 if they differ (for a scheduled check).
+    Subclasses give `what` and `stats`, the module with `refresh`, `rebuild` and `published`."""
+
+    what = ""
+    stats = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("--check", action="store_true", help="Compare with a full rebuild; change nothing.")
+
+    def handle(self, *args, check: bool, **options):
+        if not check:
+            self.stats.rebuild()
+            self.stdout.write(f"The {self.what} statistics are rebuilt: {len(self.stats.published())} rows.")
+            return
+        self.stats.refresh()
+        now, fresh = matches_full_rebuild(self.stats.rebuild, self.stats.published)
+        if now != fresh:
+            raise CommandError(
+                f"The stored {self.what} statistics differ from a full rebuild ({len(now)} rows published, "
+                f"{len(fresh)} rebuilt): rebuild them."
+            )
+        self.stdout.write(f"The stored {self.what} statistics match a full rebuild ({len(now)} rows).")

@@ -150,7 +150,7 @@ class ApprovalStageTime(models.Model):
     budget from its completed assessment to its first approved plan): the stored input of the open
     approval-time statistics (approvals/stats.py), one row per duration, in whole microseconds so
     the published figures are exactly those worked out from the plan history itself. Kept in step
-    with the history by `ApprovalStatsChange` marks; rebuilt by `manage.py open_stats_rebuild`."""
+    with the history by `ApprovalStatsChange` marks; rebuilt by `manage.py approval_stats_rebuild`."""
 
     plan_id = models.PositiveIntegerField()
     # Set for `assessment_to_approved_plan` only: that figure is one per budget.

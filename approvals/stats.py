@@ -223,7 +223,8 @@ def rebuild() -> None:
     bump(CACHE_NAME)
 
 
-def _published() -> list[dict]:
+def published() -> list[dict]:
+    """What the stored figures publish now, uncached (approval_times() caches it)."""
     order = {s.code: i for i, s in enumerate(STAGES)}
     months = sorted(ApprovalTimeMonth.objects.all(), key=lambda m: (order[m.stage], m.month))
     rows = []
@@ -248,4 +249,4 @@ def approval_times() -> list[dict]:
     (one decimal place), or `suppressed` with no figures when fewer than 5 plans are in it.
     Cached (accounts/stats_cache.py); any marked change is taken in first."""
     refresh()
-    return cached(CACHE_NAME, _published)
+    return cached(CACHE_NAME, published)

@@ -26,7 +26,7 @@ from providers.models import ServiceCategory
 
 from .models import Payment, PaymentStatus, SpendChange, SpendMonth
 
-__all__ = ["SPEND_CSV_FIELDS", "SUPPRESS_BELOW", "rebuild", "refresh", "spend_by_category"]
+__all__ = ["SPEND_CSV_FIELDS", "SUPPRESS_BELOW", "published", "rebuild", "refresh", "spend_by_category"]
 
 SPEND_CSV_FIELDS = ["month", "category", "category_label", "payments", "amount", "suppressed"]
 CACHE_NAME = "spend"
@@ -87,7 +87,8 @@ def rebuild() -> None:
     bump(CACHE_NAME)
 
 
-def _published() -> list[dict]:
+def published() -> list[dict]:
+    """What the stored totals publish now, uncached (spend_by_category() caches it)."""
     labels = dict(ServiceCategory.choices)
     # Months in order, then categories as the database orders them (blank, for fund loads, last on
     # PostgreSQL and first on SQLite), as the grouping query always gave them.
@@ -112,4 +113,4 @@ def spend_by_category() -> list[dict]:
     payments (reversed ones excluded). A group of fewer than 5 payments is suppressed: no count,
     no amount. Cached (accounts/stats_cache.py); any marked change is taken in first."""
     refresh()
-    return cached(CACHE_NAME, _published)
+    return cached(CACHE_NAME, published)
