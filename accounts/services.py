@@ -83,11 +83,37 @@ def audit_record(
     `subject` is the client whose personal data the action touched, when there is one; a user
     record that is a client is its own subject. Never updates or deletes an existing row.
     """
+    event = audit_event(
+        actor=actor,
+        action=action,
+        target=target,
+        subject=subject,
+        request=request,
+        changes=changes,
+        message=message,
+        actor_username=actor_username,
+    )
+    event.save(force_insert=True)
+    return event
+
+
+def audit_event(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    subject: User | None = None,
+    request: HttpRequest | None = None,
+    changes: dict[str, Any] | None = None,
+    message: str = "",
+    actor_username: str = "",
+) -> AuditEvent:
+    """The row `audit_record` would write, unsaved: for `audit_record_many`."""
     if actor is not None and not actor.is_authenticated:
         actor = None
     if subject is None and isinstance(target, User) and target.role == Role.CLIENT:
         subject = target
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor,
         actor_username=(actor.get_username() if actor else actor_username)[:150],
         action=action,
@@ -99,6 +125,11 @@ def audit_record(
         changes=changes or {},
         message=message[:500],
     )
+
+
+def audit_record_many(events: list[AuditEvent]) -> None:
+    """Append many audit rows in one statement (a payment run writes thousands)."""
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _require_role(user: User, role: str, field: str, label: str) -> None:

@@ -48,8 +48,9 @@ def _send_inline(payment_id: int, allow_failed: bool) -> str:
 
 @shared_task(name="payments.payments_send_batch", acks_late=True, reject_on_worker_lost=True)
 def payments_send_batch(payment_ids: list[int]) -> int:
-    """A run's payments in batches of 100 (one task per payment would cost more in Celery than
-    in paying); any that need another attempt get their own retrying task."""
+    """Payments one at a time, by id: how runs were queued before they were paid in batches (kept
+    so messages queued by an earlier version are still handled after an upgrade); any that need
+    another attempt get their own retrying task."""
     sent = 0
     for payment_id in payment_ids:
         try:
@@ -61,6 +62,13 @@ def payments_send_batch(payment_ids: list[int]) -> int:
     for run_id in run_ids:
         services.payment_run_check_finished(run_id=run_id)
     return sent
+
+
+@shared_task(name="payments.payment_run_work", acks_late=True, reject_on_worker_lost=True)
+def payments_run_work(run_id: int) -> int:
+    """One of a run's workers: pays the run's payments a batch at a time until none is left. A
+    message delivered again after a crash is harmless (it finds what is left, if anything)."""
+    return services.payment_run_work(run_id=run_id)
 
 
 @shared_task(bind=True, name="payments.recovery_take_back", acks_late=True, reject_on_worker_lost=True, max_retries=8)

@@ -15,11 +15,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, DecimalField, F, Value, When
 from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
+from accounts.money import DECIMAL_PLACES, MAX_DIGITS
 from accounts.services import audit_record
 from budgets.models import Outcome, PersonalBudget
 from providers.models import ProviderStatus, ServiceOffering, ServiceUnit
@@ -28,7 +29,15 @@ from ..costing import one_off_cost, weekly_cost
 from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
 from ..permissions import can_edit_plan, can_plan_for
 
-__all__ = ["PlanNotEditable", "plan_create", "plan_new_version", "plan_paid_record", "plan_price", "plan_update"]
+__all__ = [
+    "PlanNotEditable",
+    "plan_create",
+    "plan_new_version",
+    "plan_paid_record",
+    "plan_price",
+    "plan_update",
+    "plans_paid_record_many",
+]
 
 
 class PlanNotEditable(StateConflict):
@@ -395,3 +404,19 @@ def plan_paid_record(*, plan_id: int, amount: Money) -> None:
     Called by the payments app inside its own transaction; one atomic UPDATE, no read first, so
     concurrent payments for one plan add up."""
     CarePlan.objects.filter(pk=plan_id).update(paid_amount=F("paid_amount") + amount.amount)
+
+
+def plans_paid_record_many(amounts: dict[int, Decimal]) -> None:
+    """`plan_paid_record` for many plans at once (a batch of a payment run): the plans' rows are
+    locked first, in id order — the order any payment or approval takes plan rows in — so a batch
+    never deadlocks with another batch or an approval; then one UPDATE adds each plan's amount."""
+    if not amounts:
+        return
+    ids = list(CarePlan.objects.select_for_update().filter(pk__in=amounts).order_by("pk").values_list("pk", flat=True))
+    CarePlan.objects.filter(pk__in=ids).update(
+        paid_amount=Case(
+            *[When(pk=pk, then=F("paid_amount") + Value(amounts[pk])) for pk in ids],
+            default=F("paid_amount"),
+            output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
+        )
+    )

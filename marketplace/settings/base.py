@@ -248,6 +248,12 @@ STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
 # Payment sending: how many times one payment is retried (with backoff) before finance must act.
 PAYMENT_MAX_RETRIES = env.int("PAYMENT_MAX_RETRIES", default=5)
 PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default=30)
+# Payment runs are paid in batches (docs/payments.md): with Cairn's own ledger gateway one database
+# transaction per `PAYMENT_BATCH_SIZE` payments; with an outside gateway `PAYMENT_SEND_BATCH_SIZE`
+# transfers are sent between two commits. `PAYMENT_RUN_WORKERS`: how many workers may share one run.
+PAYMENT_BATCH_SIZE = env.int("PAYMENT_BATCH_SIZE", default=500)
+PAYMENT_SEND_BATCH_SIZE = env.int("PAYMENT_SEND_BATCH_SIZE", default=100)
+PAYMENT_RUN_WORKERS = env.int("PAYMENT_RUN_WORKERS", default=4)
 
 LOGGING = {
     "version": 1,

@@ -46,6 +46,34 @@ class LedgerGateway:
             raise GatewayRefused("This idempotency key was used for a different transfer.")
         return _transfer(existing)
 
+    def transfer_many(self, items: list[dict]) -> list[Transfer]:
+        """`transfer` for a batch (each item its keyword arguments), in two statements: keys seen
+        before give their transfer back, the rest are inserted together. Only ever called inside
+        the batch's transaction, under the payments' row locks, so no other call races for a key."""
+        keys = [item["key"] for item in items]
+        existing = {row.idempotency_key: row for row in LedgerGatewayTransfer.objects.filter(idempotency_key__in=keys)}
+        new = [
+            LedgerGatewayTransfer(
+                transfer_id=f"ltr_{uuid.uuid4().hex[:24]}",
+                idempotency_key=item["key"],
+                group=item["group"],
+                destination=item["destination"],
+                amount=item["amount"],
+                metadata={k: str(v) for k, v in item["metadata"].items()},
+            )
+            for item in items
+            if item["key"] not in existing
+        ]
+        LedgerGatewayTransfer.objects.bulk_create(new)
+        existing.update({row.idempotency_key: row for row in new})
+        transfers = []
+        for item in items:
+            row = existing[item["key"]]
+            if row.amount != item["amount"] or row.destination != item["destination"]:
+                raise GatewayRefused("This idempotency key was used for a different transfer.")
+            transfers.append(_transfer(row))
+        return transfers
+
     def find(self, *, group: str, payment_ref: str, destination: str = "") -> Transfer | None:
         row = LedgerGatewayTransfer.objects.filter(group=group, metadata__payment=payment_ref).first()
         return _transfer(row) if row else None

@@ -1,9 +1,11 @@
 """Writes of the payments app: direct payment and individual service fund schedules (`funds`),
 invoices (`invoices`: submission; `invoice_decisions`: confirm, dispute, cancel, auto-confirm),
-payment runs and payments (`runs`), reconciliation, recovery of surplus (`recoveries`), payee
-accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
+payment runs and payments (`runs`; paid in batches by `batches`), reconciliation, recovery of
+surplus (`recoveries`), payee accounts and onboarding (`payees`) and gateway webhooks (`webhooks`).
 Callers import from here: `from payments import services`."""
 
+from .batches import *  # noqa: F403
+from .batches import __all__ as _batches
 from .cards import *  # noqa: F403
 from .cards import __all__ as _cards
 from .contributions import *  # noqa: F403
@@ -32,6 +34,7 @@ __all__ = [
     *_invoices,
     *_decisions,
     *_runs,
+    *_batches,
     *_reconciliation,
     *_payees,
     *_webhooks,

@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from djmoney.money import Money
@@ -55,6 +55,7 @@ from ..permissions import can_run_payments
 
 __all__ = [
     "PaymentNotYetSent",
+    "load_contribution_memo",
     "loads_pay_due",
     "loads_settle_covered",
     "payment_give_up",
@@ -67,7 +68,6 @@ __all__ = [
 ]
 
 LIVE = [PaymentStatus.PENDING, PaymentStatus.SENDING, PaymentStatus.PAID, PaymentStatus.FAILED]
-BATCH = 100
 
 
 def _finance_users() -> list[User]:
@@ -136,12 +136,11 @@ def _record_load_contribution(load: Load, budget) -> None:
     if load.contribution.amount <= 0 or LedgerTransaction.objects.filter(idempotency_key=key).exists():
         return
     plan_paid_record(plan_id=load.plan_id, amount=load.contribution)
-    ledger.record_contribution(
-        budget=budget,
-        amount=load.contribution,
-        key=key,
-        memo=f"Contribution netted from the load for {load.period_start:%-d %b %Y} to {load.period_end:%-d %b %Y}",
-    )
+    ledger.record_contribution(budget=budget, amount=load.contribution, key=key, memo=load_contribution_memo(load))
+
+
+def load_contribution_memo(load: Load) -> str:
+    return f"Contribution netted from the load for {load.period_start:%-d %b %Y} to {load.period_end:%-d %b %Y}"
 
 
 def _due_loads(today: datetime.date):
@@ -157,8 +156,9 @@ def _due_loads(today: datetime.date):
 def _run(*, actor: User | None, invoices: bool, request=None) -> PaymentRun:
     """One payment per invoice or load — those another run already holds are skipped by the
     database's unique constraints, so two runs started at once pay each once — then queue the
-    sending, in batches, after the transaction commits."""
-    from ..tasks import payments_send_batch
+    sending after the transaction commits: up to `PAYMENT_RUN_WORKERS` tasks, each paying the
+    run's payments a batch at a time until none is left (see `batches`)."""
+    from ..tasks import payments_run_work
 
     with transaction.atomic():
         run = PaymentRun.objects.create(started_by=actor, gateway=settings.PAYMENT_GATEWAY)
@@ -210,9 +210,9 @@ def _run(*, actor: User | None, invoices: bool, request=None) -> PaymentRun:
             request=request,
             changes={"payments": run.payment_count, "total": f"{run.total.amount:.2f}", "gateway": run.gateway},
         )
-        ids = list(run.payments.values_list("pk", flat=True))
-        for start in range(0, len(ids), BATCH):
-            payments_send_batch.delay_on_commit(ids[start : start + BATCH])
+        batches = -(-run.payment_count // settings.PAYMENT_SEND_BATCH_SIZE)
+        for _ in range(min(settings.PAYMENT_RUN_WORKERS, batches)):
+            payments_run_work.delay_on_commit(run.pk)
     return run
 
 
@@ -336,6 +336,7 @@ def _fail(payment: Payment, message: str) -> Payment:
     if payment.status in (PaymentStatus.PENDING, PaymentStatus.SENDING):
         payment.fail()
         payment.last_error = message[:500]
+        payment.claim = None
         payment.save()
         _audit_transition(payment, message=message)
         tell_finance(payment, f"Payment {payment.pk} of {payment.amount} to {payment.payee_name} failed: {message}")
@@ -360,6 +361,7 @@ def _complete_locked(payment: Payment, transfer: Transfer, *, check_run: bool = 
     payment.transfer_id = transfer.id
     payment.paid_at = timezone.now()
     payment.last_error = ""
+    payment.claim = None
     # The plan row before the ledger's rows: the order approving a plan takes them in, so a payment
     # and an approval of the plan's next version never wait on each other (a deadlock).
     plan_paid_record(plan_id=_plan_id(payment), amount=payment.amount)
@@ -437,15 +439,23 @@ def payment_retry(*, actor: User, payment: Payment, request=None) -> Payment:
 
 def payments_resume_stalled(*, older_than: datetime.timedelta = datetime.timedelta(minutes=5)) -> int:
     """Queue again every payment left pending or sending for longer than `older_than` — the work
-    of a worker that died mid-run. Each attempt is safe to repeat (see `payment_send`)."""
+    of a worker that died mid-run. Each attempt is safe to repeat (see `payment_send`). Payments a
+    live worker's batch holds (its claim's lock is held) are left to it, whatever their age; a dead
+    worker's claims are cleared and its payments resumed at once."""
     from ..tasks import payment_send_task
+    from .batches import claimer_alive
 
     cutoff = timezone.now() - older_than
+    stalled = Payment.objects.filter(status__in=[PaymentStatus.PENDING, PaymentStatus.SENDING])
+    claimed = set(stalled.filter(claim__isnull=False).values_list("claim", flat=True).distinct())
+    dead = {claim for claim in claimed if not claimer_alive(claim)}
     stalled = list(
-        Payment.objects.filter(status__in=[PaymentStatus.PENDING, PaymentStatus.SENDING], created_at__lte=cutoff)
-        .exclude(sent_at__gt=cutoff)
-        .values_list("pk", flat=True)
+        stalled.filter(
+            Q(claim__in=dead) | (Q(claim__isnull=True, created_at__lte=cutoff) & ~Q(sent_at__gt=cutoff))
+        ).values_list("pk", flat=True)
     )
+    if dead:
+        Payment.objects.filter(claim__in=dead).update(claim=None)
     for pk in stalled:
         payment_send_task.delay(pk)
     return len(stalled)

@@ -2,7 +2,7 @@
 queued as beat queues it) runs in a real worker on Redis and pays many people's due loads as
 Connect transfers, through the Stripe fake, to each person's own connected account. The worker is
 SIGKILLed (with its pool processes) while one transfer is in flight — made at the fake, its answer
-not yet received, its payment left `sending` — and both batches are half done. A new worker is
+not yet received, its payment left `sending` — and two batches (of ten) are half done. A new worker is
 started; its `worker_ready` hook queues `payments_resume_stalled`, and the run finishes. Every load
 is then paid exactly once: one transfer each to its holder, none twice, none missing, and the
 ledger agrees (the same shape as test_worker_crash.py, which does this for invoices).
@@ -45,7 +45,7 @@ from tests.payments.worker_fixtures import celery_workers, redis_and_postgresql 
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-HOLDERS = 33  # each with four loads due: 132 payments, two batches (100 + 32), one per pool process
+HOLDERS = 33  # each with four loads due: 132 payments, batches of ten, two at a time (one per pool process)
 DUE_EACH = 4
 
 
@@ -83,6 +83,8 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
     worker_env = {
         "PAYMENT_GATEWAY": "stripe",
         "PAYMENT_RETRY_BACKOFF_SECONDS": "1",
+        # Batches of ten: the run is paid in steps the kill can land between (and inside).
+        "PAYMENT_SEND_BATCH_SIZE": "10",
         "STRIPE_TIMEOUT_SECONDS": str(CLIENT_TIMEOUT),
     }
 
@@ -91,7 +93,7 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
     assert int(first.wait_for_log(RESUMED.pattern, timeout=30).group(1)) == 0
 
     # 2. The daily job, queued to the worker as beat queues it: one run of every due load, its
-    #    132 payments queued after its commit in two batches.
+    #    132 payments, paid after its commit in batches of ten.
     fake.fail_next("POST /v1/transfers$", "timeout", times=1_000_000, sleep=TRANSFER_DELAY)
     loads_pay_due.delay()
 
@@ -130,15 +132,13 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
     assert Load.objects.get(pk=in_flight.load_id).status == LoadStatus.SCHEDULED
     unfinished = after_crash[PaymentStatus.PENDING] + after_crash[PaymentStatus.SENDING]
     assert unfinished == count - after_crash[PaymentStatus.PAID]
-    ids = sorted(Payment.objects.filter(run=run).values_list("pk", flat=True))
-    paid_by_batch = [
-        Payment.objects.filter(pk__in=batch, status=PaymentStatus.PAID).count() for batch in (ids[:100], ids[100:])
-    ]
 
     # 5. A new worker: its worker_ready hook queues every stalled payment again, and the run ends.
     second = celery_workers.start("second", **worker_env)
     resumed = int(second.wait_for_log(RESUMED.pattern, timeout=30).group(1))
-    assert resumed == unfinished, progress()
+    # Every payment the dead worker's batches held is resumed at once (their claims' locks died
+    # with it); pending ones too, unless the run's own queued workers have claimed them first.
+    assert after_crash[PaymentStatus.SENDING] <= resumed <= unfinished, progress()
     wait_until(
         lambda: PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists(),
         timeout=RUN_TIMEOUT,
@@ -146,10 +146,7 @@ def test_worker_killed_while_paying_loads_restarts_and_pays_every_load_once(
         describe=progress,
         interval=0.05,
     )
-    print(
-        f"\nkill → run finished in {time.monotonic() - killed_at:.1f}s; after the crash: {dict(after_crash)}, "
-        f"paid in each batch: {paid_by_batch}"
-    )
+    print(f"\nkill → run finished in {time.monotonic() - killed_at:.1f}s; after the crash: {dict(after_crash)}")
 
     # 6. Every load paid exactly once: one transfer each, of its amount, to its holder's connected
     #    account, none twice, none lost; the loads not yet due untouched.

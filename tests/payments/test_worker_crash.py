@@ -1,9 +1,9 @@
 """A Celery worker killed in the middle of a payment run (issue 7): a real worker on Redis, paying
 through the Stripe fake, is SIGKILLed (with its pool processes) while one transfer is in flight —
-made at the fake, its answer not yet received, its payment left `sending` — and two batches are
-half done. A new worker is started; its `worker_ready` hook queues `payments_resume_stalled`, and
-the run finishes. Every invoice is then paid exactly once: one transfer each at the fake, none
-twice, none missing, and the ledger agrees.
+made at the fake, its answer not yet received, its payment left `sending` — and two batches (of
+ten, one per pool process) are half done. A new worker is started; its `worker_ready` hook queues
+`payments_resume_stalled`, and the run finishes. Every invoice is then paid exactly once: one
+transfer each at the fake, none twice, none missing, and the ledger agrees.
 
 The Redis transport would redeliver the dead worker's unacknowledged batches only after its
 visibility timeout (an hour), so this checks that the restart alone finishes the run.
@@ -33,7 +33,7 @@ from tests.payments.worker_fixtures import celery_workers, redis_and_postgresql 
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-INVOICES_PER_PROVIDER = 65  # 130 invoices: two batches (100 + 30), one per pool process
+INVOICES_PER_PROVIDER = 65  # 130 invoices: 13 batches of ten, two at a time (one per pool process)
 TRANSFER_DELAY = 0.05  # seconds the fake takes over each transfer before the crash
 CLIENT_TIMEOUT = 5.0  # the worker's Stripe timeout: the window in which the kill lands
 HELD_FOR = 60.0  # the in-flight transfer's answer is held past the kill (cut short by the fake's reset)
@@ -131,6 +131,8 @@ def test_worker_killed_mid_run_restarts_and_pays_every_invoice_once(
     worker_env = {
         "PAYMENT_GATEWAY": "stripe",
         "PAYMENT_RETRY_BACKOFF_SECONDS": "1",
+        # Batches of ten: the run is paid in steps the kill can land between (and inside).
+        "PAYMENT_SEND_BATCH_SIZE": "10",
         "STRIPE_TIMEOUT_SECONDS": str(CLIENT_TIMEOUT),
     }
 
@@ -138,7 +140,7 @@ def test_worker_killed_mid_run_restarts_and_pays_every_invoice_once(
     first = celery_workers.start("first", **worker_env)
     assert int(first.wait_for_log(RESUMED.pattern, timeout=30).group(1)) == 0
 
-    # 2. Finance starts the run: 130 payments, queued after commit in two batches to the worker.
+    # 2. Finance starts the run: 130 payments, paid after its commit in batches of ten.
     fake.fail_next("POST /v1/transfers$", "timeout", times=1_000_000, sleep=TRANSFER_DELAY)
     run = services.payment_run_start(actor=pay_world.finance)
     assert run.payment_count == count
@@ -170,7 +172,9 @@ def test_worker_killed_mid_run_restarts_and_pays_every_invoice_once(
     # 5. A new worker: its worker_ready hook queues every stalled payment again, and the run ends.
     second = celery_workers.start("second", **worker_env)
     resumed = int(second.wait_for_log(RESUMED.pattern, timeout=30).group(1))
-    assert resumed == unfinished, progress()
+    # Every payment the dead worker's batches held is resumed at once (their claims' locks died
+    # with it); pending ones too, unless the run's own queued workers have claimed them first.
+    assert after_crash[PaymentStatus.SENDING] <= resumed <= unfinished, progress()
     wait_until(
         lambda: PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists(),
         timeout=RUN_TIMEOUT,

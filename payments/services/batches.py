@@ -1,0 +1,326 @@
+"""Payment runs paid in batches (docs/payments.md, "Batches and workers").
+
+Why: paid one at a time, every payment cost about twenty statements and three commits, so a run of
+thousands spent its time in the database, not at the gateway. A batch does the same work for many
+payments with a handful of statements: the rows are claimed together, the ledger postings, state
+changes and audit rows written together.
+
+The guarantees are those of `runs.payment_send`, kept per payment:
+- one payment per invoice or load (the database's constraints, unchanged);
+- each payment's fixed idempotency key goes with its transfer;
+- several workers may work on one run: each claims the next batch of the run's `pending`
+  payments with `SELECT … FOR UPDATE SKIP LOCKED`, so no two claim the same payment;
+- with Cairn's own (transactional) gateway the whole batch — transfers, ledger, states — is one
+  transaction: a crash leaves nothing behind;
+- with an outside gateway the calls are never made inside a transaction. The batch first marks its
+  payments `sending` and commits, then sends, then completes the ones that were paid in one
+  transaction. A worker killed in between leaves them `sending`, and every later attempt looks the
+  transfer up before sending anything. On PostgreSQL the batch also holds a session-level advisory
+  lock whose key it stores on its payments (`Payment.claim`): while the lock is held a live worker
+  owns them and `payments_resume_stalled` leaves them alone; when the worker dies the database
+  frees the lock, and they are resumed at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import AuditAction
+from accounts.services import audit_event, audit_record_many
+from budgets.models import LedgerTransaction
+from budgets.models import TransactionKind as Kind
+from budgets.services import ledger
+from careplans.services import plans_paid_record_many
+from providers.models import ProviderStatus
+
+from ..gateways import GatewayAmbiguous, GatewayRefused, GatewayRetryLater, Transfer, gateway
+from ..models import Invoice, Load, LoadStatus, PayeeAccount, Payment, PaymentRun, PaymentStatus, PrepaidCard
+from .runs import (
+    _fail,
+    _finish_run_if_done,
+    _lock,
+    _metadata,
+    _note_error,
+    _plan_id,
+    _queue_card_limit_sync,
+    load_contribution_memo,
+)
+
+__all__ = ["claimer_alive", "payment_run_work"]
+
+RELATED = ("run", "provider", "person", "budget__client", "invoice", "load")
+
+
+def payment_run_work(*, run_id: int) -> int:
+    """Pay the run's pending payments, a batch at a time, until none is left to claim. Any number
+    of workers may call this for one run at once. Returns how many payments this call claimed."""
+    run = PaymentRun.objects.get(pk=run_id)
+    gw = gateway(run.gateway)
+    claimed = 0
+    while True:
+        count = _transactional_batch(run, gw) if gw.transactional else _outside_batch(run, gw)
+        if not count:
+            break
+        claimed += count
+    _finish_run_if_done(run_id)
+    return claimed
+
+
+def _claim(run: PaymentRun, size: int) -> list[Payment]:
+    """The next `size` pending payments of the run that no other worker holds, locked."""
+    return list(
+        Payment.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related(*RELATED)
+        .filter(run_id=run.pk, status=PaymentStatus.PENDING)
+        .order_by("pk")[:size]
+    )
+
+
+def _screen(payments: list[Payment], gw) -> list[tuple[Payment, str]]:
+    """The payments that can be sent, with where to: those to a provider no longer verified, or to
+    a payee not yet set up with the gateway, fail (finance sees why and retries later)."""
+    accounts: dict[tuple[str, int], PayeeAccount] = {}
+    if gw.needs_account:
+        providers = {p.provider_id for p in payments if p.provider_id}
+        people = {p.person_id for p in payments if not p.provider_id}
+        for account in PayeeAccount.objects.filter(gateway=gw.name, provider_id__in=providers):
+            accounts["provider", account.provider_id] = account
+        for account in PayeeAccount.objects.filter(gateway=gw.name, person_id__in=people):
+            accounts["person", account.person_id] = account
+    cards: dict[int, str] = {}
+    if gw.issues_cards:
+        funds = {p.load.account_id for p in payments if p.load_id}
+        live_cards = PrepaidCard.objects.filter(fund_id__in=funds, gateway=gw.name, active=True)
+        cards = dict(live_cards.values_list("fund_id", "card_id"))
+    ready = []
+    for payment in payments:
+        if payment.provider_id and payment.provider.status != ProviderStatus.VERIFIED:
+            _fail(payment, f"{payment.provider.name} is {payment.provider.get_status_display().lower()}.")
+            continue
+        destination = cards.get(payment.load.account_id) if payment.load_id else None
+        if destination is None:
+            payee = ("provider", payment.provider_id) if payment.provider_id else ("person", payment.person_id)
+            destination = gw.destination(payee=payment.payee_reference, account=accounts.get(payee))
+        if destination is None:
+            who = "The provider" if payment.provider_id else payment.person.full_name
+            _fail(payment, f"{who} has not finished setting up {gw.label} payouts (onboarding).")
+            continue
+        ready.append((payment, destination))
+    return ready
+
+
+def _start_sending(ready: list[tuple[Payment, str]], claim: int | None = None) -> None:
+    now = timezone.now()
+    for payment, _ in ready:
+        payment.start_sending()
+        payment.attempts += 1
+        payment.sent_at = now
+        payment.claim = claim
+
+
+def _transfer_args(payment: Payment, destination: str) -> dict:
+    return {
+        "amount": payment.amount,
+        "destination": destination,
+        "key": payment.idempotency_key,
+        "group": payment.run.transfer_group,
+        "metadata": _metadata(payment),
+        "description": f"Cairn {payment.what}",
+    }
+
+
+def _transactional_batch(run: PaymentRun, gw) -> int:
+    """Cairn's own gateway writes to this database only: one transaction pays the whole batch."""
+    with transaction.atomic():
+        payments = _claim(run, settings.PAYMENT_BATCH_SIZE)
+        if not payments:
+            return 0
+        ready = _screen(payments, gw)
+        _start_sending(ready)
+        items = [_transfer_args(payment, destination) for payment, destination in ready]
+        try:
+            transfers = gw.transfer_many(items) if hasattr(gw, "transfer_many") else None
+        except GatewayRefused:
+            transfers = None  # one of them was refused: send them one by one to tell which
+        paid: list[tuple[Payment, Transfer]] = []
+        for index, (payment, _) in enumerate(ready):
+            if transfers is not None:
+                paid.append((payment, transfers[index]))
+                continue
+            try:
+                paid.append((payment, gw.transfer(**items[index])))
+            except GatewayRefused as exc:
+                _fail(payment, exc.message)
+        _complete_many(paid)
+    return len(payments)
+
+
+def _outside_batch(run: PaymentRun, gw) -> int:
+    """Mark the batch `sending` and commit; send each transfer outside any transaction; complete
+    the paid ones together. Unanswered ones get their own retrying task (which looks up first)."""
+    claim = secrets.randbits(62) + 1
+    with _claim_held(claim) as held:
+        with transaction.atomic():
+            payments = _claim(run, settings.PAYMENT_SEND_BATCH_SIZE)
+            if not payments:
+                return 0
+            ready = _screen(payments, gw)
+            _start_sending(ready, claim if held else None)
+            Payment.objects.bulk_update([p for p, _ in ready], ["status", "attempts", "sent_at", "claim"])
+        paid: list[tuple[int, Transfer]] = []
+        later: list[int] = []
+        for payment, destination in ready:
+            try:
+                paid.append((payment.pk, gw.transfer(**_transfer_args(payment, destination))))
+            except (GatewayAmbiguous, GatewayRetryLater) as exc:
+                _note_error(payment.pk, exc.message)
+                later.append(payment.pk)
+            except GatewayRefused as exc:
+                with transaction.atomic():
+                    _fail(_lock(payment.pk), exc.message)
+        with transaction.atomic():
+            locked = {
+                p.pk: p
+                for p in Payment.objects.select_for_update(of=("self",))
+                .select_related(*RELATED)
+                .filter(pk__in=[pk for pk, _ in paid])
+                .order_by("pk")
+            }
+            _complete_many([(locked[pk], transfer) for pk, transfer in paid])
+            Payment.objects.filter(pk__in=later).update(claim=None)
+    if later:
+        from ..tasks import payment_send_task
+
+        for payment_id in later:
+            payment_send_task.apply_async((payment_id,), countdown=settings.PAYMENT_RETRY_BACKOFF_SECONDS)
+    return len(payments)
+
+
+def _complete_many(paid: list[tuple[Payment, Transfer]]) -> None:
+    """`runs._complete_locked` for a batch, inside the caller's transaction with the payments
+    locked: each is marked paid once, posted to the ledger once (key `payment:<id>`), its invoice
+    or load marked paid, a load's contribution recorded once — in a few statements in all."""
+    now = timezone.now()
+    done: list[tuple[Payment, Transfer]] = []
+    for payment, transfer in paid:
+        if payment.status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
+            continue
+        if transfer.amount != payment.amount:
+            _fail(payment, f"The gateway's transfer {transfer.id} is for {transfer.amount}, not {payment.amount}.")
+            continue
+        payment.succeed()
+        payment.transfer_id = transfer.id
+        payment.paid_at = now
+        payment.last_error = ""
+        payment.claim = None
+        done.append((payment, transfer))
+    if not done:
+        return
+    loads = [payment.load for payment, _ in done if payment.load_id and payment.load.contribution.amount > 0]
+    keys = {f"load-contribution:{load.pk}": load for load in loads}
+    recorded = set(LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    contributions = {key: load for key, load in keys.items() if key not in recorded}
+
+    # The plans' rows before the ledger's: the order one payment (and an approval) takes them in.
+    by_plan: dict[int, Decimal] = defaultdict(Decimal)
+    for payment, _ in done:
+        by_plan[_plan_id(payment)] += payment.amount.amount
+    for load in contributions.values():
+        by_plan[load.plan_id] += load.contribution.amount
+    plans_paid_record_many(by_plan)
+
+    entries = []
+    for payment, _ in done:
+        entries.append(
+            ledger.Entry(
+                kind=Kind.PAYMENT if payment.invoice_id else Kind.FUND_LOAD,
+                budget=payment.budget,
+                amount=payment.amount,
+                key=f"payment:{payment.pk}",
+                memo=f"Paid {payment.payee_name} for {payment.what}"[:300],
+            )
+        )
+        key = f"load-contribution:{payment.load_id}"
+        if key in contributions:
+            load = contributions[key]
+            entries.append(
+                ledger.Entry(
+                    kind=Kind.CONTRIBUTION,
+                    budget=payment.budget,
+                    amount=load.contribution,
+                    key=key,
+                    memo=load_contribution_memo(load),
+                )
+            )
+    transactions = ledger.record_many(entries)
+    for payment, _ in done:
+        payment.ledger_transaction = transactions[f"payment:{payment.pk}"]
+    Payment.objects.bulk_update(
+        [payment for payment, _ in done],
+        ["status", "transfer_id", "paid_at", "last_error", "claim", "attempts", "sent_at", "ledger_transaction"],
+    )
+
+    invoice_ids = [payment.invoice_id for payment, _ in done if payment.invoice_id]
+    if invoice_ids:
+        invoices = list(Invoice.objects.select_for_update(of=("self",)).filter(pk__in=invoice_ids).order_by("pk"))
+        for invoice in invoices:
+            invoice.mark_paid()
+            invoice.paid_at = now
+        Invoice.objects.bulk_update(invoices, ["status", "paid_at"])
+    load_payments = [payment for payment, _ in done if payment.load_id]
+    if load_payments:
+        Load.objects.filter(pk__in=[p.load_id for p in load_payments]).update(status=LoadStatus.PAID, paid_at=now)
+        if gateway(load_payments[0].run.gateway).issues_cards:
+            funds = {p.load.account_id for p in load_payments}
+            for fund_id in set(PrepaidCard.objects.filter(fund_id__in=funds).values_list("fund_id", flat=True)):
+                transaction.on_commit(lambda fund_id=fund_id: _queue_card_limit_sync(fund_id))
+    audit_record_many(
+        [
+            audit_event(
+                actor=None,
+                actor_username="payments",
+                action=AuditAction.TRANSITION,
+                target=payment,
+                changes={"to": payment.status, "transfer": transfer.id},
+            )
+            for payment, transfer in done
+        ]
+    )
+
+
+@contextlib.contextmanager
+def _claim_held(claim: int) -> Iterator[bool]:
+    """Hold the advisory lock `claim` on this worker's database session while the batch is out
+    (PostgreSQL). Yields whether it is held: elsewhere a claim cannot be checked, so none is stored
+    and a stalled payment is resumed by its age, as before."""
+    if connection.vendor != "postgresql":
+        yield False
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [claim])
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(Exception), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [claim])
+
+
+def claimer_alive(claim: int) -> bool:
+    """Whether the batch that stored `claim` is still out: its worker's session holds the lock. A
+    free lock (the worker died, and its session with it) is taken and let go at once."""
+    if connection.vendor != "postgresql":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [claim])
+        free = cursor.fetchone()[0]
+        if free:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [claim])
+    return not free
