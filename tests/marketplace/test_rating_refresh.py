@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import datetime
 import random
+import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Q, Sum
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from marketplace import services as review_services
@@ -151,3 +154,32 @@ def test_the_nightly_refresh_works_in_chunks_and_writes_only_changed_scores(
         assert stored(provider.pk) == old_score(provider.pk, Decimal("5"))
     # A second run finds nothing to change.
     assert provider_ratings_store(scores={p.pk: stored(p.pk) for p in providers}) == 0
+
+
+def test_a_review_writes_queries_do_not_grow_with_the_providers_reviews(market, case_manager):
+    providers, clients = market
+    provider = providers[0]
+    review_create(actor=clients[0], provider=provider, rating=3, text=TEXT)  # makes the summary
+
+    def queries_of(call) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            call()
+        return len(queries.captured_queries)
+
+    second = queries_of(lambda: review_create(actor=clients[1], provider=provider, rating=4, text=TEXT))
+    fourth = [
+        queries_of(lambda client=client: review_create(actor=client, provider=provider, rating=5, text=TEXT))
+        for client in clients[2:]
+    ]
+    assert fourth == [second, second]
+    last = Review.objects.filter(provider=provider).order_by("-pk").first()
+    # No query reads the provider's reviews or every summary: the sums are kept, not recounted.
+    for change in (
+        lambda: review_create(actor=clients[0], provider=providers[1], rating=2, text=TEXT),
+        lambda: review_hide(actor=case_manager, review=last, reason="Names a carer."),
+        lambda: review_restore(actor=case_manager, review=last),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            change()
+        sums = [q["sql"] for q in queries.captured_queries if re.search(r"\b(SUM|COUNT)\(", q["sql"].upper())]
+        assert sums == []
