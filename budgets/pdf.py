@@ -237,18 +237,21 @@ class _MovementsTable(Flowable):
         rules = []
         for font_name, rows in ((CELL_BOLD_FONT, [0]), (CELL_FONT, range(self.first, self.stop))):
             widths = font_widths(font_name)
-            placed = []  # (x, y, line, width) of each line of text, row by row, baseline by baseline
+            placed = []  # (x, y, line): each row's first lines left to right, then any more lines
             for r in rows:
                 y = top - self.PAD_Y - CELL_SIZE
-                row = []
+                more = []
                 for c, lines in enumerate(self.cells[r]):
+                    right = c in self.right_columns
                     for i, line in enumerate(lines):
                         if line:
-                            width = widths.of(line, CELL_SIZE)
-                            x = edges[c + 1] - CELL_PAD_X - width if c in self.right_columns else edges[c] + CELL_PAD_X
-                            row.append((x, y - i * CELL_LEADING, line, width))
-                row.sort(key=lambda item: (-item[1], item[0]))
-                placed += row
+                            x = (
+                                edges[c + 1] - CELL_PAD_X - widths.of(line, CELL_SIZE)
+                                if right
+                                else edges[c] + CELL_PAD_X
+                            )
+                            (more if i else placed).append((x, y - i * CELL_LEADING, line))
+                placed += more
                 top -= self.tops[r + 1] - self.tops[r]
                 rules.append(top)
             self._draw_text(font_name, placed)
@@ -258,20 +261,20 @@ class _MovementsTable(Flowable):
         path.append(f"S 0 0 0 RG 1 w 0 {rules[0]:.2f} m {self.width:.2f} {rules[0]:.2f} l S Q")
         canv.addLiteral("\n".join(path))
 
-    def _draw_text(self, font_name: str, placed: list[tuple[float, float, str, float]]) -> None:
-        """Every line in one text object: the lines on one baseline (a row's cells) as one TJ,
-        the gaps between them as its displacements. Encoded for the font in one go where it can
-        be: the lines joined by a character the encoding holds and no line uses, so the encoded
-        page splits back into its lines exactly (line by line otherwise)."""
+    def _draw_text(self, font_name: str, placed: list[tuple[float, float, str]]) -> None:
+        """Every line in one text object, each line after the first on a baseline placed from
+        the one before (`Td`: no widths to measure). Encoded for the font in one go where it
+        can be: the lines joined by a character the encoding holds and no line uses, so the
+        encoded page splits back into its lines exactly (line by line otherwise)."""
         encoding = getFont(font_name).encName
-        joined = _SEPARATOR.join(item[2] for item in placed)
+        joined = _SEPARATOR.join(line for _, _, line in placed)
         try:
             if joined.count(_SEPARATOR) != len(placed) - 1:
                 raise UnicodeEncodeError(encoding, joined, 0, 1, "a line holds the separator")
             encoded = joined.encode(encoding).split(_SEPARATOR.encode(encoding))
         except UnicodeEncodeError:  # a line holds it, or needs a fallback font: line by line
             encoded = []
-            for x, y, line, _ in placed:
+            for x, y, line in placed:
                 try:
                     encoded.append(line.encode(encoding))
                 except UnicodeEncodeError:
@@ -281,21 +284,15 @@ class _MovementsTable(Flowable):
                     fallback.textLine(line)
                     self.canv.drawText(fallback)
         ops = ["BT"]
-        run: list[str] = []
-        pen = baseline = None  # where the run's text ends, and its baseline
-        for (x, y, _, width), data in zip(placed, encoded, strict=True):
+        start = baseline = None  # where the last line drawn starts, and its baseline
+        for (x, y, _), data in zip(placed, encoded, strict=True):
             if data is None:
                 continue
-            if y == baseline:  # the next cell along: move right by the gap (in 1/1000 of the size)
-                run.append(f"{(pen - x) * 1000 / CELL_SIZE:.0f}({escapePDF(data)})")
+            if y == baseline:
+                ops.append(f"{x - start:.2f} 0 Td ({escapePDF(data)}) Tj")
             else:
-                if run:
-                    ops.append(f"[{''.join(run)}] TJ")
-                ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm")
-                run, baseline = [f"({escapePDF(data)})"], y
-            pen = x + width
-        if run:
-            ops.append(f"[{''.join(run)}] TJ")
+                ops.append(f"1 0 0 1 {x:.2f} {y:.2f} Tm ({escapePDF(data)}) Tj")
+            start, baseline = x, y
         ops.append("ET")
         self.canv.setFont(font_name, CELL_SIZE, CELL_LEADING)  # after any fallback line, which sets its own
         self.canv.addLiteral("\n".join(ops))

@@ -212,3 +212,17 @@ def test_statement_balances_add_up_for_every_month(budget, months):
         opening, closing = selectors.budget_figures_at(budget, opens), selectors.budget_figures_at(budget, closes)
         assert closing.balance == opening.balance + net
     assert LedgerTransaction.objects.filter(budget=budget).count() == 6
+
+
+def test_statement_shows_words_outside_the_pdf_fonts_encoding_and_its_separator(web_as, client_user, budget):
+    """Movements are drawn as raw PDF text, a page's lines encoded at once: a line the font's
+    encoding cannot hold (drawn with a fallback font) or one holding the character the lines
+    are joined by must not lose or shift any other line."""
+    ledger.record_payment(budget=budget, amount=Money("7.00", GBP), key="t:sep", memo="Taxi ¦ return")
+    ledger.record_payment(budget=budget, amount=Money("8.00", GBP), key="t:enc", memo="Trip to Łódź (bus)")
+    ledger.record_payment(budget=budget, amount=Money("9.00", GBP), key="t:after", memo="Back \\ (again)")
+    text = pdf_text(web_as(client_user).get(f"/budgets/{budget.pk}/statement.pdf"))
+    assert "Payment: Taxi ¦ return -£7.00" in text
+    assert "-£8.00" in text and "Trip to" in text
+    assert "Payment: Back \\ (again) -£9.00" in text
+    assert "Payment: Invoice 2 -£100.00" in text
