@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
@@ -155,35 +155,45 @@ def _replay_budgets(budget_ids: list[int]) -> set[tuple[str, str]]:
     return groups | {(time.stage, time.month) for time in new}
 
 
-def _nth(durations, n: int) -> float:
-    return _days(durations[n])
-
-
 def _summarise(groups: set[tuple[str, str]]) -> None:
     """Work out again the published figures of these (stage, month) groups from their stored
-    durations: the count, then only the one or two middle values and the nearest-rank 90th
-    percentile, each found on the (stage, month, duration) index."""
-    for stage, month in groups:
+    durations: the counts in one query, then for each group only the one or two middle values and
+    the nearest-rank 90th percentile, each read on the (stage, month, duration) index; the groups'
+    rows are replaced a stage at a time."""
+    if not groups:
+        return
+    counted = (
+        ApprovalStageTime.objects.filter(
+            stage__in={stage for stage, _ in groups}, month__in={month for _, month in groups}
+        )
+        .values_list("stage", "month")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    figures = []
+    for stage, month, count in counted:
+        if (stage, month) not in groups:
+            continue
         durations = (
             ApprovalStageTime.objects.filter(stage=stage, month=month)
             .order_by("duration_us")
             .values_list("duration_us", flat=True)
         )
-        count = durations.count()
-        if count == 0:
-            ApprovalTimeMonth.objects.filter(stage=stage, month=month).delete()
-            continue
         middle = [_days(us) for us in durations[(count - 1) // 2 : count // 2 + 1]]
-        p90 = _nth(durations, max(math.ceil(0.9 * count) - 1, 0))
-        ApprovalTimeMonth.objects.update_or_create(
-            stage=stage,
-            month=month,
-            defaults={
-                "count": count,
-                "median_days": round(statistics.median(middle), 1),
-                "p90_days": round(p90, 1),
-            },
+        p90 = _days(durations[max(math.ceil(0.9 * count) - 1, 0)])
+        figures.append(
+            ApprovalTimeMonth(
+                stage=stage,
+                month=month,
+                count=count,
+                median_days=round(statistics.median(middle), 1),
+                p90_days=round(p90, 1),
+            )
         )
+    for code in {stage for stage, _ in groups}:
+        months = [month for stage, month in groups if stage == code]
+        ApprovalTimeMonth.objects.filter(stage=code, month__in=months).delete()
+    ApprovalTimeMonth.objects.bulk_create(figures, batch_size=1000)
 
 
 def _apply(marks: list[tuple[int | None, int | None]]) -> None:
