@@ -71,3 +71,4 @@ bench: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/ratings_refresh.py
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/budget_ledger.py
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=redis://127.0.0.1:6379/15 $(PY) bench/payment_run.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/open_stats.py
