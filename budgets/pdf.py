@@ -13,7 +13,7 @@ from reportlab import rl_config
 from reportlab.lib.rl_accel import escapePDF
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import getFont
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from accounts.money import format_money
 from accounts.pdf import (
@@ -303,6 +303,10 @@ class _MovementsTable(Flowable):
 _SEPARATOR = "\u00a6"
 
 
+# Room for a month's heading, the table's header and its first rows.
+_MONTH_START = 80
+
+
 def _signed(amount: Decimal) -> str:
     """'+£12.50' or '-£12.50' (an amount in pence): money in and out signed as people read them
     on a bank statement (an ASCII minus, which the PDF's standard font draws without a fallback)."""
@@ -343,6 +347,7 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
     ]
     if not entries:
         return [*story, Spacer(1, 8), text("Nothing moved in this period.")]
+    dates: dict[datetime.date, str] = {}  # each day written once (a busy day has many movements)
     for month, group in groupby(entries, key=lambda e: e.day.replace(day=1)):
         group = list(group)
         month_in = sum(e.change for e in group if e.change > 0)
@@ -353,9 +358,12 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
             if not e.change:
                 what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
             signed = _signed(e.change) if e.change else ""
-            rows.append([f"{e.day:%-d %b %Y}", what, signed if e.change > 0 else "", signed if e.change < 0 else ""])
+            if e.day not in dates:
+                dates[e.day] = f"{e.day:%-d %b %Y}"
+            rows.append([dates[e.day], what, signed if e.change > 0 else "", signed if e.change < 0 else ""])
         story += [
             Spacer(1, 8),
+            CondPageBreak(_MONTH_START),  # a month's heading never alone at the foot of a page
             p(f"<b>{esc(f'{month:%B %Y}: money in {_signed(month_in)}, money out {_signed(month_out)}')}</b>"),
             _MovementsTable(rows, [22, 92, 28, 28], right_columns=(2, 3), wrap_columns=(1,)),
         ]
