@@ -49,14 +49,20 @@ def bump_now_and_on_commit(name: str) -> None:
     transaction.on_commit(lambda: bump(name))
 
 
+def version(name: str) -> str:
+    """The current version of `name`'s answer: also the key of a page's cached fragment
+    (`{% cache %}` in a template), so a page's rendered table is renewed with the answer."""
+    current = cache.get(_version_key(name))
+    if current is None:
+        current = uuid.uuid4().hex
+        if not cache.add(_version_key(name), current, None):
+            current = cache.get(_version_key(name)) or current
+    return current
+
+
 def cached(name: str, compute: Callable[[], T]) -> T:
     """The cached answer of `name` for its current version, computed (and stored) if missing."""
-    version = cache.get(_version_key(name))
-    if version is None:
-        version = uuid.uuid4().hex
-        if not cache.add(_version_key(name), version, None):
-            version = cache.get(_version_key(name)) or version
-    key = f"openstats:{name}:{version}"
+    key = f"openstats:{name}:{version(name)}"
     answer = cache.get(key)
     if answer is None:
         answer = compute()

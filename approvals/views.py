@@ -23,6 +23,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from djmoney.money import Money
 
+from accounts import stats_cache
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors
 from accounts.throttles import throttle_public_page
@@ -325,5 +326,7 @@ class ApprovalTimesPageView(TemplateView):
         context.update(
             groups=[(stage, [row for row in rows if row["stage"] == stage.code]) for stage in stats.STAGES],
             threshold=stats.SUPPRESS_BELOW,
+            stats_version=stats_cache.version(stats.CACHE_NAME),
+            stats_timeout=stats_cache.TIMEOUT,
         )
         return context

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.generic import TemplateView
 
+from accounts import stats_cache
 from accounts.exceptions import CairnError, NotVisible
 from accounts.throttles import throttle_public_page
 
@@ -58,5 +59,10 @@ class SpendPageView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(rows=stats.spend_by_category(), threshold=stats.SUPPRESS_BELOW)
+        context.update(
+            rows=stats.spend_by_category(),
+            threshold=stats.SUPPRESS_BELOW,
+            stats_version=stats_cache.version(stats.CACHE_NAME),
+            stats_timeout=stats_cache.TIMEOUT,
+        )
         return context

@@ -306,19 +306,23 @@ def test_transitions_through_the_services_update_the_aggregates(approve):
     assert ApprovalTimeMonth.objects.get(stage="review", month=this_month).count == 1
 
 
-def test_a_new_approval_shows_up_in_the_cached_answer(api, approve):
+def test_a_new_approval_shows_up_in_the_cached_answer(api, client, approve):
     this_month = timezone.localdate().strftime("%Y-%m")
     for _ in range(SUPPRESS_BELOW - 1):
         approve()
     [review] = [row for row in _api_rows(api) if row["stage"] == "review"]
     assert review["month"] == this_month and review["suppressed"] is True
     assert _api_rows(api) == reference_approval_times()  # served from the cache
+    assert b"Fewer than 5: not shown" in client.get(PAGE).content  # the page's table, cached too
 
     approve()
 
     [review] = [row for row in _api_rows(api) if row["stage"] == "review"]
     assert review["count"] == SUPPRESS_BELOW and review["suppressed"] is False
     assert _api_rows(api) == reference_approval_times()
+    page = client.get(PAGE).content.decode()
+    assert f'<td class="govuk-table__cell govuk-table__cell--numeric">{SUPPRESS_BELOW}</td>' in page
+    assert "Fewer than 5: not shown" not in page
 
 
 def test_reads_take_a_constant_number_of_queries(api, client, budgets_with_plans, django_assert_num_queries):

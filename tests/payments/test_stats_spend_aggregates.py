@@ -139,12 +139,13 @@ def test_rebuild_and_check(paid, capsys):
     assert stats.spend_by_category() == reference_spend()
 
 
-def test_a_new_payment_shows_up_in_the_cached_answer(pay_world, run_payments, api):
+def test_a_new_payment_shows_up_in_the_cached_answer(pay_world, run_payments, api, client):
     pay_world.invoices(SUPPRESS_BELOW - 1)
     run_payments()
     [row] = _api(api)
     assert row["suppressed"] is True
     assert _api(api) == [row]  # cached
+    assert b"Fewer than 5: not shown" in client.get(PAGE).content  # the page's table, cached too
 
     pay_world.invoices(1)
     run_payments()
@@ -152,6 +153,8 @@ def test_a_new_payment_shows_up_in_the_cached_answer(pay_world, run_payments, ap
     [row] = _api(api)
     assert row["payments"] == SUPPRESS_BELOW and row["suppressed"] is False
     assert _api(api) == reference_spend()
+    page = client.get(PAGE).content.decode()
+    assert f"£{row['amount']}" in page and "Fewer than 5: not shown" not in page
 
 
 def test_reads_take_a_constant_number_of_queries(paid, api, client, django_assert_num_queries):
