@@ -4,16 +4,22 @@ Published means a live service (not retired) of a verified provider — the cata
 taken from `providers.selectors.catalogue_services` so the directory and the catalogue can never
 disagree. A retired service is absent (not listed as `inactive`): Cairn never brings one back, and
 a directory consumer treats a vanished id as withdrawn. A page is two queries (its count and its
-rows, the provider joined); one service is one query (its areas come from the row's district list).
+rows, the provider joined; the count is kept a minute, see `published_page`); one service is one
+query (its areas come from the row's district list).
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import QuerySet
+from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput
 from providers.models import ServiceOffering
@@ -21,6 +27,7 @@ from providers.selectors import catalogue_services
 
 from .mapping import CATEGORIES, REGULATOR_RATINGS, TAXONOMIES, Taxonomy
 
+COUNT_SECONDS = 60
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 # What a published service body reads, and no more (the search vector stays on disk).
@@ -105,9 +112,63 @@ def term_lookup(term_id: uuid.UUID) -> tuple[Taxonomy, str] | None:
     return None
 
 
-def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet[ServiceOffering], Paging]:
+@dataclass(frozen=True, slots=True)
+class ProviderRow:
+    pk: int
+    oruk_id: uuid.UUID
+    name: str
+    description: str
+    email: str
+    website: str
+    address: str
+    postcode: str
+    regulator_id: str | None
+    regulator_rating: str
+    rating: Decimal | None
+    review_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRow:
+    """A listed service as the page's mapping reads it. A page of fifty model instances (and their
+    providers, with the state machine's set-up) cost more than its query; plain rows do not."""
+
+    oruk_id: uuid.UUID
+    oruk_service_at_location_id: uuid.UUID
+    title: str
+    category: str
+    unit: str
+    unit_price: Money
+    description: str
+    postcode_districts: list[str]
+    updated_at: datetime.datetime
+    provider: ProviderRow
+
+
+PROVIDER_ROW_FIELDS = tuple(f for f in ProviderRow.__slots__ if f != "pk")
+SERVICE_ROW_FIELDS = tuple(f for f in ServiceRow.__slots__ if f not in ("unit_price", "provider"))
+
+
+def _row(values: dict) -> ServiceRow:
+    provider = ProviderRow(pk=values["provider_id"], **{f: values[f"provider__{f}"] for f in PROVIDER_ROW_FIELDS})
+    return ServiceRow(
+        **{f: values[f] for f in SERVICE_ROW_FIELDS},
+        unit_price=Money(values["unit_price"], values["unit_price_currency"]),
+        provider=provider,
+    )
+
+
+@dataclass(frozen=True)
+class ServicePage:
+    total_items: int
+    rows: list[ServiceRow]
+    paging: Paging
+
+
+def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet[ServiceOffering], Paging, str]:
     """The published services matching the query's filters (all combined with AND), in a stable
-    order (oldest first, by id), and the page asked for; `InvalidInput` naming every bad field."""
+    order (oldest first, by id), the page asked for, and a key naming the filters; `InvalidInput`
+    naming every bad field."""
     errors: dict[str, list[str]] = {}
     paging = read_paging(params, errors)
     term_id = _uuid(params, "taxonomy_term_id", errors)
@@ -127,7 +188,41 @@ def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet
     if taxonomy_id is not None and taxonomy_id not in {taxonomy.id for taxonomy in TAXONOMIES}:
         # Every published service has a term of each of Cairn's taxonomies, and of no other.
         services = services.none()
-    return services.only(*PUBLISHED_FIELDS).order_by("id"), paging
+    key = repr((params.get("search", "").strip(), term_id, taxonomy_id, district))
+    return services.only(*PUBLISHED_FIELDS).order_by("id"), paging, key
+
+
+def published_page(params, *, with_postcode: bool = False) -> ServicePage:
+    """One page of published services and their total: two queries, or one when the total for
+    these filters was counted in the last `COUNT_SECONDS`.
+
+    Why the total is kept for a while: counting 400,000 published services exactly takes longer
+    than a whole page may (bench/openreferral.py), and a directory reader pages through the same
+    filters many times. The total is checked against the page it comes with and counted again when
+    they disagree (a full page past it, a short page not ending at it, an empty page before it), so
+    an envelope never contradicts its own contents; between those checks it may lag a change by up
+    to `COUNT_SECONDS`."""
+    services, paging, key = published_services(params, with_postcode=with_postcode)
+    cache_key = "openreferral:count:" + hashlib.sha256(key.encode()).hexdigest()
+    columns = (
+        *SERVICE_ROW_FIELDS, "unit_price", "unit_price_currency", "provider_id",
+        *(f"provider__{f}" for f in PROVIDER_ROW_FIELDS),
+    )  # fmt: skip
+    rows = [_row(values) for values in services.values(*columns)[paging.offset : paging.offset + paging.per_page]]
+    total = cache.get(cache_key)
+    seen = paging.offset + len(rows)
+    if total is None or not _total_fits(total, seen, len(rows), paging.per_page):
+        total = services.count()
+        cache.set(cache_key, total, COUNT_SECONDS)
+    return ServicePage(total_items=total, rows=rows, paging=paging)
+
+
+def _total_fits(total: int, seen: int, size: int, per_page: int) -> bool:
+    if size == per_page:
+        return total >= seen
+    if size:
+        return total == seen
+    return total <= seen
 
 
 def published_service(**lookup) -> ServiceOffering | None:

@@ -54,16 +54,14 @@ class _ServicePageView(OpenReferralView):
         raise TypeError(f"{type(self).__name__} must say how a listed service is shown")
 
     def get(self, request):
-        services, paging = directory.published_services(request.query_params, with_postcode=self.with_postcode)
-        total = services.count()
-        rows = services[paging.offset : paging.offset + paging.per_page] if paging.offset < total else []
+        page = directory.published_page(request.query_params, with_postcode=self.with_postcode)
         base = self.base_url()
         return Response(
             mapping.page_body(
-                contents=[self.item(service, base) for service in rows],
-                total_items=total,
-                page_number=paging.page,
-                per_page=paging.per_page,
+                contents=[self.item(service, base) for service in page.rows],
+                total_items=page.total_items,
+                page_number=page.paging.page,
+                per_page=page.paging.per_page,
             )
         )
 

@@ -251,3 +251,18 @@ def test_page_queries_do_not_grow_with_services(anon, directory, django_assert_m
         assert get_json(anon, "/openreferral/services", per_page=500)["size"] == 23
     with django_assert_max_num_queries(1):
         get_json(anon, f"/openreferral/services/{directory['visits'].oruk_id}")
+
+
+def test_the_total_is_kept_a_while_but_never_contradicts_its_page(anon, directory, django_assert_num_queries):
+    with django_assert_num_queries(2):
+        assert get_json(anon, "/openreferral/services", per_page=2)["total_items"] == 3
+    with django_assert_num_queries(1):  # the same filters again: the page only
+        assert get_json(anon, "/openreferral/services", per_page=2)["total_items"] == 3
+    more = [service_of(directory["river"], f"Extra {n}") for n in range(3)]
+    # The last page now holds two services where the kept total said one: counted again.
+    with django_assert_num_queries(2):
+        last = get_json(anon, "/openreferral/services", per_page=2, page=2)
+    assert (last["total_items"], last["total_pages"], last["size"], last["last_page"]) == (6, 3, 2, False)
+    ServiceOffering.objects.filter(pk__in=[s.pk for s in more]).update(retired_at="2026-01-01T00:00Z")
+    beyond = get_json(anon, "/openreferral/services", per_page=2, page=3)
+    assert beyond["empty"] and beyond["total_items"] == 3 and beyond["last_page"]
