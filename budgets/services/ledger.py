@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from djmoney.money import Money
 
+from accounts.bulk import update_each
 from accounts.models import AuditAction, User
 from accounts.money import format_money, round_penny
 from accounts.services import audit_event, audit_record, audit_record_many
@@ -604,7 +605,7 @@ def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str,
                 for account, amount in movements
             ]
         )
-        LedgerAccount.objects.bulk_update(list(touched.values()), ["balance"])
+        update_each(LedgerAccount, ["balance"], [(a.pk, a.balance.amount) for a in touched.values()])
         for account_id, delta in sorted(council.items()):
             LedgerAccount.objects.filter(pk=account_id).update(balance=F("balance") + delta)
         audit_record_many(
