@@ -29,6 +29,11 @@ class OpenReferralView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Access-Control-Allow-Origin"] = "*"
+        if request.method == "OPTIONS":  # a browser's preflight: any origin may read, nothing more
+            response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+            if asked := request.headers.get("Access-Control-Request-Headers"):
+                response["Access-Control-Allow-Headers"] = asked
+            response["Access-Control-Max-Age"] = "86400"
         return response
 
     def base_url(self) -> str:

@@ -266,3 +266,16 @@ def test_the_total_is_kept_a_while_but_never_contradicts_its_page(anon, director
     ServiceOffering.objects.filter(pk__in=[s.pk for s in more]).update(retired_at="2026-01-01T00:00Z")
     beyond = get_json(anon, "/openreferral/services", per_page=2, page=3)
     assert beyond["empty"] and beyond["total_items"] == 3 and beyond["last_page"]
+
+
+def test_a_browsers_preflight_is_answered_for_any_origin(anon, directory):
+    response = anon.options(
+        "/openreferral/services",
+        HTTP_ORIGIN="https://directory.example",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="accept",
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert response["Access-Control-Allow-Methods"] == "GET, HEAD, OPTIONS"
+    assert response["Access-Control-Allow-Headers"] == "accept"
