@@ -183,3 +183,14 @@ def test_a_review_writes_queries_do_not_grow_with_the_providers_reviews(market, 
             change()
         sums = [q["sql"] for q in queries.captured_queries if re.search(r"\b(SUM|COUNT)\(", q["sql"].upper())]
         assert sums == []
+
+
+def test_the_refresh_stores_no_score_for_providers_whose_reviews_are_all_hidden(market, case_manager):
+    providers, clients = market
+    hidden = [review_create(actor=clients[0], provider=p, rating=4, text=TEXT) for p in providers[:2]]
+    for review in hidden:
+        review_hide(actor=case_manager, review=review, reason="Names a carer.")
+    # A stale score (as if stored before the reviews were hidden): the only rows to change have no score.
+    Provider.objects.filter(pk__in=[p.pk for p in providers[:2]]).update(rating=Decimal("4.00"), review_count=1)
+    assert ratings_refresh_all() == 0
+    assert [stored(p.pk) for p in providers[:2]] == [(None, 0), (None, 0)]
