@@ -23,8 +23,16 @@ def update_each(model: type[models.Model], fields: list[str], rows: list[tuple[A
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     pk = quote(model._meta.pk.column)
-    columns = [quote(model._meta.get_field(name).column) for name in fields]
+    model_fields = [model._meta.get_field(name) for name in fields]
+    columns = [quote(field.column) for field in model_fields]
+    cell = ["%s"] * (len(columns) + 1)
     if connection.vendor == "postgresql":
+        # Typed cells: a column whose values are all NULL (or all text-like) would otherwise be text.
+        types = [model._meta.pk.rel_db_type(connection)]
+        types += [
+            f.target_field.rel_db_type(connection) if f.is_relation else f.db_type(connection) for f in model_fields
+        ]
+        cell = [f"%s::{db_type}" for db_type in types]
         alias = f"v({pk}, {', '.join(columns)})"
         names = [f"v.{column}" for column in columns]
         key = f"v.{pk}"
@@ -36,7 +44,7 @@ def update_each(model: type[models.Model], fields: list[str], rows: list[tuple[A
     with connection.cursor() as cursor:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+            row = "(" + ", ".join(cell) + ")"
             # Only identifiers quoted by the connection go into the text; every value is a parameter.
             assignments = ", ".join(f"{c} = {n}" for c, n in zip(columns, names, strict=True))
             values = ", ".join([row] * len(chunk))

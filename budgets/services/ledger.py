@@ -300,7 +300,9 @@ def record_payment(
     return _idempotent(key, fingerprint, build, kind=Kind.PAYMENT, budget=budget, actor=actor, memo=memo or "Payment")
 
 
-def _payment_movements(accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget) -> list[Movement]:
+def _payment_movements(
+    accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget, council=council_account
+) -> list[Movement]:
     return _out_of_commitment(accounts, value, AccountKind.PAID)
 
 
@@ -321,12 +323,14 @@ def record_fund_load(
     )
 
 
-def _fund_load_movements(accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget) -> list[Movement]:
+def _fund_load_movements(
+    accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget, council=council_account
+) -> list[Movement]:
     if AccountKind.FUND_HELD not in accounts:
         accounts[AccountKind.FUND_HELD] = _open(budget, AccountKind.FUND_HELD)
     return [
         *_out_of_commitment(accounts, value, AccountKind.PAID),
-        (council_account(AccountKind.FUNDS_ISSUED), -value),
+        (council(AccountKind.FUNDS_ISSUED), -value),
         (accounts[AccountKind.FUND_HELD], value),
     ]
 
@@ -349,12 +353,12 @@ def record_contribution(
 
 
 def _contribution_movements(
-    accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget
+    accounts: dict[str, LedgerAccount], value: Decimal, budget: PersonalBudget, council=council_account
 ) -> list[Movement]:
     return [
         *_out_of_commitment(accounts, value, AccountKind.PAID),
-        (council_account(AccountKind.CONTRIBUTIONS), -value),
-        (council_account(AccountKind.FUNDING), value),
+        (council(AccountKind.CONTRIBUTIONS), -value),
+        (council(AccountKind.FUNDING), value),
     ]
 
 
@@ -565,7 +569,14 @@ def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str,
         for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys):
             done[tx.idempotency_key] = tx
         new: list[tuple[LedgerTransaction, list[Movement]]] = []
-        council: dict[int, Decimal] = defaultdict(Decimal)
+        council_accounts: dict[str, LedgerAccount] = {}
+
+        def council(kind: str) -> LedgerAccount:  # each council account looked up once per call
+            if kind not in council_accounts:
+                council_accounts[kind] = council_account(kind)
+            return council_accounts[kind]
+
+        moved: dict[int, Decimal] = defaultdict(Decimal)
         touched: dict[int, LedgerAccount] = {}
         for entry, value, fingerprint in zip(entries, values, fingerprints, strict=True):
             if not entry.key:
@@ -575,13 +586,13 @@ def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str,
                     raise IdempotencyConflict(f"The key “{entry.key}” was already used for a different movement.")
                 continue
             accounts = locked[entry.budget.pk]
-            movements = _MANY[entry.kind][1](accounts, value, entry.budget)
+            movements = _MANY[entry.kind][1](accounts, value, entry.budget, council)
             if sum(amount for _, amount in movements) != 0 or any(amount == 0 for _, amount in movements):
                 raise Unbalanced()
             currency = _currency(entry.budget)
             for account, amount in movements:
                 if account.budget_id is None:
-                    council[account.pk] += amount
+                    moved[account.pk] += amount
                 else:
                     account.balance = Money(account.balance.amount + amount, currency)
                     touched[account.pk] = account
@@ -606,7 +617,7 @@ def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str,
             ]
         )
         update_each(LedgerAccount, ["balance"], [(a.pk, a.balance.amount) for a in touched.values()])
-        for account_id, delta in sorted(council.items()):
+        for account_id, delta in sorted(moved.items()):
             LedgerAccount.objects.filter(pk=account_id).update(balance=F("balance") + delta)
         audit_record_many(
             [

@@ -389,11 +389,6 @@ def test_a_run_of_invoices_takes_the_same_number_of_queries_however_many_it_pays
     assert many.total() <= 40, dict(many)  # a handful of statements, not one per payment
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: ledger.record_many looks up the council's funds-issued account "
-    "(ledger.council_account, a get_or_create) once per fund load, so a batch's statements grow with its loads",
-)
 def test_a_run_of_fund_loads_takes_the_same_number_of_queries_however_many_it_pays(
     make_dp_holder, finance_user, settings
 ):
