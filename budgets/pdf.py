@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from bisect import bisect_right
 from decimal import Decimal
+from functools import cache
 from itertools import groupby
 
 from django.utils import timezone
@@ -194,10 +195,7 @@ class _MovementsTable(Flowable):
             space = [w - 2 * CELL_PAD_X for w in self.widths]
             header = [split_lines(cell, CELL_BOLD_FONT, CELL_SIZE, w) for cell, w in zip(rows[0], space, strict=True)]
             cells = [header] + [
-                [
-                    split_lines(cell, CELL_FONT, CELL_SIZE, space[c]) if c in self.wrap_columns else [cell]
-                    for c, cell in enumerate(row)
-                ]
+                [_wrapped(cell, space[c]) if c in self.wrap_columns else [cell] for c, cell in enumerate(row)]
                 for row in rows[1:]
             ]
             tops = [0.0]  # tops[r]: the height of rows 0..r-1
@@ -236,7 +234,6 @@ class _MovementsTable(Flowable):
         top = self.height
         rules = []
         for font_name, rows in ((CELL_BOLD_FONT, [0]), (CELL_FONT, range(self.first, self.stop))):
-            widths = font_widths(font_name)
             placed = []  # (x, y, line): each row's first lines left to right, then any more lines
             for r in rows:
                 y = top - self.PAD_Y - CELL_SIZE
@@ -245,11 +242,7 @@ class _MovementsTable(Flowable):
                     right = c in self.right_columns
                     for i, line in enumerate(lines):
                         if line:
-                            x = (
-                                edges[c + 1] - CELL_PAD_X - widths.of(line, CELL_SIZE)
-                                if right
-                                else edges[c] + CELL_PAD_X
-                            )
+                            x = edges[c + 1] - CELL_PAD_X - _width(line, font_name) if right else edges[c] + CELL_PAD_X
                             (more if i else placed).append((x, y - i * CELL_LEADING, line))
                 placed += more
                 top -= self.tops[r + 1] - self.tops[r]
@@ -296,6 +289,33 @@ class _MovementsTable(Flowable):
         ops.append("ET")
         self.canv.setFont(font_name, CELL_SIZE, CELL_LEADING)  # after any fallback line, which sets its own
         self.canv.addLiteral("\n".join(ops))
+
+
+@cache
+def _char_widths(font_name: str) -> dict[str, float]:
+    """The widths at 1 pt of the characters a standard font's encoding holds, in a plain dict:
+    summing through it is several times faster than through `font_widths` (a dict subclass,
+    whose item look-ups go through Python), and a statement measures thousands of lines."""
+    measure = getFont(font_name).stringWidth
+    latin = [chr(i) for i in (*range(32, 127), *range(160, 256))]
+    latin += bytes(range(128, 160)).decode("cp1252", errors="ignore")  # €, ‘ ’, “ ”, – — …
+    return {ch: measure(ch, 1) for ch in latin}
+
+
+def _width(line: str, font_name: str) -> float:
+    """The width of a line of a table's cell text (any character through `font_widths`)."""
+    try:
+        return sum(map(_char_widths(font_name).__getitem__, line)) * CELL_SIZE
+    except KeyError:
+        return font_widths(font_name).of(line, CELL_SIZE)
+
+
+def _wrapped(words: str, width: float) -> list[str]:
+    """`split_lines` of a table's cell, measuring a one-line cell (most are) with `_width`."""
+    line = " ".join(words.split())
+    if "\n" not in words and _width(line, CELL_FONT) <= width:
+        return [line]
+    return split_lines(words, CELL_FONT, CELL_SIZE, width)
 
 
 # Joins a page's lines to encode them at once: in the standard fonts' encoding, rare in text
