@@ -77,27 +77,49 @@ def in_chunks(ids: Iterable[int], size: int = 2000) -> Iterator[list[int]]:
         yield ordered[start : start + size]
 
 
-def lock(name: str) -> None:
+# The most change marks a read takes in itself. Reads are frequent, so marks rarely pile up past
+# this; when they do (an upgrade, a mass correction), taking them in would hold one request for
+# minutes, so the read answers from the stored figures and `<statistic>_stats_rebuild` takes
+# them in (docs/architecture.md, "Open statistics").
+INLINE_LIMIT = 5000
+
+
+def lock(name: str, *, wait: bool = True) -> bool:
     """Hold `name`'s lock until the transaction ends (PostgreSQL advisory lock): one refresh of a
     statistic at a time, or two could each rewrite a month from what they saw and the later writer
-    could leave the older figures. On SQLite a writer already holds the whole database."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    could leave the older figures. Without `wait`, False at once if someone else holds it. On
+    SQLite a writer already holds the whole database."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"openstats:{name}"])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [f"openstats:{name}"])
+        return cursor.fetchone()[0]
 
 
-def refresh_from_marks(name: str, marks: QuerySet, fields: list[str], apply: Callable[[list[tuple]], None]) -> bool:
+def refresh_from_marks(
+    name: str, marks: QuerySet, fields: list[str], apply: Callable[[list[tuple]], None], *, limit: int | None = None
+) -> bool:
     """Bring statistic `name`'s stored aggregates up to date: under its lock, hand every change
     mark so far (the `fields` of each) to `apply`, which rewrites what they touch, then delete
     exactly those marks and start a new cache version. Marks written by a transaction that commits
-    meanwhile are not seen, so they stay for the next read. True if there were any marks. The
-    check for marks is the only query when there are none."""
+    meanwhile are not seen, so they stay for the next read. True if marks were taken in. The check
+    for marks is the only query when there are none.
+
+    With a `limit` (a read), give up rather than wait: when another refresh holds the lock (the
+    reader answers from the figures as they stand; the refresh under way bumps the cache when it
+    is done), or when more than `limit` marks are waiting (see `INLINE_LIMIT`)."""
     if not marks.exists():
         return False
     with transaction.atomic():
-        lock(name)
-        rows = list(marks.values_list("pk", *fields))
-        if not rows:
+        if not lock(name, wait=limit is None):
+            return False
+        rows = list(
+            marks.values_list("pk", *fields)[: limit + 1] if limit is not None else marks.values_list("pk", *fields)
+        )
+        if not rows or (limit is not None and len(rows) > limit):
             return False
         apply([row[1:] for row in rows])
         for chunk in in_chunks(row[0] for row in rows):

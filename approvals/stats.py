@@ -33,7 +33,7 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from accounts.api.open_data import SUPPRESS_BELOW
-from accounts.stats_cache import bump, cached, in_chunks, lock, refresh_from_marks
+from accounts.stats_cache import INLINE_LIMIT, bump, cached, in_chunks, lock, refresh_from_marks
 from careplans.models import CarePlan, PlanStatus
 
 from .models import ApprovalStageTime, ApprovalStatsChange, ApprovalTimeMonth
@@ -215,9 +215,12 @@ def _apply(marks: list[tuple[int | None, int | None]]) -> None:
     _summarise(groups)
 
 
-def refresh() -> bool:
-    """Take in every change marked so far (accounts.stats_cache.refresh_from_marks)."""
-    return refresh_from_marks(CACHE_NAME, ApprovalStatsChange.objects.all(), ["plan_id", "assessment_id"], _apply)
+def refresh(*, limit: int | None = None) -> bool:
+    """Take in every change marked so far (accounts.stats_cache.refresh_from_marks); a read passes
+    `limit`, so it never waits for another refresh or takes in a pile of marks itself."""
+    return refresh_from_marks(
+        CACHE_NAME, ApprovalStatsChange.objects.all(), ["plan_id", "assessment_id"], _apply, limit=limit
+    )
 
 
 def rebuild() -> None:
@@ -258,5 +261,5 @@ def approval_times() -> list[dict]:
     """One row per stage and month (stage order, then month): count, median and p90 in days
     (one decimal place), or `suppressed` with no figures when fewer than 5 plans are in it.
     Cached (accounts/stats_cache.py); any marked change is taken in first."""
-    refresh()
+    refresh(limit=INLINE_LIMIT)
     return cached(CACHE_NAME, published)

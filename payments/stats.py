@@ -21,7 +21,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.api.open_data import SUPPRESS_BELOW
-from accounts.stats_cache import bump, cached, lock, refresh_from_marks
+from accounts.stats_cache import INLINE_LIMIT, bump, cached, lock, refresh_from_marks
 from providers.models import ServiceCategory
 
 from .models import Payment, PaymentStatus, SpendChange, SpendMonth
@@ -72,9 +72,10 @@ def _apply(marks: list[tuple[datetime.datetime]]) -> None:
         SpendMonth.objects.bulk_create(_totals(Payment.objects.filter(paid_at__gte=start, paid_at__lt=end)))
 
 
-def refresh() -> bool:
-    """Take in every change marked so far (accounts.stats_cache.refresh_from_marks)."""
-    return refresh_from_marks(CACHE_NAME, SpendChange.objects.all(), ["paid_at"], _apply)
+def refresh(*, limit: int | None = None) -> bool:
+    """Take in every change marked so far (accounts.stats_cache.refresh_from_marks); a read passes
+    `limit`, so it never waits for another refresh or takes in a pile of marks itself."""
+    return refresh_from_marks(CACHE_NAME, SpendChange.objects.all(), ["paid_at"], _apply, limit=limit)
 
 
 def rebuild() -> None:
@@ -112,5 +113,5 @@ def spend_by_category() -> list[dict]:
     """Money paid to providers by service category and month (the month it was paid), from paid
     payments (reversed ones excluded). A group of fewer than 5 payments is suppressed: no count,
     no amount. Cached (accounts/stats_cache.py); any marked change is taken in first."""
-    refresh()
+    refresh(limit=INLINE_LIMIT)
     return cached(CACHE_NAME, published)
