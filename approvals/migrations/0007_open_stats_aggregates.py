@@ -5,8 +5,9 @@ from django.db import migrations, models
 # Every change that can move a published approval figure leaves a mark for approvals.stats.refresh,
 # written by the database so that bulk updates and corrections count as well as transitions: a
 # plan's history row added or changed, an assessment's completion changed, a budget moved to
-# another assessment. Existing plans and assessments are marked here, so an upgraded site works
-# out its statistics on the first read (`manage.py approval_stats_rebuild` does it up front).
+# another assessment. Every existing plan with history is marked here: a small site's first read
+# takes them in; a large one runs `manage.py approval_stats_rebuild` after upgrading (a read takes
+# in at most accounts.stats_cache.INLINE_LIMIT marks itself).
 
 PLAN_TYPE = "(SELECT id FROM django_content_type WHERE app_label = 'careplans' AND model = 'careplan')"
 MARKS = "approvals_approvalstatschange"

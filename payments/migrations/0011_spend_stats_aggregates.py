@@ -6,8 +6,9 @@ from django.db import migrations, models
 # Every change that can move a published spend figure leaves a mark (the `paid_at` of the payment
 # concerned) for payments.stats.refresh, written by the database so that bulk updates of payments
 # count as well as saves: a payment paid, reversed or moved to another time; a plan line or a
-# service offering changing the category a paid invoice counts under. One mark per month with
-# payments is written here, so an upgraded site works out its statistics on the first read.
+# service offering changing the category a paid invoice counts under. Existing payments are
+# marked here: a small site's first read takes them in; a large one runs
+# `manage.py spend_stats_rebuild` after upgrading.
 
 PG_FORWARD = """
 CREATE OR REPLACE FUNCTION payments_spend_payment_changed() RETURNS trigger AS $$
@@ -97,8 +98,8 @@ def forward(apps, schema_editor):
     elif vendor == "sqlite":
         for name, body in SQLITE_FORWARD.items():
             schema_editor.execute(f"CREATE TRIGGER {name} {body}")
-    # A mark per hour with payments (an hour never straddles a local month boundary): every month
-    # with payments is worked out on the first read.
+    # A mark per hour with payments (an hour never straddles a local month boundary), so every
+    # month with payments is worked out again.
     hour = "strftime('%Y-%m-%d %H', paid_at)" if vendor == "sqlite" else "date_trunc('hour', paid_at)"
     schema_editor.execute(MARK_EXISTING.format(hour=hour))
 
