@@ -251,6 +251,17 @@ def _balance_change(budget: PersonalBudget, via: str = "") -> Sum:
     return Sum(f"{via}amount", filter=Q(**{f"{via}account__kind__in": BALANCE_KINDS, f"{via}account__budget": budget}))
 
 
+def _month_date(value: object) -> datetime.date:
+    """A bare cursor's month as a date: PostgreSQL's DATE_TRUNC gives a (naive, local)
+    timestamp and SQLite gives text; the ORM's converters that would make either a date are
+    bypassed by the raw query."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return datetime.date.fromisoformat(str(value)[:10])
+
+
 def ledger_month_totals(budget: PersonalBudget) -> list[MonthTotals]:
     """Money in and out of the budget's balance for each month it moved, newest first: in one
     query, summed by the database whatever the size of the ledger.
@@ -280,7 +291,7 @@ def ledger_month_totals(budget: PersonalBudget) -> list[MonthTotals]:
     # Bare cursor values: SQLite gives the month as text and the sums as numbers.
     return [
         MonthTotals(
-            month if isinstance(month, datetime.date) else datetime.date.fromisoformat(str(month)[:10]),
+            _month_date(month),
             Money(round_penny(Decimal(str(money_in))), currency),
             Money(round_penny(Decimal(str(money_out))), currency),
             movements,
