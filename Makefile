@@ -10,6 +10,8 @@ GOVUK := node_modules/govuk-frontend/dist/govuk
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# One test process per core (pytest-xdist, each with its own test database); 0 runs them in this process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install assets migrate seed lint check bench clean
 
@@ -17,7 +19,7 @@ run: install assets migrate seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 
