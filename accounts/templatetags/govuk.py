@@ -35,7 +35,10 @@ def govuk_widget(field: forms.BoundField, extra_classes: str = "") -> str:
 
 @register.filter
 def error_anchor(field: forms.BoundField) -> str:
-    """The id an error summary links to: the field, or the first option of a radio/checkbox group."""
+    """The id an error summary links to: the field, the first option of a radio/checkbox group, or
+    the first wrong box of a date input."""
     if isinstance(field.field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
         return f"{field.auto_id}_0"
+    if getattr(field, "wrong_parts", None):  # a GOV.UK date input: the first box in error
+        return next(p["id"] for p in field.date_parts if p["error"])
     return field.auto_id
