@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -425,3 +425,162 @@ def financial_assessment_get_for(user: User, assessment_id: int) -> FinancialAss
     if assessment is None or not can_view_financial_assessments(user, assessment.client):
         raise NotVisible("No such financial assessment.")
     return assessment
+
+
+# --- The budget over its period, and a forecast of spend to its end ------------------------------
+# The rule is described in docs/rules.md ("A forecast of spend to the period's end").
+
+FORECAST_MIN_DAYS = 28
+UNDERSPEND_SHARE = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class SpendForecast:
+    """Paid so far, and where the same daily rate would take it by the period's last day.
+
+    `warning` is "over" when the forecast is more than allocated (`runs_out_on` is the day paid
+    would reach allocated, `weeks_ahead` the whole weeks from then to the period's end), "under"
+    when it would leave more than `UNDERSPEND_SHARE` of allocated unspent (`unspent` says how much,
+    `weeks_ahead` the whole weeks from today to the period's end), else None."""
+
+    allocated: Money
+    paid: Money
+    days_gone: int
+    days_in_period: int
+    daily_rate: Decimal
+    at_end: Money
+    warning: str | None
+    runs_out_on: datetime.date | None
+    unspent: Money | None
+    weeks_ahead: int
+
+
+def spend_forecast(
+    *,
+    allocated: Decimal,
+    paid: Decimal,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    today: datetime.date,
+    currency: str = CURRENCY,
+) -> SpendForecast | None:
+    """Forecast at the current rate: what has been paid ÷ the days of the period gone (today
+    counted) is the daily rate; the forecast at the end is paid + that rate × the days left. None
+    before the period has run `FORECAST_MIN_DAYS` days (invoices lag the care, so the first weeks
+    say little) and from its last day on (nothing left to forecast)."""
+    days_in_period = (period_end - period_start).days + 1
+    days_gone = (today - period_start).days + 1
+    if days_gone < FORECAST_MIN_DAYS or today >= period_end:
+        return None
+    rate = paid / days_gone
+    at_end = round_penny(paid + rate * (days_in_period - days_gone))
+    warning, runs_out_on, unspent, weeks_ahead = None, None, None, 0
+    if at_end > allocated:
+        warning = "over"
+        # The day of the period on which paid reaches allocated (the nth day is start + n − 1).
+        nth_day = int((allocated / rate).to_integral_value(rounding=ROUND_CEILING))
+        runs_out_on = max(today, period_start + datetime.timedelta(days=nth_day - 1))
+        weeks_ahead = (period_end - runs_out_on).days // 7
+    elif allocated - at_end > allocated * UNDERSPEND_SHARE:
+        warning = "under"
+        unspent = Money(allocated - at_end, currency)
+        weeks_ahead = (period_end - today).days // 7
+    return SpendForecast(
+        allocated=Money(allocated, currency),
+        paid=Money(paid, currency),
+        days_gone=days_gone,
+        days_in_period=days_in_period,
+        daily_rate=rate,
+        at_end=Money(at_end, currency),
+        warning=warning,
+        runs_out_on=runs_out_on,
+        unspent=unspent,
+        weeks_ahead=weeks_ahead,
+    )
+
+
+@dataclass(frozen=True)
+class MonthPosition:
+    """Where the budget stood at the end of one month of its period (or today, for the month
+    under way): committed to plans (paid included, as the four figures count it) and paid, both
+    running totals; `forecast` is the forecast of paid by the month's end, for the months from
+    the current one on (None for the months before it, or without a forecast)."""
+
+    month: datetime.date
+    last_day: datetime.date
+    committed: Money | None
+    paid: Money | None
+    forecast: Money | None
+
+
+@dataclass(frozen=True)
+class BudgetYear:
+    figures: Figures
+    months: list[MonthPosition]
+    forecast: SpendForecast | None
+    today: datetime.date
+
+
+def _month_starts(first: datetime.date, last: datetime.date) -> list[datetime.date]:
+    months, day = [], first.replace(day=1)
+    while day <= last:
+        months.append(day)
+        day = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    return months
+
+
+def budget_year(budget: PersonalBudget, today: datetime.date | None = None) -> BudgetYear:
+    """The budget month by month over its period with the forecast of spend (two queries: the
+    four figures, and the committed and paid accounts' movements summed by month)."""
+    today = today or timezone.localdate()
+    figures = budget_figures(budget)
+    currency = str(budget.indicative_amount.currency)
+    rows = (
+        LedgerPosting.objects.filter(
+            account__budget=budget, account__kind__in=[AccountKind.COMMITTED, AccountKind.PAID]
+        )
+        .annotate(month=TruncMonth("transaction__created_at", output_field=DateField()))
+        .values("month", "account__kind")
+        .annotate(total=Sum("amount"))
+        .values_list("month", "account__kind", "total")
+        .order_by()
+    )
+    starts = _month_starts(budget.period_start, budget.period_end)
+    by_month: dict[datetime.date, dict[str, Decimal]] = {}
+    for month, kind, total in rows:
+        # A movement before the period (a backdated budget) counts in its first month, and one
+        # after it in its last, so the running totals end at the four figures.
+        month = min(max(_month_date(month), starts[0]), starts[-1])
+        sums = by_month.setdefault(month, {})
+        sums[kind] = sums.get(kind, Decimal(0)) + round_penny(total)
+    forecast = spend_forecast(
+        allocated=figures.allocated.amount,
+        paid=figures.paid.amount,
+        period_start=budget.period_start,
+        period_end=budget.period_end,
+        today=today,
+        currency=currency,
+    )
+    months, committed, paid = [], Decimal(0), Decimal(0)
+    for start in starts:
+        following = (start.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+        last_day = min(following - datetime.timedelta(days=1), budget.period_end)
+        sums = by_month.get(start, {})
+        committed += sums.get(AccountKind.COMMITTED, Decimal(0)) + sums.get(AccountKind.PAID, Decimal(0))
+        paid += sums.get(AccountKind.PAID, Decimal(0))
+        started = start <= today
+        ahead = forecast is not None and last_day >= today
+        months.append(
+            MonthPosition(
+                month=start,
+                last_day=min(last_day, today) if started else last_day,
+                committed=Money(committed, currency) if started else None,
+                paid=Money(paid, currency) if started else None,
+                forecast=Money(
+                    round_penny(forecast.paid.amount + forecast.daily_rate * (last_day - today).days), currency
+                )
+                if ahead
+                else None,
+            )
+        )
+    return BudgetYear(figures=figures, months=months, forecast=forecast, today=today)
