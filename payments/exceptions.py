@@ -16,6 +16,10 @@ class WrongInvoiceState(StateConflict):
     default_message = "The invoice is not in a state where that can be done."
 
 
+class NothingToPay(StateConflict):
+    default_message = "There is nothing to pay: no confirmed invoice or direct payment load is waiting."
+
+
 class PaymentNotYetSent(Exception):
     """The attempt ended without a definite answer: try again later (the same key, after a lookup)."""
 

@@ -37,7 +37,7 @@ from careplans.models import PlanStatus
 from careplans.services import plan_paid_record
 from providers.models import ProviderStatus
 
-from ..exceptions import PaymentNotYetSent
+from ..exceptions import NothingToPay, PaymentNotYetSent
 from ..gateways import GatewayAmbiguous, GatewayRefused, GatewayRetryLater, Transfer, gateway
 from ..models import (
     Invoice,
@@ -85,13 +85,16 @@ def tell_finance(payment: Payment, message: str) -> None:
     )
 
 
-def payment_run_start(*, actor: User, request=None) -> PaymentRun:
+def payment_run_start(*, actor: User, request=None, refuse_empty: bool = False) -> PaymentRun:
     """Finance pays every confirmed, unpaid invoice and every fund load that has fallen due.
-    Enforces: finance (403). See `_run`. A run with nothing to pay is still recorded."""
+    Enforces: finance (403). See `_run`. A run with nothing to pay is still recorded (the API's
+    contract), unless `refuse_empty` (the web page): then `NothingToPay` is raised and no run is
+    recorded, decided inside the run's transaction so a run started at the same moment that
+    took the last invoices makes this one empty, not duplicated."""
     if not can_run_payments(actor):
         raise ActionNotAllowed("Only finance officers start payment runs.")
     loads_settle_covered()
-    return _run(actor=actor, invoices=True, request=request)
+    return _run(actor=actor, invoices=True, request=request, refuse_empty=refuse_empty)
 
 
 def loads_pay_due(*, today: datetime.date | None = None) -> PaymentRun | None:
@@ -153,7 +156,7 @@ def _due_loads(today: datetime.date):
     )
 
 
-def _run(*, actor: User | None, invoices: bool, request=None) -> PaymentRun:
+def _run(*, actor: User | None, invoices: bool, request=None, refuse_empty: bool = False) -> PaymentRun:
     """One payment per invoice or load — those another run already holds are skipped by the
     database's unique constraints, so two runs started at once pay each once — then queue the
     sending after the transaction commits: up to `PAYMENT_RUN_WORKERS` tasks, each paying the
@@ -198,6 +201,8 @@ def _run(*, actor: User | None, invoices: bool, request=None) -> PaymentRun:
         Payment.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
         figures = run.payments.aggregate(total=Sum("amount"))
         run.payment_count = run.payments.count()
+        if run.payment_count == 0 and refuse_empty:
+            raise NothingToPay()  # rolls back the run row: nothing is recorded
         run.total = Money(figures["total"] or Decimal(0), "GBP")
         if run.payment_count == 0:
             run.finished_at = timezone.now()

@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from accounts.exceptions import CairnError
 
 from .. import selectors, services
+from ..exceptions import NothingToPay
 from ..gateways import GatewayError
 from ..models import Invoice, InvoiceStatus, Payment, PaymentRun, PaymentStatus
 from ..pdf import remittance_pdf
@@ -57,7 +58,11 @@ class PaymentRunListView(FinanceMixin, TemplateView):
         return context
 
     def post(self, request):
-        run = services.payment_run_start(actor=request.user, request=request)
+        try:
+            run = services.payment_run_start(actor=request.user, request=request, refuse_empty=True)
+        except NothingToPay as exc:
+            messages.info(request, exc.message)
+            return HttpResponseRedirect(reverse("payment-runs"))
         count = f"{run.payment_count} payment{'' if run.payment_count == 1 else 's'}"
         messages.success(request, f"Payment run {run.pk} started: {count}, {run.total}.")
         return HttpResponseRedirect(reverse("payment-run-detail", args=[run.pk]))
