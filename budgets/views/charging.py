@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.dates import date_field
 from accounts.exceptions import CairnError
-from accounts.forms import add_service_errors, iso_date_field
+from accounts.forms import add_service_errors
 from accounts.models import Role, User
 from accounts.permissions import acts_for
 from accounts.web import page_status
@@ -54,8 +55,10 @@ def weekly_field(label: str, **kwargs) -> forms.DecimalField:
 
 
 class FinancialAssessmentForm(forms.Form):
-    date = iso_date_field(
-        "Date of the assessment (optional)", help_text="It applies from this date. Leave blank for today."
+    date = date_field(
+        "Date of the assessment (optional)",
+        help_text="It applies from this date. For example, 27 3 2027. Leave blank for today.",
+        noun="The date of the assessment",
     )
     band = forms.ChoiceField(
         label="Circumstances",

@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView
 
+from accounts.dates import date_field
 from accounts.exceptions import CairnError
-from accounts.forms import add_service_errors, iso_date_field, pounds_field
+from accounts.forms import add_service_errors, pounds_field
 from accounts.models import Role, User
 from accounts.permissions import acts_for
 from accounts.web import page_status
@@ -30,7 +31,7 @@ class MoneyReceivedForm(forms.Form):
     amount = pounds_field(
         "Amount received, in pounds", noun="amount", required_message="Enter the amount", example="120.00"
     )
-    date = iso_date_field("Date received", help_text="For example, 2027-04-01", required_message="Enter the date")
+    date = date_field("Date received", help_text="For example, 27 3 2027", required_message="Enter the date")
     reference = forms.CharField(
         label="Reference (optional)", required=False, max_length=100, help_text="A cheque number or bank reference."
     )

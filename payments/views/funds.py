@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView
 
+from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
-from accounts.forms import add_service_errors, iso_date_field, pounds_field
+from accounts.forms import add_service_errors, pounds_field
 from accounts.money import round_penny
 from accounts.permissions import can_manage_representatives
 from accounts.selectors import representatives_of
@@ -31,7 +32,7 @@ from .invoices import upload_field
 
 
 class SpendingForm(forms.Form):
-    date = iso_date_field("Date paid", help_text="For example, 2027-04-01", required_message="Enter the date you paid")
+    date = date_field("Date paid", help_text="For example, 27 3 2027", required_message="Enter the date you paid")
     amount = pounds_field(
         "Amount, in pounds", noun="amount", required_message="Enter how much you paid", example="58.00"
     )

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
-from accounts.forms import add_service_errors, iso_date_field
+from accounts.forms import add_service_errors
 from accounts.web import page_status
 from careplans.models import MoneyManagement, PlanLine, PlanStatus
 
@@ -87,10 +88,10 @@ class InvoiceForm(forms.Form):
             "invalid_choice": "Choose the support you delivered",
         },
     )
-    period_start = iso_date_field(
-        "Period start", help_text="For example, 2027-04-01", required_message="Enter the first day of the period"
+    period_start = date_field(
+        "Period start", help_text="For example, 27 3 2027", required_message="Enter the first day of the period"
     )
-    period_end = iso_date_field(
+    period_end = date_field(
         "Period end",
         help_text="Today or earlier: invoice only for support already delivered",
         required_message="Enter the last day of the period",
