@@ -86,7 +86,7 @@ class Chart:
     key: str
     title: str
     summary: str
-    table: ChartTable
+    table: ChartTable | None
     y_ticks: list[Tick]
     x_ticks: list[Tick]
     lines: list[DrawnLine] = field(default_factory=list)
@@ -153,7 +153,7 @@ def line_chart(
     x_max: Number,
     x_ticks: Sequence[tuple[Number, str]],
     fmt: Callable[[Decimal], str],
-    table: ChartTable,
+    table: ChartTable | None,
     x_min: Number = 0,
     y_floor: Decimal = Decimal(0),
     y_top: Decimal | None = None,
@@ -220,7 +220,7 @@ def bar_chart(
     summary: str,
     bars: Sequence[tuple[str, Number | None]],
     fmt: Callable[[Decimal], str],
-    table: ChartTable,
+    table: ChartTable | None,
 ) -> Chart:
     """A bar for each label (a month); a None value is a gap (a figure not shown), marked with a
     dash on the axis so it is not mistaken for nothing."""
