@@ -7,6 +7,7 @@ from django.forms.models import model_to_dict
 
 from accounts.admin_base import ReadOnlyAdmin, ViewOnlyAdmin
 
+from .forms import AdminUserAddForm, AdminUserChangeForm
 from .models import (
     AuditAction,
     AuditEvent,
@@ -19,6 +20,7 @@ from .models import (
     User,
 )
 from .services import audit_record, representation_add, representation_remove
+from .tokens import tokens_revoke_all
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -54,6 +56,8 @@ class AuditedAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, DjangoUserAdmin):
+    form = AdminUserChangeForm
+    add_form = AdminUserAddForm
     list_display = ["username", "full_name", "role", "email", "provider", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["username", "full_name", "email", "postcode"]
@@ -74,6 +78,11 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
         ),
     ]
     readonly_fields = ["last_login", "date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            tokens_revoke_all(user=obj, reason="the account was closed.", actor=request.user, request=request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         # Opening a client's record in the admin is a view of their personal data, like any other.

@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AdminUserCreationForm, AuthenticationForm, UserChangeForm
 
 from .exceptions import CairnError
 from .models import RepresentationKind, User
+from .text import normalize_username, validate_name
 
 
 def add_service_errors(form: forms.Form, exc: CairnError, names: dict[str, str] | None = None) -> None:
@@ -58,7 +59,7 @@ def pounds_field(label: str, *, noun: str, required_message: str, example: str, 
 class SignInForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
-        "invalid_login": "Enter a correct username and password. Both are case-sensitive.",
+        "invalid_login": "Enter a correct username and password. The password is case-sensitive.",
         "inactive": "This account has been closed. Contact your council if you think this is wrong.",
     }
 
@@ -117,3 +118,33 @@ class RepresentativeAddForm(forms.Form):
     def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["representative"].queryset = candidates
+
+
+class _AdminUserFormChecks:
+    """Usernames are compared NFKC-normalised and without regard to case (accounts/text.py), and
+    a full name may not hold control or invisible formatting characters."""
+
+    def clean_username(self):
+        username = normalize_username(self.cleaned_data.get("username", ""))
+        others = User.objects.filter(username__iexact=username)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError("That username is already taken.", code="unique")
+        return username
+
+    def clean_full_name(self):
+        full_name = self.cleaned_data.get("full_name", "")
+        validate_name(full_name)
+        return full_name
+
+
+class AdminUserAddForm(_AdminUserFormChecks, AdminUserCreationForm):
+    class Meta(AdminUserCreationForm.Meta):
+        model = User
+        fields = ["username"]
+
+
+class AdminUserChangeForm(_AdminUserFormChecks, UserChangeForm):
+    class Meta(UserChangeForm.Meta):
+        model = User

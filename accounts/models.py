@@ -29,6 +29,7 @@ from django.db import models
 from django.db.models import Q
 
 from .exceptions import AuditImmutable
+from .text import normalize_username
 
 
 class Role(models.TextChoices):
@@ -43,6 +44,20 @@ class Role(models.TextChoices):
 
 
 class CairnUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        """Sign-in's lookup: the name typed, NFKC-normalised, matched without regard to case
+        (accounts/text.py). An exact match wins, for accounts made before names were compared so;
+        a name that matches two such accounts only by case signs in as neither."""
+        username = normalize_username(username)
+        try:
+            return self.get(username=username)
+        except self.model.DoesNotExist:
+            pass
+        try:
+            return self.get(username__iexact=username)
+        except self.model.MultipleObjectsReturned:
+            raise self.model.DoesNotExist from None
+
     def create_superuser(self, username, email=None, password=None, **extra_fields):
         # `createsuperuser` makes the council's first administrator, not a client.
         extra_fields.setdefault("role", Role.ADMIN)
@@ -232,6 +247,7 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logged out"
     TOKEN_ISSUED = "token_issued", "API token issued"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
     PASSWORD_CHANGED = "password_changed", "Password changed"
     PASSWORD_RESET_REQUESTED = "password_reset_requested", "Password reset requested"
     VIEW = "view", "Viewed"

@@ -8,6 +8,7 @@ same transaction as the change it records.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
@@ -48,23 +49,43 @@ from .permissions import (
     can_manage_users,
     can_view_client,
 )
+from .text import normalize_username, validate_name
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The caller's address, for the audit trail and for django-axes' lock-outs alike.
+    """The caller's address, for the audit trail, the rate limits and django-axes' lock-outs alike.
 
     X-Forwarded-For is set by whoever sends the request, so it is believed only as far as the
-    deployment says: with `TRUSTED_PROXY_COUNT` proxies in front, the address the outermost
-    trusted proxy saw is that many entries from the right. With none (the default) it is ignored.
+    deployment says (docs/security.md, "Proxies and the trust boundary"): only when the request
+    arrives from one of `TRUSTED_PROXY_ADDRESSES`, and then the address the outermost of the
+    `TRUSTED_PROXY_COUNT` proxies saw is that many entries from the right. A client that reaches
+    the app server directly is known by its own address, whatever header it sends.
     """
     if request is None:
         return None
     request = getattr(request, "_request", request)
+    remote = request.META.get("REMOTE_ADDR") or None
     proxies = settings.TRUSTED_PROXY_COUNT
+    if not proxies or not _is_trusted_proxy(remote):
+        return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if proxies and len(forwarded) >= proxies:
-        return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    if len(forwarded) >= proxies:
+        candidate = forwarded[-proxies]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            return remote
+    return remote
+
+
+def _is_trusted_proxy(address: str | None) -> bool:
+    if not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in settings.TRUSTED_PROXY_ADDRESSES)
 
 
 def audit_record(
@@ -178,7 +199,9 @@ def user_create(
             errors["representation_kind"] = [_unknown_kind(representation_kind)]
     elif represents:
         errors["represents"] = ["Only representatives act for clients: leave this out for any other role."]
-    if not username.strip():
+    # NFKC first, so `ａｄｍｉｎ` is `admin` and taken like it (accounts/text.py).
+    username = normalize_username(username)
+    if not username:
         errors["username"] = ["Enter a username."]
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["That username is already taken."]
@@ -189,6 +212,10 @@ def user_create(
             errors["username"] = ["Use only letters, numbers and the characters @ . + - _ in a username."]
     if not full_name.strip():
         errors["full_name"] = ["Enter the person's full name."]
+    try:
+        validate_name(full_name)
+    except ValidationError as exc:
+        errors.setdefault("full_name", []).extend(exc.messages)
     candidate = User(username=username, email=email, full_name=full_name, role=role)
     try:
         validate_password(password, user=candidate)

@@ -17,6 +17,8 @@ urlpatterns = [
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("account/", views.AccountView.as_view(), name="account"),
+    path("account/tokens/revoke-all/", views.TokenRevokePageView.as_view(), name="account_tokens_revoke_all"),
+    path("account/tokens/<str:token_id>/revoke/", views.TokenRevokePageView.as_view(), name="account_token_revoke"),
     path("team/", views.TeamView.as_view(), name="team"),
     path("notifications/", views.NotificationListView.as_view(), name="notifications"),
 ]

@@ -6,17 +6,27 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.generic import TemplateView
 
-from . import permissions, selectors, services
-from .exceptions import CairnError
+from . import permissions, selectors, services, tokens
+from .exceptions import CairnError, NotVisible
 from .forms import AllocateClientForm, SignInForm
 from .models import AuditAction, Role
+from .throttles import (
+    PasswordResetEmailThrottle,
+    PasswordResetRateThrottle,
+    SignInFailureThrottle,
+    SignInRateThrottle,
+    throttle_page,
+    too_many_requests_page,
+)
 
 
 def lockout_response(request, credentials, *args, **kwargs):
@@ -27,9 +37,24 @@ def lockout_response(request, credentials, *args, **kwargs):
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
 
 
+@method_decorator(throttle_page(SignInRateThrottle, methods=("POST",)), name="dispatch")
 class SignInView(auth_views.LoginView):
+    """Sign-in, limited per address like the API's (accounts/throttles.py): every attempt, and
+    failures more tightly, so one address cannot try a few passwords against many usernames."""
+
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        failures = SignInFailureThrottle()
+        if not failures.allow_request(request, None):
+            return too_many_requests_page(request, failures.retry_after())
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        if form.has_error(NON_FIELD_ERRORS, "invalid_login"):
+            SignInFailureThrottle().record_failure(self.request)
+        return super().form_invalid(form)
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
@@ -41,17 +66,24 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return response
 
 
+@method_decorator(throttle_page(PasswordResetRateThrottle, methods=("POST",)), name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
+    """Requests are limited per address, and emails per email address: past that the page says
+    the same as ever but sends nothing, so it never tells whether an account exists."""
+
     extra_email_context = {"council_name": settings.CAIRN_COUNCIL_NAME}
 
     def form_valid(self, form):
+        email = form.cleaned_data["email"]
         # The address typed is recorded, not whether it matched: the page never says which.
         services.audit_record(
             actor=None,
             action=AuditAction.PASSWORD_RESET_REQUESTED,
             request=self.request,
-            message=f"Reset requested for {form.cleaned_data['email']}"[:500],
+            message=f"Reset requested for {email}"[:500],
         )
+        if not PasswordResetEmailThrottle().allow_email(email):
+            return HttpResponseRedirect(self.get_success_url())
         return super().form_valid(form)
 
 
@@ -67,7 +99,24 @@ class AccountView(LoginRequiredMixin, TemplateView):
             selectors.current_social_worker(client=user) if permissions.has_role(user, Role.CLIENT) else None
         )
         context["represented"] = selectors.represented_clients(representative=user)
+        context["api_tokens"] = tokens.token_list(user=user)
         return context
+
+
+class TokenRevokePageView(LoginRequiredMixin, View):
+    """Revoke one of your API tokens, or all of them, from your account page."""
+
+    def post(self, request, token_id: str | None = None):
+        if token_id is None:
+            count = tokens.tokens_revoke_all(user=request.user, reason="revoked by their owner.", request=request)
+            messages.success(request, f"{count} API token{'s' if count != 1 else ''} revoked.")
+        else:
+            try:
+                tokens.token_revoke(actor=request.user, token_id=token_id, request=request)
+            except NotVisible as exc:
+                raise Http404(exc.message) from exc
+            messages.success(request, "The API token was revoked. Integrations using it must sign in again.")
+        return HttpResponseRedirect(reverse("account"))
 
 
 class TeamView(LoginRequiredMixin, TemplateView):

@@ -10,6 +10,7 @@ pages never restate a service's rules.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -52,3 +53,34 @@ class ServiceErrorMiddleware:
         raise_for_page(exception)
         status = http_status(exception)
         return render(request, "error.html", {"message": exception.message, "status": status}, status=status)
+
+
+class ResponseHeadersMiddleware:
+    """Headers every response gets (docs/security.md, "Headers"):
+
+    - `Cache-Control: no-store` unless the view chose its own caching: pages, PDFs and API answers
+      carry personal data, and no browser or proxy cache should keep them. The exception is a
+      public open-data endpoint (marked by its rate limit, `accounts.throttles`) answering someone
+      who is not signed in: that may be cached. Static files never reach this middleware
+      (WhiteNoise answers them first, with its own long-lived caching).
+    - `Permissions-Policy`: the browser features Cairn never uses (camera, microphone, location,
+      payment, USB, ...) are switched off for its pages and anything framed in them.
+    - No `Server` header from the application (the app server's own is removed by gunicorn.conf.py).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        if "Server" in response.headers:
+            del response.headers["Server"]
+        if "Cache-Control" not in response.headers and not _public_and_anonymous(request):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _public_and_anonymous(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return getattr(request, "cairn_public", False) and not (user is not None and user.is_authenticated)

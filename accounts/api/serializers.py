@@ -8,6 +8,7 @@ rather than imported from `providers`.
 from rest_framework import serializers
 
 from accounts.models import CaseloadAssignment, RepresentationKind, Role, Team, User
+from accounts.text import NameField
 
 _Provider = User._meta.get_field("provider").related_model
 
@@ -18,14 +19,33 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text="Send as `Authorization: Token <token>`. Shown once.")
+    id = serializers.CharField(
+        read_only=True, help_text="The token's id: its first characters, as listed by GET /auth/tokens/."
+    )
+    expires_at = serializers.DateTimeField(
+        read_only=True, help_text="When the token stops working; sign in again before then for a new one."
+    )
+
+
+class TokenInfoSerializer(serializers.Serializer):
+    """One of the caller's tokens, as listed; never the token itself."""
+
+    id = serializers.CharField(read_only=True, source="token_key")
+    created_at = serializers.DateTimeField(read_only=True, source="created")
+    expires_at = serializers.DateTimeField(read_only=True, source="expiry")
+    current = serializers.SerializerMethodField(help_text="Whether this call was made with this token.")
+
+    def get_current(self, token) -> bool:
+        used = getattr(self.context.get("request"), "auth", None)
+        return getattr(used, "digest", None) == token.digest
 
 
 class UserCreateSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
-    full_name = serializers.CharField(max_length=200)
+    full_name = NameField(max_length=200)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     postcode = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
     provider = serializers.PrimaryKeyRelatedField(
@@ -77,7 +97,7 @@ class _UserIdField(serializers.PrimaryKeyRelatedField):
 
 
 class TeamCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = NameField(max_length=200)
     manager = _UserIdField()
     members = serializers.ListField(child=_UserIdField(), required=False, default=list)
 

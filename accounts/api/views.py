@@ -5,18 +5,19 @@ Views translate HTTP to service calls and back; refusals come from services as
 """
 
 from axes.exceptions import AxesBackendPermissionDenied
+from axes.handlers.proxy import AxesProxyHandler
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
-from rest_framework.authtoken.models import Token
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import permissions, services
+from accounts import permissions, services, tokens
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.selectors import client_list_visible_to
+from accounts.throttles import SignInFailureThrottle, SignInRateThrottle
 
 from . import serializers as s
 
@@ -42,16 +43,21 @@ class CanAssignCaseloads(RolePredicate):
 
 
 class TokenView(APIView):
-    """Exchange a username and password for the caller's API token."""
+    """Exchange a username and password for a new API token, which expires (docs/security.md,
+    "Tokens"). Attempts are limited per address, failures more tightly (password spraying); a
+    success clears the lock-out count for that username and address, as a page sign-in does."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes: list = []
+    throttle_classes = [SignInRateThrottle]
 
     @extend_schema(request=s.TokenRequestSerializer, responses=s.TokenSerializer, auth=[])
     def post(self, request):
         data = s.TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        failures = SignInFailureThrottle()
+        if not failures.allow_request(request, self):
+            self.throttled(request, failures.wait())
         try:
             user = authenticate(
                 request=request._request,
@@ -64,13 +70,32 @@ class TokenView(APIView):
                 status=status.HTTP_429_TOO_MANY_REQUESTS,
             )
         if user is None or not user.is_active:
+            failures.record_failure(request)
             return Response(
                 {"non_field_errors": ["Unable to sign in with the username and password given."]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        services.audit_record(actor=user, action=AuditAction.TOKEN_ISSUED, request=request._request)
-        return Response({"token": token.key})
+        AxesProxyHandler.user_logged_in(sender=type(self), request=request._request, user=user)
+        token, key = tokens.token_issue(user=user, request=request._request)
+        return Response({"token": key, "id": token.token_key, "expires_at": token.expiry})
+
+
+class TokenListView(generics.ListAPIView):
+    """The caller's API tokens that still work (never the tokens themselves)."""
+
+    serializer_class = s.TokenInfoSerializer
+
+    def get_queryset(self):
+        return tokens.token_list(user=self.request.user)
+
+
+class TokenRevokeView(APIView):
+    """Revoke one of the caller's own tokens; someone else's is 404."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request, token_id: str):
+        tokens.token_revoke(actor=request.user, token_id=token_id, request=request._request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class UserViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -32,7 +32,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework.authtoken",  # kept only so the migration that moved its tokens to knox can run
+    "knox",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_filters",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Service errors a page view did not handle answer with their family's status (accounts/web.py).
     "accounts.web.ServiceErrorMiddleware",
+    # Cache-Control: no-store, Permissions-Policy, no Server header (accounts/web.py).
+    "accounts.web.ResponseHeadersMiddleware",
     # Axes last, as its documentation asks, so it sees the authenticated user.
     "axes.middleware.AxesMiddleware",
 ]
@@ -103,6 +106,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a check: revokes the person's API tokens whenever a new password is saved (accounts/tokens.py).
+    {"NAME": "accounts.tokens.RevokeTokensOnPasswordChange"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -144,7 +149,7 @@ CAIRN_SITE_URL = env("CAIRN_SITE_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK = {
     # Token first: an anonymous call then gets 401 with WWW-Authenticate, not 403 (docs/api.md).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.CairnTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -159,8 +164,22 @@ REST_FRAMEWORK = {
     ],
     "COERCE_DECIMAL_TO_STRING": True,
     # Public, no-login endpoints and pages (accounts/throttles.py): per address, far above normal use.
-    "DEFAULT_THROTTLE_RATES": {"public": "600/minute"},
+    # Sign-in and password reset (docs/security.md, "Throttles and lock-out"): per address.
+    "DEFAULT_THROTTLE_RATES": {
+        "public": "600/minute",
+        "sign_in": env("THROTTLE_SIGN_IN", default="30/minute"),
+        "sign_in_failures": env("THROTTLE_SIGN_IN_FAILURES", default="40/hour"),
+        "password_reset": env("THROTTLE_PASSWORD_RESET", default="10/hour"),
+        "password_reset_email": env("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour"),
+    },
 }
+# API tokens (django-rest-knox, docs/security.md "Tokens"): each expires this long after it is issued;
+# a person holds at most API_TOKENS_PER_USER at once (the oldest goes when a new one is issued).
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.int("API_TOKEN_LIFETIME_HOURS", default=30 * 24)),
+    "AUTH_HEADER_PREFIX": "Token",
+}
+API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=10)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cairn API",
     "DESCRIPTION": (
@@ -186,9 +205,14 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout_response"
 AXES_VERBOSE = False
-# How many reverse proxies in front of Cairn append to X-Forwarded-For (0: trust none of it).
+# How many reverse proxies in front of Cairn append to X-Forwarded-For (0: trust none of it), and
+# the addresses (or networks) those proxies connect from: the header is believed only on requests
+# from them, so a client reaching the app server directly cannot choose its address
+# (docs/security.md, "Proxies and the trust boundary").
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXY_ADDRESSES = env.list("TRUSTED_PROXY_ADDRESSES", default=["127.0.0.1", "::1"])
 AXES_CLIENT_IP_CALLABLE = "accounts.services.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.text.axes_username"
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -205,6 +229,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Browser features Cairn never uses, switched off (accounts.web.ResponseHeadersMiddleware).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), interest-cohort=()"
+)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
