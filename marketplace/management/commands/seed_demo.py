@@ -7,11 +7,15 @@ Every demo login shares one password, listed in README.md.
 
 from __future__ import annotations
 
+import json
+import logging
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Max
 from django.test.utils import override_settings
 from django.utils import timezone
 from djmoney.money import Money
@@ -19,9 +23,11 @@ from djmoney.money import Money
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
 from approvals import services as workflow
-from budgets.models import Assessment
+from budgets.models import Assessment, RasScheme, SchemeStatus
+from budgets.selectors import active_scheme
 from budgets.services.assessments import assessment_complete, assessment_create
 from budgets.services.charging import financial_assessment_record, policy_in_force
+from budgets.services.schemes import scheme_export, scheme_import
 from careplans.models import CarePlan, PlanStatus
 from careplans.services import plan_create
 from marketplace.services import review_create
@@ -132,6 +138,20 @@ OUTCOME_QUESTIONS = [
 ]  # fmt: skip
 
 
+@contextmanager
+def _quiet_background_jobs(verbosity: int):
+    """Tasks run inline while seeding (no broker), and Celery logs a line for each; below
+    verbosity 2 only warnings and errors are shown."""
+    trace = logging.getLogger("celery.app.trace")
+    previous = trace.level
+    if verbosity < 2:
+        trace.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        trace.setLevel(previous)
+
+
 def _client_identity(index: int) -> tuple[str, str]:
     name = CLIENT_NAMES[index % len(CLIENT_NAMES)]
     round_ = index // len(CLIENT_NAMES)
@@ -150,12 +170,17 @@ class Command(BaseCommand):
             raise CommandError("--clients must be 0 or more.")
         # The demo people's addresses are fictional: whatever EMAIL_URL says, their workflow
         # notifications are kept in memory, never sent.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"),
+            _quiet_background_jobs(options.get("verbosity", 1)),
+        ):
             with transaction.atomic():
                 created = self._seed(clients)
             # After the commit: the payment run's sending (queued on commit) has paid the loads due.
             with transaction.atomic():
                 created += self._spend_demo()
+            with transaction.atomic():
+                created += self._draft_scheme()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new records)."))
         self.stdout.write(f"Every demo login uses the password: {DEMO_PASSWORD}")
 
@@ -247,6 +272,20 @@ class Command(BaseCommand):
             person(*DIRECT_PAYMENT_REPRESENTATIVE, Role.REPRESENTATIVE, represents=[grace])
         return created
 
+    def _draft_scheme(self) -> int:
+        """A draft next version of the scheme in force (same prices), so an administrator can try
+        a what-if re-pricing at once (once: an existing draft is kept)."""
+        admin = User.objects.filter(username="admin").first()
+        scheme = active_scheme()
+        if admin is None or scheme is None or RasScheme.objects.filter(status=SchemeStatus.DRAFT).exists():
+            return 0
+        data = scheme_export(scheme=scheme)
+        data["version"] = (RasScheme.objects.filter(name=scheme.name).aggregate(v=Max("version"))["v"] or 0) + 1
+        data["effective_from"] = max(timezone.localdate(), scheme.effective_from)
+        data["description"] = "Demo draft: change its prices, then run a what-if to see who would gain or lose."
+        scheme_import(actor=admin, text=json.dumps(data, default=str))
+        return 1
+
     def _spend_demo(self) -> int:
         grace = User.objects.filter(username=DIRECT_PAYMENT_CLIENT, role=Role.CLIENT).first()
         son = User.objects.filter(username=DIRECT_PAYMENT_REPRESENTATIVE[0], role=Role.REPRESENTATIVE).first()
@@ -324,12 +363,14 @@ class Command(BaseCommand):
         )
 
     def _review(self, plan) -> None:
-        """The client reviews each provider of their approved plan."""
+        """The client reviews the provider of their personal care; the others (transport, respite)
+        are left for the person trying the demo to rate."""
         words = {
             4: "Reliable and kind. The carers arrive on time and know what I like.",
             5: "Excellent: they treat me as a person, not a task list.",
         }
-        for n, provider_id in enumerate(sorted({line.provider_id for line in plan.lines.all() if line.provider_id})):
+        first = plan.lines.filter(provider__isnull=False).order_by("position").first()
+        for n, provider_id in enumerate([first.provider_id] if first else []):
             provider = Provider.objects.get(pk=provider_id)
             if not provider.reviews.filter(author=plan.client).exists():
                 stars = 4 + (plan.pk + n) % 2
