@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from accounts.api.routers import Router
 
 from . import api, api_charging
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("assessments", api.AssessmentViewSet, basename="api-assessment")
 router.register("budgets", api.BudgetViewSet, basename="api-budget")
 router.register("charging-policies", api_charging.ChargingPolicyViewSet, basename="api-charging-policy")

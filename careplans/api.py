@@ -2,20 +2,31 @@
 The workflow transitions and history are the approvals capability's."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api.fields import MoneyField
+from accounts.api.fields import ID_MAX, MoneyField
 from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import NotVisible
 from accounts.models import Role
 from accounts.permissions import has_role
-from budgets.models import PersonalBudget
+from budgets.models import Outcome, PersonalBudget
 
 from . import selectors, services
-from .models import MIXED, CarePlan, MoneyManagement, PlanLine, PlanOutcome
+from .models import (
+    LINE_DESCRIPTION_MAX_LENGTH,
+    MIXED,
+    OUTCOME_MAX_LENGTH,
+    PLAN_MAX_LINES,
+    PLAN_MAX_OUTCOMES,
+    PLAN_TEXT_MAX_LENGTH,
+    CarePlan,
+    MoneyManagement,
+    PlanLine,
+    PlanOutcome,
+)
 from .pdf import plan_pdf
 
 
@@ -74,17 +85,121 @@ class PlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+OUTCOME_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "minLength": 1, "maxLength": OUTCOME_MAX_LENGTH},
+        {
+            "type": "object",
+            "properties": {
+                "text": {"type": "string", "minLength": 1, "maxLength": OUTCOME_MAX_LENGTH},
+                "domain": {"type": "string", "enum": ["", *Outcome.values]},
+            },
+            "required": ["text"],
+        },
+    ]
+}
+
+
+@extend_schema_field(OUTCOME_SCHEMA)
+class OutcomeField(serializers.Field):
+    """One outcome: its text, or `{"text", "domain"?}`. The shape is checked here; the words by the
+    service."""
+
+    default_error_messages = {
+        "shape": 'Give an outcome as text, or as {{"text": "...", "domain": "..."}}.',
+        "too_long": f"Keep an outcome under {OUTCOME_MAX_LENGTH:,} characters.",
+    }
+
+    def to_representation(self, value):
+        return value
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            if not set(data) <= {"text", "domain"} or not isinstance(data.get("text"), str):
+                self.fail("shape")
+            if not isinstance(data.get("domain", ""), str | type(None)):
+                self.fail("shape")
+            text = data["text"]
+        elif isinstance(data, str):
+            text = data
+        else:
+            self.fail("shape")
+        if len(text) > OUTCOME_MAX_LENGTH:
+            self.fail("too_long")
+        return data
+
+
+LINE_KEYS = {
+    "id", "service", "units_per_week", "quantity", "start", "end", "money_management", "description", "unit",
+    "unit_price",
+}  # fmt: skip
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer", "description": "An existing line of this plan, to keep it."},
+            "service": {"type": "integer"},
+            "units_per_week": {"type": "string", "format": "decimal", "example": "2.5"},
+            "quantity": {"type": "string", "format": "decimal", "example": "1"},
+            "start": {"type": "string", "format": "date"},
+            "end": {"type": "string", "format": "date"},
+            "money_management": {"type": "string", "enum": list(MoneyManagement.values)},
+            "description": {"type": "string", "maxLength": LINE_DESCRIPTION_MAX_LENGTH},
+            "unit": {"type": "string"},
+            "unit_price": {
+                "type": "object",
+                "properties": {"amount": {"type": "string"}, "currency": {"type": "string"}},
+            },
+        },
+        "additionalProperties": False,
+    }
+)
+class LineItemField(serializers.Field):
+    """One plan line as a dict (checked term by term by the service): known keys only, each a
+    plain value of bounded size, so nothing deep or huge reaches the service."""
+
+    default_error_messages = {
+        "shape": "Give each line as an object with service, units_per_week, start and end (or quantity).",
+        "unknown": "A line has no field {keys}.",
+        "value": "A line's {name} must be a plain value (text, a number, or for unit_price, money).",
+    }
+
+    def to_representation(self, value):
+        return value
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("shape")
+        unknown = sorted(set(data) - LINE_KEYS)
+        if unknown:
+            self.fail("unknown", keys=", ".join(repr(k[:40]) for k in unknown[:5]))
+        for key, value in data.items():
+            if key == "unit_price" and isinstance(value, dict):
+                value = value.get("amount"), value.get("currency")
+                if len(data["unit_price"]) > 2:
+                    self.fail("value", name=key)
+            else:
+                value = (value,)
+            for part in value:
+                if isinstance(part, dict | list) or (isinstance(part, str) and len(part) > LINE_DESCRIPTION_MAX_LENGTH):
+                    self.fail("value", name=key)
+        return data
+
+
 class PlanWriteSerializer(serializers.Serializer):
-    budget = serializers.IntegerField()
+    budget = serializers.IntegerField(min_value=1, max_value=ID_MAX)
     # Outcomes are text or {"text", "domain"}; lines are dicts checked line by line by the service
     # (each may say how its money is managed; an own arrangement gives description, unit and
     # unit_price instead of service). `money_management` is the default for lines that do not say.
-    outcomes = serializers.ListField(child=serializers.JSONField(), required=False)
-    lines = serializers.ListField(child=serializers.DictField(), required=False)
+    # Every list and text is bounded (docs/api.md, "Limits").
+    outcomes = serializers.ListField(child=OutcomeField(), required=False, max_length=PLAN_MAX_OUTCOMES)
+    lines = serializers.ListField(child=LineItemField(), required=False, max_length=PLAN_MAX_LINES)
     money_management = serializers.ChoiceField(choices=MoneyManagement.choices, required=False)
-    risks = serializers.CharField(required=False, allow_blank=True)
-    contacts = serializers.CharField(required=False, allow_blank=True)
-    contingency_note = serializers.CharField(required=False, allow_blank=True)
+    risks = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
+    contacts = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
+    contingency_note = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
 
 
 class MayPlan(RolePredicate):

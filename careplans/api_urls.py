@@ -1,8 +1,8 @@
-from rest_framework.routers import SimpleRouter
+from accounts.api.routers import Router
 
 from . import api
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("plans", api.PlanViewSet, basename="api-plan")
 
 urlpatterns = router.urls

@@ -63,6 +63,14 @@ class MoneyManagement(models.TextChoices):
 
 MIXED = "mixed"  # a plan whose lines are managed in more than one way
 
+# How big a plan may be (docs/api.md, "Limits"): far more than any real plan needs, small enough
+# that its pages and PDF always render in well under a second. Checked by the API and the pages.
+PLAN_MAX_OUTCOMES = 30
+OUTCOME_MAX_LENGTH = 1000
+PLAN_MAX_LINES = 50
+LINE_DESCRIPTION_MAX_LENGTH = 200
+PLAN_TEXT_MAX_LENGTH = 5000  # risks, contacts, contingency note: each
+
 
 def _may_submit(plan: CarePlan, user) -> bool:
     return permissions.can_submit_plan(user, plan)
@@ -87,9 +95,9 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
     money_management = models.CharField(
         max_length=30, choices=MoneyManagement.choices, default=MoneyManagement.COUNCIL_MANAGED
     )
-    risks = models.TextField(blank=True, help_text="Risks, and how they are handled.")
-    contacts = models.TextField(blank=True, help_text="Who to contact, and when.")
-    contingency_note = models.TextField(blank=True)
+    risks = models.TextField(blank=True, max_length=PLAN_TEXT_MAX_LENGTH, help_text="Risks, and how they are handled.")
+    contacts = models.TextField(blank=True, max_length=PLAN_TEXT_MAX_LENGTH, help_text="Who to contact, and when.")
+    contingency_note = models.TextField(blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
     total_cost = money_field(default=Decimal("0"))
     # Set by the workflow when the plan is approved: the commitment it made in the ledger.
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -180,7 +188,7 @@ class CarePlan(ConcurrentTransitionMixin, FSMModelMixin, models.Model):
 
 class PlanOutcome(models.Model):
     plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="outcomes")
-    text = models.CharField(max_length=1000)
+    text = models.CharField(max_length=OUTCOME_MAX_LENGTH)
     domain = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
     position = models.PositiveIntegerField(default=0)
 

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from accounts.api.routers import Router
 
 from . import api
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("reviews", api.ReviewViewSet, basename="api-review")
 
 urlpatterns = [

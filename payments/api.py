@@ -8,13 +8,14 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.fields import MoneyField
+from accounts.api.fields import ID_MAX, MoneyField
 from accounts.api.open_data import OpenDataView, open_data_schema
+from accounts.api.parsers import JSONParser
 from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import InvalidInput, NotVisible
 from accounts.throttles import PublicRateThrottle
@@ -246,7 +247,8 @@ class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             payments = payments.filter(kind=params["kind"])
         for name in ("provider", "run"):
             if params.get(name):
-                if not params[name].isdigit():
+                # ASCII digits only ("²".isdigit() is true), and no more than an id can have.
+                if not (params[name].isascii() and params[name].isdigit() and int(params[name]) <= ID_MAX):
                     problems[name] = ["Give an id (a whole number)."]
                 else:
                     payments = payments.filter(**{f"{name}_id": int(params[name])})

@@ -1,5 +1,6 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from accounts.api.routers import Router
 
 from . import api, api_transparency
 
@@ -59,7 +60,7 @@ urlpatterns = [
     ),
 ]
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("invoices", api.InvoiceViewSet, basename="api-invoice")
 router.register("payment-runs", api.PaymentRunViewSet, basename="api-payment-run")
 router.register("payments", api.PaymentViewSet, basename="api-payment")

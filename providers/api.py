@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.api.fields import MoneyField
+from accounts.api.fields import MONEY_MAX, MoneyField
 from accounts.api.views import RolePredicate
 from accounts.pagination import CappedCountPagination
 
@@ -90,15 +90,23 @@ class ServiceSerializer(serializers.ModelSerializer):
 
 
 MONEY = MoneyField()
+SERVICE_MAX_UNIT_PRICE = Decimal("99999.99")  # per hour, session, day...: as for an own arrangement
+SERVICE_MAX_DISTRICTS = 100
+SERVICE_DESCRIPTION_MAX_LENGTH = 5000
 
 
 class ServiceWriteSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=ServiceCategory.choices)
     unit = serializers.ChoiceField(choices=ServiceUnit.choices)
-    unit_price = MoneyField()
-    postcode_districts = serializers.ListField(child=serializers.CharField(max_length=10), required=False, default=list)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
+    # Bounded (docs/api.md, "Limits"): a price a plan line can multiply without overflowing its cost.
+    unit_price = MoneyField(max_amount=SERVICE_MAX_UNIT_PRICE)
+    postcode_districts = serializers.ListField(
+        child=serializers.CharField(max_length=10), required=False, default=list, max_length=SERVICE_MAX_DISTRICTS
+    )
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SERVICE_DESCRIPTION_MAX_LENGTH
+    )
 
 
 class CanAddProviders(RolePredicate):
@@ -185,7 +193,7 @@ class ProviderViewSet(
         return self._transition(request, services.provider_reinstate)
 
 
-def _decimal_param(params, name: str) -> Decimal | None:
+def _decimal_param(params, name: str, maximum: Decimal) -> Decimal | None:
     raw = params.get(name)
     if raw in (None, ""):
         return None
@@ -195,6 +203,9 @@ def _decimal_param(params, name: str) -> Decimal | None:
         raise ValidationError({name: ["Give a number, like 25 or 25.50."]}) from exc
     if not value.is_finite() or value < 0:
         raise ValidationError({name: ["Give a number of zero or more."]})
+    if value > maximum:
+        # Beyond any price or rating, and a number this large overflows the database's comparison.
+        raise ValidationError({name: [f"Give a number of at most {maximum:,}."]})
     return value
 
 
@@ -246,9 +257,9 @@ class ServiceViewSet(
             q=params.get("q", ""),
             category=params.get("category", ""),
             postcode_district=params.get("postcode_district", ""),
-            max_price=_decimal_param(params, "max_price"),
+            max_price=_decimal_param(params, "max_price", MONEY_MAX),
             regulator_rating=params.get("regulator_rating", ""),
-            min_rating=_decimal_param(params, "min_rating"),
+            min_rating=_decimal_param(params, "min_rating", Decimal(5)),
             ordering=params.get("ordering") or "title",
         )
         page = self.paginate_queryset(found)

@@ -3,19 +3,17 @@
 from decimal import Decimal, InvalidOperation
 
 from djmoney.money import Money
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from accounts.money import CURRENCIES, DECIMAL_PLACES, MAX_DIGITS, round_penny
 
+# The largest id a database row can have (ids are 64-bit), for `IntegerField(max_value=ID_MAX)`.
+ID_MAX = 2**63 - 1
+# The largest amount a money column holds; a field may set a lower `max_amount`.
+MONEY_MAX = Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES) - Decimal("0.01")
 
-@extend_schema_field(
-    {
-        "type": "object",
-        "properties": {"amount": {"type": "string", "example": "1234.50"}, "currency": {"type": "string"}},
-        "required": ["amount", "currency"],
-    }
-)
+
 class MoneyField(serializers.Field):
     default_error_messages = {
         # Doubled braces: DRF formats these messages with str.format.
@@ -23,11 +21,12 @@ class MoneyField(serializers.Field):
         "amount": 'The amount must be a number with at most two decimal places, like "1234.50".',
         "currency": "The currency must be one of: {currencies}.",
         "negative": "The amount must not be negative.",
-        "too_big": "The amount is too large.",
+        "too_big": "The amount must be at most {max_amount}.",
     }
 
-    def __init__(self, *, allow_negative: bool = False, **kwargs):
+    def __init__(self, *, allow_negative: bool = False, max_amount: Decimal = MONEY_MAX, **kwargs):
         self.allow_negative = allow_negative
+        self.max_amount = Decimal(max_amount)
         super().__init__(**kwargs)
 
     def to_representation(self, value: Money) -> dict:
@@ -47,6 +46,32 @@ class MoneyField(serializers.Field):
             self.fail("amount")
         if amount < 0 and not self.allow_negative:
             self.fail("negative")
-        if abs(amount) >= Decimal(10) ** (MAX_DIGITS - DECIMAL_PLACES):
-            self.fail("too_big")
+        if abs(amount) > self.max_amount:
+            self.fail("too_big", max_amount=f"{self.max_amount:,.2f}")
         return Money(amount, currency)
+
+
+class MoneyFieldSchema(OpenApiSerializerFieldExtension):
+    """Money in the schema as the server treats it: answers always carry `currency`; a request may
+    leave it out (it is then GBP). `amount` is a decimal string of at most two places."""
+
+    target_class = MoneyField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        sign = "-?" if field.allow_negative else ""
+        return {
+            "type": "object",
+            "properties": {
+                "amount": {
+                    "type": "string",
+                    "format": "decimal",
+                    "pattern": rf"^{sign}[0-9]{{1,{MAX_DIGITS - DECIMAL_PLACES}}}(\.[0-9]{{1,{DECIMAL_PLACES}}})?$",
+                    "example": "1234.50",
+                    "description": f"At most {field.max_amount:,.2f}.",
+                },
+                "currency": {"type": "string", "enum": list(CURRENCIES), "default": CURRENCIES[0]},
+            },
+            "required": ["amount", "currency"] if direction == "response" else ["amount"],
+        }

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from accounts.api.routers import Router
 
 from . import views
 
-router = SimpleRouter(trailing_slash=True)
+router = Router()
 router.register("users", views.UserViewSet, basename="api-user")
 router.register("teams", views.TeamViewSet, basename="api-team")
 router.register("caseloads", views.CaseloadViewSet, basename="api-caseload")

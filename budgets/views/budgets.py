@@ -160,7 +160,7 @@ class BudgetMonthStatementView(LoginRequiredMixin, View):
         budget = visible_or_404(selectors.budget_get_for, request.user, pk)
         try:
             first = datetime.date(year, month, 1)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:  # a month of 13, or a year of 20 digits
             raise Http404("No such month.") from exc
         if first not in selectors.budget_months(budget, timezone.localdate()):
             raise Http404("That month is outside the budget period, or still to come.")
