@@ -51,11 +51,15 @@ CELL_PAD_X, CELL_PAD_Y = 6, 5
 RULE_COLOUR = colors.HexColor("#b1b4b6")
 
 
-def p(text: str, style: str = "body") -> Paragraph:
-    """A paragraph of reportlab markup: pass people's own words through `esc` first.
+def p(words: str, style: str = "body", *, bold: bool = False) -> Paragraph:
+    """A paragraph of `words`, shown literally: they are always escaped, so a name, a reason or a
+    scheme's wording holding `<a href>`, `<img src>`, `<font>`, an unbalanced `<b>` or `&` is
+    printed as typed and can never become a link, open a file or break the page. `bold` sets the
+    whole paragraph in bold (the only markup Cairn's PDFs use).
 
     For text without markup prefer `text()`, which is much cheaper to lay out and draw."""
-    return Paragraph(text, STYLES[style])
+    markup = esc(words)
+    return Paragraph(f"<b>{markup}</b>" if bold else markup, STYLES[style])
 
 
 def text(words: str, style: str = "body") -> Text:
@@ -64,8 +68,9 @@ def text(words: str, style: str = "body") -> Text:
 
 
 def esc(text: str) -> str:
-    """Escape text typed by people (names, outcomes, reasons) for reportlab's markup."""
-    return xml_escape(str(text)).replace("\n", "<br/>")
+    """Text as reportlab markup that shows it literally: `&`, `<`, `>` and both quotes escaped
+    (reportlab's parser also reads attributes), line breaks as `<br/>`."""
+    return xml_escape(str(text), {'"': "&quot;", "'": "&#39;"}).replace("\n", "<br/>")
 
 
 class _Widths(dict):

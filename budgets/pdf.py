@@ -24,7 +24,6 @@ from accounts.pdf import (
     CELL_PAD_X,
     CELL_SIZE,
     RULE_COLOUR,
-    esc,
     font_widths,
     p,
     render,
@@ -68,7 +67,7 @@ def budget_statement_pdf(
 
     story = [
         p("Personal budget statement", "title"),
-        p(f"<b>{esc(budget.client.full_name)}</b>"),
+        p(budget.client.full_name, bold=True),
         text(f"Budget period: {budget.period_start:%-d %B %Y} to {budget.period_end:%-d %B %Y}"),
         text(f"Statement period: {start:%-d %B %Y} to {end:%-d %B %Y}"),
         text(f"Statement date: {timezone.localdate():%-d %B %Y}"),
@@ -135,7 +134,7 @@ def budget_statement_pdf(
         story.append(
             p(
                 f"Your indicative budget was {format_money(budget.indicative_amount)}. "
-                f"The final budget is {format_money(budget.final_amount)} because: {esc(budget.final_reason)}"
+                f"The final budget is {format_money(budget.final_amount)} because: {budget.final_reason}"
             )
         )
     story += [Spacer(1, 8), p("How your budget was worked out", "h2")]
@@ -384,7 +383,7 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
         story += [
             Spacer(1, 8),
             CondPageBreak(_MONTH_START),  # a month's heading never alone at the foot of a page
-            p(f"<b>{esc(f'{month:%B %Y}: money in {_signed(month_in)}, money out {_signed(month_out)}')}</b>"),
+            p(f"{month:%B %Y}: money in {_signed(month_in)}, money out {_signed(month_out)}", bold=True),
             _MovementsTable(rows, [22, 92, 28, 28], right_columns=(2, 3), wrap_columns=(1,)),
         ]
     return story

@@ -25,6 +25,20 @@ CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")  # used with fullmatch: no tra
 MAX_VERSION = 1_000_000
 NAME_LENGTH = 200
 TEXT_LENGTH = 500
+DESCRIPTION_LENGTH = 5_000
+# Bounds a real scheme stays far inside, so nothing a file says can overflow a column or make
+# pricing slow: the file's size, its nesting, each list's length, each number's size.
+MAX_FILE_CHARS = 1_000_000
+MAX_DEPTH = 10  # the format nests 5 deep (scheme → questions → question → answers → answer)
+MAX_NUMBER_CHARS = 30  # a scalar that resolves to a number, as written
+MAX_QUESTIONS = 200
+MAX_ANSWERS = 20
+MAX_BANDS = 50
+MAX_MODIFIERS = 50
+MAX_POINTS = 10_000  # one answer's points
+MAX_BAND_POINTS = 10_000_000  # a band's upper limit
+MAX_PRICE = Decimal("100000")  # a point's price
+MAX_BUDGET = Decimal("100000000")  # a budget's minimum or maximum
 TOP_KEYS = {
     "name", "version", "effective_from", "description", "currency", "price_per_point",
     "min_budget", "max_budget", "bands", "modifiers", "questions",
@@ -43,10 +57,41 @@ class _LineLoader(yaml.SafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self.duplicates: list[str] = []
+        self._depth = 0
+
+    def compose_node(self, parent, index):
+        """Refuse anchors and aliases (a few lines of `&a`/`*a` can expand to gigabytes: the
+        "billion laughs") and nesting deeper than the format has, before anything is built.
+        Scalars that resolve to numbers are measured as written, before Python converts them (a
+        5,000-digit integer would take the conversion down)."""
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (& and *) are not allowed in a scheme file", event.start_mark
+            )
+        if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_NUMBER_CHARS:
+            tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+                raise yaml.composer.ComposerError(
+                    None, None, f"a number longer than {MAX_NUMBER_CHARS} characters", event.start_mark
+                )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"the file nests more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain word, not a list or mapping", key_node.start_mark
+                )
             key = key_node.value
             if key in seen:
                 self.duplicates.append(f"line {key_node.start_mark.line + 1}: “{key}” is given twice.")
@@ -68,8 +113,27 @@ class SchemeFileErrors(Exception):
         return "\n".join(self.errors)
 
 
-def parse_scheme_text(text: str) -> dict:
-    """Parse and validate a whole scheme file. Returns clean data or raises `SchemeFileErrors`."""
+def decode_scheme_file(content: bytes) -> str:
+    """A scheme file's bytes as text: UTF-8 (a byte-order mark is allowed), at most
+    `MAX_FILE_CHARS`; otherwise `SchemeFileErrors` saying where the file goes wrong."""
+    if len(content) > 4 * MAX_FILE_CHARS:
+        raise SchemeFileErrors([f"The file is too large: a scheme file has at most {MAX_FILE_CHARS:,} characters."])
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise SchemeFileErrors(
+            [f"line {line} (byte {exc.start + 1}): the file is not UTF-8 text; save it as UTF-8 and try again."]
+        ) from None
+
+
+def parse_scheme_text(text: str | bytes) -> dict:
+    """Parse and validate a whole scheme file (text, or the file's bytes, which must be UTF-8).
+    Returns clean data or raises `SchemeFileErrors`: never any other exception, whatever the file."""
+    if isinstance(text, bytes | bytearray):
+        text = decode_scheme_file(bytes(text))
+    if len(text) > MAX_FILE_CHARS:
+        raise SchemeFileErrors([f"The file is too large: a scheme file has at most {MAX_FILE_CHARS:,} characters."])
     loader = _LineLoader(text)
     try:
         raw = loader.get_single_data()
@@ -78,6 +142,8 @@ def parse_scheme_text(text: str) -> dict:
         where = f"line {mark.line + 1}: " if mark else ""
         problem = getattr(exc, "problem", exc)
         raise SchemeFileErrors([f"{where}the file is not valid YAML or JSON ({problem})."]) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:  # defence in depth: the bounds above come first
+        raise SchemeFileErrors(["The file is not valid YAML or JSON (a value cannot be read)."]) from exc
     finally:
         loader.dispose()
     try:
@@ -90,8 +156,13 @@ def parse_scheme_text(text: str) -> dict:
 
 
 def _money(value: Any, *, positive: bool) -> Decimal | None:
+    """An amount written as a number or as text ("250.00"), finite, with at most two decimal
+    places, 0 or more (or above 0). Anything else (a list, `true`, `.inf`) is None. The caller
+    checks the upper bound (`_too_big`), which `"1e999999"` fails."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or len(str(value)) > MAX_NUMBER_CHARS:
+        return None
     try:
-        amount = Decimal(str(value))
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         return None
     if not amount.is_finite() or amount.as_tuple().exponent < -2 or amount < 0 or (positive and amount == 0):
@@ -105,11 +176,23 @@ def _whole(value: Any, *, minimum: int) -> int | None:
     return value
 
 
+# Control characters (NUL would fail PostgreSQL's insert) and bidirectional overrides (which make
+# text read differently from what it holds) have no place in a scheme's wording.
+_UNWANTED_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _clean(value: str) -> bool:
+    return _UNWANTED_CHARS.search(value) is None
+
+
 def _text(value: Any, limit: int = TEXT_LENGTH) -> str | None:
-    """Non-empty text no longer than the column that will hold it."""
+    """Non-empty text no longer than the column that will hold it (`_clean` is checked apart)."""
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
         return None
     return value.strip()
+
+
+UNCLEAN = "holds a control character or a bidirectional override: remove it."
 
 
 def validate_scheme_data(raw: Any) -> dict:
@@ -121,12 +204,14 @@ def validate_scheme_data(raw: Any) -> dict:
     if not isinstance(raw, dict):
         raise SchemeFileErrors(["The file must hold one scheme: a mapping with name, version, questions…"])
     top = raw.get(LINE, 1)
-    for key in sorted(set(raw) - TOP_KEYS - {LINE}):
+    for key in sorted(map(str, set(raw) - TOP_KEYS - {LINE})):
         err(top, "", f"unknown field “{key}”.")
 
     name = _text(raw.get("name"), NAME_LENGTH)
     if name is None:
         err(top, "", f"“name” is required: text of up to {NAME_LENGTH} characters.")
+    elif not _clean(name):
+        err(top, "", f"“name” {UNCLEAN}")
     version = _whole(raw.get("version"), minimum=1)
     if version is None or version > MAX_VERSION:
         err(top, "", f"“version” must be a whole number from 1 to {MAX_VERSION:,}.")
@@ -139,17 +224,26 @@ def validate_scheme_data(raw: Any) -> dict:
     if not isinstance(effective, datetime.date):
         err(top, "", "“effective_from” must be a date like 2027-04-01.")
     currency = raw.get("currency", CURRENCIES[0])
-    if currency not in CURRENCIES:
+    if not isinstance(currency, str) or currency not in CURRENCIES:
         err(top, "", f"“currency” must be one of {', '.join(CURRENCIES)}.")
     price = _money(raw.get("price_per_point"), positive=True)
     if price is None:
         err(top, "", "“price_per_point” must be an amount above zero with at most two decimal places.")
+    elif price > MAX_PRICE:
+        err(top, "", f"“price_per_point” must be at most {MAX_PRICE:,}.")
+        price = None
     min_budget = _money(raw.get("min_budget"), positive=False)
     max_budget = _money(raw.get("max_budget"), positive=True)
     if min_budget is None:
         err(top, "", "“min_budget” must be an amount of zero or more with at most two decimal places.")
+    elif min_budget > MAX_BUDGET:
+        err(top, "", f"“min_budget” must be at most {MAX_BUDGET:,}.")
+        min_budget = None
     if max_budget is None:
         err(top, "", "“max_budget” must be an amount above zero with at most two decimal places.")
+    elif max_budget > MAX_BUDGET:
+        err(top, "", f"“max_budget” must be at most {MAX_BUDGET:,}.")
+        max_budget = None
     if min_budget is not None and max_budget is not None and max_budget < min_budget:
         err(top, "", "“max_budget” must not be less than “min_budget”.")
 
@@ -158,6 +252,9 @@ def validate_scheme_data(raw: Any) -> dict:
     if not isinstance(raw_bands, list):
         err(top, "", "“bands” must be a list.")
         raw_bands = []
+    elif len(raw_bands) > MAX_BANDS:
+        err(top, "", f"a scheme has at most {MAX_BANDS} bands.")
+        raw_bands = []
     previous_limit = 0
     for i, band in enumerate(raw_bands, start=1):
         line = band.get(LINE) if isinstance(band, dict) else None
@@ -165,13 +262,16 @@ def validate_scheme_data(raw: Any) -> dict:
         if not isinstance(band, dict):
             err(line, where, "each band must be a mapping with up_to_points and price_per_point.")
             continue
-        for key in sorted(set(band) - BAND_KEYS - {LINE}):
+        for key in sorted(map(str, set(band) - BAND_KEYS - {LINE})):
             err(line, where, f"unknown field “{key}”.")
         limit = band.get("up_to_points")
         if limit is not None:
             limit = _whole(limit, minimum=1)
             if limit is None:
                 err(line, where, "“up_to_points” must be a whole number above zero, or null for no limit.")
+            elif limit > MAX_BAND_POINTS:
+                err(line, where, f"“up_to_points” must be at most {MAX_BAND_POINTS:,}.")
+                limit = None
             elif limit <= previous_limit:
                 err(line, where, f"“up_to_points” must be above the previous band's ({previous_limit}).")
             else:
@@ -181,12 +281,18 @@ def validate_scheme_data(raw: Any) -> dict:
         band_price = _money(band.get("price_per_point"), positive=True)
         if band_price is None:
             err(line, where, "“price_per_point” must be an amount above zero with at most two decimal places.")
+        elif band_price > MAX_PRICE:
+            err(line, where, f"“price_per_point” must be at most {MAX_PRICE:,}.")
+            band_price = None
         bands.append({"up_to_points": limit, "price_per_point": band_price})
 
     modifiers = []
     raw_modifiers = raw.get("modifiers") or []
     if not isinstance(raw_modifiers, list):
         err(top, "", "“modifiers” must be a list.")
+        raw_modifiers = []
+    elif len(raw_modifiers) > MAX_MODIFIERS:
+        err(top, "", f"a scheme has at most {MAX_MODIFIERS} modifiers.")
         raw_modifiers = []
     seen_modifiers: set[str] = set()
     for i, modifier in enumerate(raw_modifiers, start=1):
@@ -196,7 +302,7 @@ def validate_scheme_data(raw: Any) -> dict:
             continue
         code = modifier.get("code")
         where = f"modifier {code}" if isinstance(code, str) else f"modifier {i}"
-        for key in sorted(set(modifier) - MODIFIER_KEYS - {LINE}):
+        for key in sorted(map(str, set(modifier) - MODIFIER_KEYS - {LINE})):
             err(line, where, f"unknown field “{key}”.")
         if not isinstance(code, str) or not CODE_RE.fullmatch(code):
             err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
@@ -206,8 +312,13 @@ def validate_scheme_data(raw: Any) -> dict:
         text = _text(modifier.get("text"))
         if text is None:
             err(line, where, f"“text” is required: up to {TEXT_LENGTH} characters.")
+        elif not _clean(text):
+            err(line, where, f"“text” {UNCLEAN}")
         try:
-            percent = Decimal(str(modifier.get("percent")))
+            raw_percent = modifier.get("percent")
+            if isinstance(raw_percent, bool) or not isinstance(raw_percent, str | int | float):
+                raise InvalidOperation
+            percent = Decimal(str(raw_percent))
             if not percent.is_finite() or not -100 <= percent <= 100 or percent.as_tuple().exponent < -2:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
@@ -220,6 +331,9 @@ def validate_scheme_data(raw: Any) -> dict:
     if not isinstance(raw_questions, list) or not raw_questions:
         err(top, "", "“questions” must be a list with at least one question.")
         raw_questions = []
+    elif len(raw_questions) > MAX_QUESTIONS:
+        err(top, "", f"a scheme has at most {MAX_QUESTIONS} questions.")
+        raw_questions = []
     seen_questions: set[str] = set()
     for i, question in enumerate(raw_questions, start=1):
         line = question.get(LINE) if isinstance(question, dict) else None
@@ -228,7 +342,7 @@ def validate_scheme_data(raw: Any) -> dict:
             continue
         code = question.get("code")
         where = f"question {code}" if isinstance(code, str) else f"question {i}"
-        for key in sorted(set(question) - QUESTION_KEYS - {LINE}):
+        for key in sorted(map(str, set(question) - QUESTION_KEYS - {LINE})):
             err(line, where, f"unknown field “{key}”.")
         if not isinstance(code, str) or not CODE_RE.fullmatch(code):
             err(line, where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
@@ -236,19 +350,27 @@ def validate_scheme_data(raw: Any) -> dict:
             err(line, where, "this code is used twice.")
         seen_questions.add(code if isinstance(code, str) else "")
         domain = question.get("domain")
-        if domain not in Outcome.values:
+        if not isinstance(domain, str) or domain not in Outcome.values:
             err(line, where, f"“domain” must be one of: {', '.join(Outcome.values)}.")
         text = _text(question.get("text"))
         if text is None:
             err(line, where, f"“text” is required: up to {TEXT_LENGTH} characters.")
+        elif not _clean(text):
+            err(line, where, f"“text” {UNCLEAN}")
         help_text = question.get("help_text", "")
         if not isinstance(help_text, str) or len(help_text) > TEXT_LENGTH:
             err(line, where, f"“help_text” must be text of up to {TEXT_LENGTH} characters.")
+            help_text = ""
+        elif not _clean(help_text):
+            err(line, where, f"“help_text” {UNCLEAN}")
             help_text = ""
         answers = []
         raw_answers = question.get("answers")
         if not isinstance(raw_answers, list) or len(raw_answers) < 2:
             err(line, where, "“answers” must be a list of at least two answers.")
+            raw_answers = []
+        elif len(raw_answers) > MAX_ANSWERS:
+            err(line, where, f"a question has at most {MAX_ANSWERS} answers.")
             raw_answers = []
         seen_answers: set[str] = set()
         for j, answer in enumerate(raw_answers, start=1):
@@ -258,7 +380,7 @@ def validate_scheme_data(raw: Any) -> dict:
                 continue
             a_code = answer.get("code")
             a_where = f"{where}, answer {a_code}" if isinstance(a_code, str) else f"{where}, answer {j}"
-            for key in sorted(set(answer) - ANSWER_KEYS - {LINE}):
+            for key in sorted(map(str, set(answer) - ANSWER_KEYS - {LINE})):
                 err(a_line, a_where, f"unknown field “{key}”.")
             if not isinstance(a_code, str) or not CODE_RE.fullmatch(a_code):
                 err(a_line, a_where, "“code” must be lower-case letters, digits, - or _ (up to 60).")
@@ -268,14 +390,19 @@ def validate_scheme_data(raw: Any) -> dict:
             a_text = _text(answer.get("text"))
             if a_text is None:
                 err(a_line, a_where, f"“text” is required: up to {TEXT_LENGTH} characters.")
+            elif not _clean(a_text):
+                err(a_line, a_where, f"“text” {UNCLEAN}")
             points = _whole(answer.get("points"), minimum=0)
             if points is None:
                 err(a_line, a_where, "“points” must be a whole number, 0 or more.")
+            elif points > MAX_POINTS:
+                err(a_line, a_where, f"“points” must be at most {MAX_POINTS:,}.")
+                points = None
             unable = answer.get("unable", False)
             if not isinstance(unable, bool):
                 err(a_line, a_where, "“unable” must be true or false.")
             reason = answer.get("unable_reason", "") or ""
-            if reason and reason not in UnableReason.values:
+            if reason and (not isinstance(reason, str) or reason not in UnableReason.values):
                 err(a_line, a_where, f"“unable_reason” must be one of: {', '.join(UnableReason.values)}.")
             elif reason and unable is not True:
                 err(a_line, a_where, "“unable_reason” is only for answers with unable: true.")
@@ -284,13 +411,18 @@ def validate_scheme_data(raw: Any) -> dict:
             )
         questions.append({"code": code, "domain": domain, "text": text, "help_text": help_text, "answers": answers})
 
+    description = raw.get("description", "") or ""
+    if not isinstance(description, str) or len(description) > DESCRIPTION_LENGTH:
+        err(top, "", f"“description” must be text of up to {DESCRIPTION_LENGTH:,} characters.")
+    elif not _clean(description):
+        err(top, "", f"“description” {UNCLEAN}")
     if errors:
         raise SchemeFileErrors(errors)
     return {
         "name": name,
         "version": version,
         "effective_from": effective,
-        "description": raw.get("description", "") or "",
+        "description": description,
         "currency": currency,
         "price_per_point": price,
         "min_budget": min_budget,

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets.exceptions import SchemeInvalid
+from budgets.ras_io import MAX_FILE_CHARS, SchemeFileErrors, decode_scheme_file
 from budgets.services.schemes import scheme_import
 
 
@@ -17,9 +18,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, publish: bool, **options):
         try:
-            text = file.read_text(encoding="utf-8")
+            with file.open("rb") as handle:
+                # One byte more than any scheme may hold is enough to refuse a larger file unread.
+                content = handle.read(4 * MAX_FILE_CHARS + 1)
         except OSError as exc:
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from exc
+        try:
+            text = decode_scheme_file(content)  # names the line of a byte that is not UTF-8
+        except SchemeFileErrors as exc:
+            raise CommandError(f"{file} was not imported; nothing was written:\n  " + "\n  ".join(exc.errors)) from None
         try:
             scheme = scheme_import(actor=None, text=text, publish=publish)
         except SchemeInvalid as exc:
