@@ -437,6 +437,22 @@ class LineChangeView(_LineFormView):
         return f"{self.line.title} is changed."
 
 
+class LineRemoveConfirmView(LoginRequiredMixin, View):
+    """ "Are you sure?" before a line is removed: a page of its own, so it works without
+    JavaScript. Its button posts to `LineRemoveView`."""
+
+    def get(self, request, pk, line_id):
+        plan = _plan(request.user, pk)
+        if not can_edit_plan(request.user, plan):
+            raise Http404("No such plan.")
+        if not plan.is_editable:
+            return render(request, "careplans/plan_locked.html", {"plan": plan}, status=409)
+        line = plan.lines.filter(pk=line_id).select_related("provider").first()
+        if line is None:
+            raise Http404("No such line in this plan.")
+        return render(request, "careplans/line_remove_confirm.html", {"plan": plan, "line": line})
+
+
 class LineRemoveView(LoginRequiredMixin, View):
     def post(self, request, pk, line_id):
         plan = _plan(request.user, pk)

@@ -14,6 +14,7 @@ from accounts.pagination import CappedCountPagination
 
 from . import permissions, selectors, services
 from .models import Provider, ProviderStatus, RegulatorRating, ServiceCategory, ServiceOffering, ServiceUnit
+from .validators import validate_cqc_location_id, validate_phone, validate_postcode
 
 
 class ProviderSerializer(serializers.ModelSerializer):
@@ -29,10 +30,16 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 class ProviderCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    postcode = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    postcode = serializers.CharField(
+        max_length=10, required=False, allow_blank=True, default="", validators=[validate_postcode]
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    regulator_id = serializers.CharField(max_length=30, required=False, allow_blank=True, allow_null=True)
+    phone = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default="", validators=[validate_phone]
+    )
+    regulator_id = serializers.CharField(
+        max_length=30, required=False, allow_blank=True, allow_null=True, validators=[validate_cqc_location_id]
+    )
     regulator_rating = serializers.ChoiceField(
         choices=RegulatorRating.choices, required=False, default=RegulatorRating.NOT_YET_RATED
     )

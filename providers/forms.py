@@ -7,6 +7,7 @@ from django import forms
 from accounts.money import DECIMAL_PLACES, MAX_DIGITS
 
 from .models import RegulatorRating, ServiceCategory, ServiceUnit
+from .validators import validate_cqc_location_id, validate_phone, validate_postcode
 
 
 def _districts(text: str) -> list[str]:
@@ -46,12 +47,29 @@ class ProfileForm(forms.Form):
         label="About the organisation", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     address = forms.CharField(label="Address", required=False, max_length=300)
-    postcode = forms.CharField(label="Postcode", required=False, max_length=10)
-    phone = forms.CharField(label="Phone", required=False, max_length=40)
+    postcode = forms.CharField(
+        label="Postcode",
+        required=False,
+        max_length=10,
+        validators=[validate_postcode],
+        error_messages={"max_length": "Enter a real postcode, like NF1 4QT"},
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        validators=[validate_phone],
+        error_messages={"max_length": "Enter a UK telephone number, like 01632 960 001"},
+    )
     email = forms.EmailField(
         label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
     )
-    website = forms.URLField(label="Website", required=False, assume_scheme="https")
+    website = forms.URLField(
+        label="Website",
+        required=False,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a website address, like https://www.example.org"},
+    )
     areas_served = forms.CharField(
         label="Postcode districts served", required=False, help_text="Like NF1 NF2, separated by spaces or commas"
     )
@@ -64,10 +82,31 @@ class ProfileForm(forms.Form):
 
 class ProviderAddForm(forms.Form):
     name = forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
-    postcode = forms.CharField(label="Postcode", required=False, max_length=10)
-    email = forms.EmailField(label="Email", required=False)
-    phone = forms.CharField(label="Phone", required=False, max_length=40)
-    regulator_id = forms.CharField(label="CQC location ID (optional)", required=False, max_length=30)
+    postcode = forms.CharField(
+        label="Postcode",
+        required=False,
+        max_length=10,
+        validators=[validate_postcode],
+        error_messages={"max_length": "Enter a real postcode, like NF1 4QT"},
+    )
+    email = forms.EmailField(
+        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        validators=[validate_phone],
+        error_messages={"max_length": "Enter a UK telephone number, like 01632 960 001"},
+    )
+    regulator_id = forms.CharField(
+        label="CQC location ID (optional)",
+        help_text="1- and then digits, like 1-123456789",
+        required=False,
+        max_length=30,
+        validators=[validate_cqc_location_id],
+        error_messages={"max_length": "Enter a CQC location ID: 1- and then digits, like 1-123456789"},
+    )
     regulator_rating = forms.ChoiceField(
         label="CQC rating", choices=RegulatorRating.choices, initial=RegulatorRating.NOT_YET_RATED
     )

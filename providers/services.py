@@ -22,6 +22,7 @@ from .permissions import (
     can_manage_services,
     can_onboard_providers,
 )
+from .validators import clean_cqc_location_id, clean_phone, clean_postcode
 
 # An outward postcode ("district"): NF1, B33, SW1A, EC1V, W1.
 DISTRICT_RE = re.compile(r"[A-Z]{1,2}[0-9][A-Z0-9]?")
@@ -67,6 +68,25 @@ def _check_price(price: Money, errors: dict[str, list[str]]) -> None:
         errors.setdefault("unit_price", []).append("Give the price in pounds and pence, like 24.50.")
 
 
+def _checked_contact(
+    errors: dict[str, list[str]], *, postcode: str | None = "", phone: str | None = "", regulator_id: str | None = None
+) -> tuple[str, str, str | None]:
+    """Postcode, phone and CQC location ID in their usual form (see `providers.validators`); each
+    one that is not a real one adds its message to `errors` under its field."""
+    values = []
+    for field, cleaner, value in (
+        ("postcode", clean_postcode, postcode),
+        ("phone", clean_phone, phone),
+        ("regulator_id", clean_cqc_location_id, regulator_id),
+    ):
+        try:
+            values.append(cleaner(value))
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+            values.append("")
+    return values[0], values[1], values[2] or None
+
+
 @transaction.atomic
 def provider_create(
     *,
@@ -88,16 +108,16 @@ def provider_create(
         errors["name"] = ["Enter the provider's name."]
     if regulator_rating not in RegulatorRating.values:
         errors["regulator_rating"] = [f"Choose one of: {', '.join(RegulatorRating.values)}."]
-    regulator_id = (regulator_id or "").strip() or None
+    postcode, phone, regulator_id = _checked_contact(errors, postcode=postcode, phone=phone, regulator_id=regulator_id)
     if regulator_id and Provider.objects.filter(regulator_id=regulator_id).exists():
         errors["regulator_id"] = [f"A provider with CQC location ID {regulator_id} is already recorded."]
     if errors:
         raise InvalidInput(errors=errors)
     provider = Provider.objects.create(
         name=name.strip(),
-        postcode=postcode.strip().upper(),
+        postcode=postcode,
         email=email.strip(),
-        phone=phone.strip(),
+        phone=phone,
         regulator_id=regulator_id,
         regulator_rating=regulator_rating,
         **profile,
@@ -120,6 +140,15 @@ def provider_update_profile(*, actor: User, provider: Provider, **changes) -> Pr
         changes["areas_served"] = normalise_districts(changes["areas_served"], "areas_served")
     if "regulator_rating" in changes and changes["regulator_rating"] not in RegulatorRating.values:
         raise InvalidInput(f"Choose one of: {', '.join(RegulatorRating.values)}.", field="regulator_rating")
+    checked = {k: changes[k] for k in ("postcode", "phone", "regulator_id") if k in changes}
+    if checked:
+        errors: dict[str, list[str]] = {}
+        values = _checked_contact(errors, **checked)
+        if errors:
+            raise InvalidInput(errors=errors)
+        for key, value in zip(("postcode", "phone", "regulator_id"), values, strict=True):
+            if key in changes:
+                changes[key] = value
     if changes.get("regulator_id"):
         clash = Provider.objects.filter(regulator_id=changes["regulator_id"]).exclude(pk=provider.pk).exists()
         if clash:

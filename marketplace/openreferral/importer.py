@@ -43,6 +43,7 @@ from providers.imported import (
 from providers.models import ServiceCategory, ServiceUnit
 from providers.regulator_import.progress import Progress, ProgressCallback
 from providers.regulator_import.writing import ImportReport
+from providers.validators import clean_cqc_location_id, is_valid
 
 from .mapping import CATEGORIES
 
@@ -222,7 +223,7 @@ def _regulator_id(organization: dict) -> str | None:
     for identifier in organization.get("organization_identifiers") or []:
         if isinstance(identifier, dict) and "CQC" in str(identifier.get("identifier_type", "")).upper():
             value = str(identifier.get("identifier") or "").strip()
-            if value:
+            if value and is_valid(clean_cqc_location_id, value):  # not a CQC location ID: left out
                 return value[:30]
     return None
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..models import RegulatorRating
+from ..validators import clean_cqc_location_id, clean_phone, clean_postcode, is_valid
 from .cells import normalise_website, outward_code, parse_cqc_date, parse_publication_date, too_long
 from .csv_table import Column, Row, normalise_header, read_table
 from .progress import Progress, ProgressCallback
@@ -118,6 +119,8 @@ def _directory_row(row: Row, first_line: dict[str, int]) -> Location | str:
     location_id = cells["location_id"]
     if not location_id:
         return "no CQC location ID."
+    if not is_valid(clean_cqc_location_id, location_id):
+        return f"“{location_id}” is not a CQC location ID (1- and then digits, like 1-123456789)."
     if location_id in first_line:
         return f"CQC location ID {location_id} is already on line {first_line[location_id]}; only that row is imported."
     if not cells["name"]:
@@ -130,12 +133,19 @@ def _directory_row(row: Row, first_line: dict[str, int]) -> Location | str:
     website = normalise_website(cells["website"])
     if website is None:
         return f"“{cells['website']}” is not a website address."
-    postcode = " ".join(cells["postcode"].upper().split())
+    try:
+        postcode = clean_postcode(cells["postcode"])
+    except ValueError:
+        return f"“{cells['postcode']}” is not a postcode."
+    try:
+        phone = clean_phone(cells["phone"])
+    except ValueError:
+        return f"“{cells['phone']}” is not a UK telephone number."
     values = {
         "name": " ".join(cells["name"].split()),
         "address": " ".join(cells["address"].split()),
         "postcode": postcode,
-        "phone": cells["phone"],
+        "phone": phone,
         "website": website,
         "regulator_provider_id": cells["provider_id"],
         "regulator_checked_at": checked,
