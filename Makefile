@@ -43,7 +43,7 @@ build/static/.built: node_modules/.installed $(wildcard static_src/*)
 	mkdir -p build/static/govuk/assets
 	$(NODE_BIN)/node node_modules/sass/sass.js --pkg-importer=node --style=compressed --no-source-map \
 		--quiet-deps static_src/cairn.scss build/static/cairn.css
-	cp static_src/*.js build/static/
+	cp static_src/*.js static_src/*.css build/static/
 	cp $(GOVUK)/govuk-frontend.min.js build/static/govuk/
 	cp node_modules/htmx.org/dist/htmx.min.js build/static/
 	cp -r $(GOVUK)/assets/images build/static/govuk/assets/

@@ -3,17 +3,18 @@
 from django.contrib import admin
 
 from accounts.admin_base import ReadOnlyAdmin, SingletonAdmin, ViewOnlyAdmin
+from accounts.admin_widgets import LabelledWidgetsMixin
 
 from .models import ApprovalAuthority, PlanReview, StatutoryReview, WorkflowPolicy
 
 
 @admin.register(ApprovalAuthority)
-class ApprovalAuthorityAdmin(admin.ModelAdmin):
+class ApprovalAuthorityAdmin(LabelledWidgetsMixin, admin.ModelAdmin):
     list_display = ["role", "annual_limit"]
 
 
 @admin.register(WorkflowPolicy)
-class WorkflowPolicyAdmin(SingletonAdmin):
+class WorkflowPolicyAdmin(LabelledWidgetsMixin, SingletonAdmin):
     list_display = ["__str__", "review_working_days", "first_review_weeks", "review_interval_months"]
 
 

@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from accounts.admin import AuditedAdmin
 from accounts.admin_base import ReadOnlyAdmin
+from accounts.admin_widgets import LabelledWidgetsMixin
 
 from .models import (
     Assessment,
@@ -56,17 +57,17 @@ class _DraftOnly:
         return super().has_delete_permission(request, obj) and self._editable(obj)
 
 
-class BandInline(_DraftOnly, admin.TabularInline):
+class BandInline(_DraftOnly, LabelledWidgetsMixin, admin.TabularInline):
     model = RasBand
     extra = 0
 
 
-class ModifierInline(_DraftOnly, admin.TabularInline):
+class ModifierInline(_DraftOnly, LabelledWidgetsMixin, admin.TabularInline):
     model = RasModifier
     extra = 0
 
 
-class QuestionInline(_DraftOnly, admin.TabularInline):
+class QuestionInline(_DraftOnly, LabelledWidgetsMixin, admin.TabularInline):
     model = RasQuestion
     extra = 0
     fields = ["position", "code", "domain", "text"]
@@ -74,7 +75,7 @@ class QuestionInline(_DraftOnly, admin.TabularInline):
 
 
 @admin.register(RasScheme)
-class RasSchemeAdmin(_DraftOnly, AuditedAdmin):
+class RasSchemeAdmin(_DraftOnly, LabelledWidgetsMixin, AuditedAdmin):
     list_display = ["name", "version", "status", "effective_from", "is_example"]
     list_filter = ["status"]
     readonly_fields = ["status", "content_digest", "published_at", "created_by"]
@@ -89,7 +90,7 @@ class RasSchemeAdmin(_DraftOnly, AuditedAdmin):
             scheme_publish(actor=request.user, scheme=scheme)
 
 
-class AnswerInline(_DraftOnly, admin.TabularInline):
+class AnswerInline(_DraftOnly, LabelledWidgetsMixin, admin.TabularInline):
     model = RasAnswer
     extra = 0
 
@@ -98,14 +99,14 @@ class AnswerInline(_DraftOnly, admin.TabularInline):
 
 
 @admin.register(RasQuestion)
-class RasQuestionAdmin(_DraftOnly, AuditedAdmin):
+class RasQuestionAdmin(_DraftOnly, LabelledWidgetsMixin, AuditedAdmin):
     list_display = ["code", "scheme", "domain", "text"]
     list_filter = ["scheme", "domain"]
     inlines = [AnswerInline]
 
 
 @admin.register(BudgetPolicy)
-class BudgetPolicyAdmin(AuditedAdmin):
+class BudgetPolicyAdmin(LabelledWidgetsMixin, AuditedAdmin):
     list_display = ["__str__", "contingency_percent", "period_months", "reclaim_buffer_weeks"]
 
     def has_add_permission(self, request):
@@ -194,7 +195,7 @@ class ChargingPolicyForm(forms.ModelForm):
 
 
 @admin.register(ChargingPolicy)
-class ChargingPolicyAdmin(AuditedAdmin):
+class ChargingPolicyAdmin(LabelledWidgetsMixin, AuditedAdmin):
     """Add next April's policy ahead of time; a policy already used by an assessment is shown only
     (what people were told must stay explainable)."""
 

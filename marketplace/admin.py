@@ -3,12 +3,13 @@
 from django.contrib import admin
 
 from accounts.admin_base import SingletonAdmin, ViewOnlyAdmin
+from accounts.admin_widgets import LabelledWidgetsMixin
 
 from .models import ProviderRatingSummary, RatingPolicy, Review
 
 
 @admin.register(RatingPolicy)
-class RatingPolicyAdmin(SingletonAdmin):
+class RatingPolicyAdmin(LabelledWidgetsMixin, SingletonAdmin):
     list_display = ["__str__", "review_interval_days", "bayesian_weight", "low_rating_threshold"]
 
 

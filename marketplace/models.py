@@ -113,6 +113,9 @@ class ProviderRatingSummary(models.Model):
     stars_5 = models.PositiveIntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        verbose_name_plural = "provider rating summaries"
+
     def __str__(self) -> str:
         return f"Ratings of provider {self.provider_id}"
 

@@ -1,12 +1,13 @@
 from django.contrib import admin
 
 from accounts.admin_base import ReadOnlyAdmin, SingletonAdmin
+from accounts.admin_widgets import LabelledWidgetsMixin
 
 from .models import FundPolicy, InvoicePolicy, PayeeAccount
 
 
 @admin.register(InvoicePolicy)
-class InvoicePolicyAdmin(SingletonAdmin):
+class InvoicePolicyAdmin(LabelledWidgetsMixin, SingletonAdmin):
     list_display = ["__str__", "auto_confirm_days"]
 
 
@@ -20,5 +21,5 @@ class PayeeAccountAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FundPolicy)
-class FundPolicyAdmin(SingletonAdmin):
+class FundPolicyAdmin(LabelledWidgetsMixin, SingletonAdmin):
     list_display = ["__str__", "load_period_days", "buffer_weeks", "receipt_required_above", "recovery_notice_days"]

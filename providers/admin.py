@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.db import models
 
 from accounts.admin import AuditedAdmin
+from accounts.admin_widgets import LabelledWidgetsMixin
 
 from .models import Provider, ServiceOffering
 
 
 @admin.register(Provider)
-class ProviderAdmin(AuditedAdmin):
+class ProviderAdmin(LabelledWidgetsMixin, AuditedAdmin):
     list_display = ["name", "status", "postcode", "regulator_id", "regulator_rating", "rating", "review_count"]
     list_filter = ["status", "regulator_rating"]
     search_fields = ["name", "postcode", "regulator_id"]
@@ -17,7 +18,7 @@ class ProviderAdmin(AuditedAdmin):
 
 
 @admin.register(ServiceOffering)
-class ServiceOfferingAdmin(admin.ModelAdmin):
+class ServiceOfferingAdmin(LabelledWidgetsMixin, admin.ModelAdmin):
     list_display = ["title", "provider", "category", "unit", "unit_price", "retired_at"]
     list_filter = ["category", "unit"]
     search_fields = ["title", "provider__name"]
