@@ -24,8 +24,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from rest_framework import serializers
 
-# Bidirectional embeddings, overrides and isolates, and the implicit marks.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+# Bidirectional embeddings, overrides and isolates: they reorder what follows them. (The implicit
+# marks, U+200E, U+200F and U+061C, reorder nothing and right-to-left writers use them, so free
+# text keeps them; names refuse them with every other invisible character.)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Joiners some scripts (Persian, the Indic scripts, emoji sequences) need inside a word.
 JOINERS = frozenset("\u200c\u200d")
 FREE_TEXT_WHITESPACE = frozenset("\t\n\r")

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.api.fields import MoneyField
 from accounts.api.open_data import OpenDataView, open_data_schema
 from accounts.exceptions import NotVisible
+from accounts.text import FreeTextField
 from accounts.throttles import PublicRateThrottle
 from careplans.api import PlanSerializer
 from careplans.models import CarePlan
@@ -21,11 +22,11 @@ from . import services, stats
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    comment = FreeTextField(required=False, allow_blank=True, max_length=5000)
 
 
 class RequiredCommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(
+    comment = FreeTextField(
         max_length=5000, error_messages={"required": "Write a comment.", "blank": "Write a comment."}
     )
 
@@ -40,9 +41,9 @@ class ChecklistSerializer(serializers.Serializer):
 
 class ApproveSerializer(serializers.Serializer):
     checklist = ChecklistSerializer(error_messages={"required": "Confirm every item of the sign-off checklist."})
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    comment = FreeTextField(required=False, allow_blank=True, max_length=5000)
     final_budget = MoneyField(required=False)
-    final_budget_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    final_budget_reason = FreeTextField(required=False, allow_blank=True, max_length=2000)
 
 
 def _plan(request, pk) -> CarePlan:

@@ -26,6 +26,7 @@ from djmoney.money import Money
 from accounts import stats_cache
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import add_service_errors
+from accounts.text import FreeTextFormField
 from accounts.throttles import throttle_public_page
 from accounts.web import page_status
 from budgets.permissions import can_set_final_budget
@@ -129,7 +130,7 @@ class ReviewForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         required=False,
     )
-    comment = forms.CharField(
+    comment = FreeTextFormField(
         label="Comment",
         help_text="Needed when you ask for changes or reject the plan: the client will read it.",
         required=False,
@@ -145,7 +146,7 @@ class ReviewForm(forms.Form):
         decimal_places=2,
         error_messages={"invalid": "Enter an amount in pounds, like 18500.00"},
     )
-    final_budget_reason = forms.CharField(
+    final_budget_reason = FreeTextFormField(
         label="Why the final budget differs", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 

@@ -12,6 +12,7 @@ from accounts.api.views import IgnoreAcceptNegotiation, RolePredicate
 from accounts.exceptions import NotVisible
 from accounts.models import Role
 from accounts.permissions import has_role
+from accounts.text import FreeTextField
 from budgets.models import Outcome, PersonalBudget
 
 from . import selectors, services
@@ -197,9 +198,9 @@ class PlanWriteSerializer(serializers.Serializer):
     outcomes = serializers.ListField(child=OutcomeField(), required=False, max_length=PLAN_MAX_OUTCOMES)
     lines = serializers.ListField(child=LineItemField(), required=False, max_length=PLAN_MAX_LINES)
     money_management = serializers.ChoiceField(choices=MoneyManagement.choices, required=False)
-    risks = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
-    contacts = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
-    contingency_note = serializers.CharField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
+    risks = FreeTextField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
+    contacts = FreeTextField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
+    contingency_note = FreeTextField(required=False, allow_blank=True, max_length=PLAN_TEXT_MAX_LENGTH)
 
 
 class MayPlan(RolePredicate):

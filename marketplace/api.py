@@ -10,6 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
 from accounts.exceptions import InvalidInput, NotVisible
+from accounts.text import FreeTextField
 from providers.models import Provider
 from providers.selectors import provider_get_for
 
@@ -48,7 +49,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 class ReviewCreateSerializer(serializers.Serializer):
     provider = serializers.IntegerField()
     rating = serializers.IntegerField()
-    text = serializers.CharField(max_length=5000, allow_blank=True)
+    text = FreeTextField(max_length=5000, allow_blank=True)
     reliability = serializers.IntegerField(required=False, allow_null=True)
     kindness = serializers.IntegerField(required=False, allow_null=True)
     communication = serializers.IntegerField(required=False, allow_null=True)
@@ -56,11 +57,11 @@ class ReviewCreateSerializer(serializers.Serializer):
 
 
 class ReasonBody(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, error_messages={"required": "Give the reason for hiding it."})
+    reason = FreeTextField(max_length=500, error_messages={"required": "Give the reason for hiding it."})
 
 
 class AnswerBody(serializers.Serializer):
-    text = serializers.CharField(max_length=5000, error_messages={"required": "Write your answer."})
+    text = FreeTextField(max_length=5000, error_messages={"required": "Write your answer."})
 
 
 class ReviewViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
