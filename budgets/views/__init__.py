@@ -7,7 +7,7 @@ One module per job, so each set of pages can be read (and changed) without the o
 - `assessments`: starting an assessment, the wizard, the decision, completing or not eligible;
 - `budgets`: a budget, the finance list, a client's own budget, statements, the final budget;
 - `charging`: recording a financial assessment, how a contribution was worked out, reviews;
-- `schemes`: RAS schemes and what-if runs (administrators);
+- `schemes`: RAS schemes, the draft price editor, what-if runs and publishing (administrators);
 - `reassessment`: reassessing everyone under a new charging policy (finance, administrators).
 `budgets.urls` imports the views from here.
 """
@@ -36,7 +36,16 @@ from .reassessment import (
     ReassessmentListView,
     ReassessmentProgressView,
 )
-from .schemes import SchemeListView, WhatIfCsvView, WhatIfDetailView, WhatIfProgressView, WhatIfStartView
+from .schemes import (
+    SchemeDraftStartView,
+    SchemeEditView,
+    SchemeListView,
+    SchemePublishView,
+    WhatIfCsvView,
+    WhatIfDetailView,
+    WhatIfProgressView,
+    WhatIfStartView,
+)
 
 __all__ = [
     "AssessmentCompleteView",
@@ -62,7 +71,10 @@ __all__ = [
     "ReassessmentDetailView",
     "ReassessmentListView",
     "ReassessmentProgressView",
+    "SchemeDraftStartView",
+    "SchemeEditView",
     "SchemeListView",
+    "SchemePublishView",
     "WhatIfCsvView",
     "WhatIfDetailView",
     "WhatIfProgressView",
