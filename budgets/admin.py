@@ -155,6 +155,18 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
 @admin.register(WhatIfRun)
 class WhatIfRunAdmin(ReadOnlyAdmin):
     list_display = ["id", "scheme", "status", "done", "total", "created_at"]
+    # The CSV is private (no media URL serves it): link to the page that checks who asks.
+    exclude = ["csv_file"]
+    readonly_fields = ["csv_download"]
+
+    @admin.display(description="Every client's figures (CSV)")
+    def csv_download(self, obj):
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        if obj is None or not obj.csv_file:
+            return "None yet"
+        return format_html('<a href="{}">Download the CSV</a>', reverse("whatif-csv", args=[obj.pk]))
 
 
 class ChargingPolicyForm(forms.ModelForm):

@@ -88,6 +88,15 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             can_plan=account_permissions.acts_for(self.request.user, budget.client)
             or account_permissions.has_role(self.request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER),
             plans=budget.plans.order_by("-version", "-id"),
+            # Finance sees the budget's figures, not the plans' or assessment's personal detail
+            # (the same people as careplans.permissions.can_view_plan, which budgets cannot import).
+            may_open_plans=account_permissions.is_admin(self.request.user)
+            or account_permissions.acts_for(self.request.user, budget.client)
+            or (
+                account_permissions.has_role(self.request.user, Role.SOCIAL_WORKER, Role.TEAM_MANAGER)
+                and account_permissions.can_view_client(self.request.user, budget.client)
+            ),
+            may_open_assessment=permissions.can_view_assessment(self.request.user, assessment),
             months=months,
             months_with_statements=set(months),
         )
