@@ -299,7 +299,20 @@ class StatutoryReviewListView(ReviewerMixin, TemplateView):
         return context
 
 
+class StatutoryReviewOutcomeForm(forms.Form):
+    outcome = forms.CharField(
+        label="What was found and decided",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": "Keep the outcome under 5,000 characters"},
+    )
+
+
 class StatutoryReviewDoneView(ReviewerMixin, View):
+    """Record a statutory review as done. A refused outcome shows the outcome box again on a page
+    of its own, its error by the box and in the summary (the error pattern), not a banner."""
+
     def post(self, request, pk):
         review = get_object_or_404(StatutoryReview.objects.select_related("plan__client"), pk=pk)
         try:
@@ -309,6 +322,12 @@ class StatutoryReviewDoneView(ReviewerMixin, View):
         except NotVisible as exc:
             raise Http404(exc.message) from exc
         except CairnError as exc:
+            if exc.field == "outcome":
+                form = StatutoryReviewOutcomeForm(request.POST)
+                if form.is_valid():
+                    add_service_errors(form, exc)
+                context = {"review": review, "form": form}
+                return render(request, "approvals/statutory_review_done.html", context, status=400)
             messages.error(request, exc.message)
         else:
             messages.success(request, f"The review with {review.plan.client.full_name} is recorded as done.")

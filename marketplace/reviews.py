@@ -9,13 +9,14 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounts.exceptions import ActionNotAllowed, CairnError, NotVisible
+from accounts.exceptions import ActionNotAllowed, CairnError, InvalidInput, NotVisible
+from accounts.forms import add_service_errors
 from providers.selectors import provider_get_for
 
 from . import selectors, services
@@ -69,7 +70,14 @@ class ReviewCreateView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.setdefault("form", ReviewForm())
-        context.update(provider=self.provider, dimension_names=list(DIMENSIONS))
+        policy = services.rating_policy()
+        context.update(
+            provider=self.provider,
+            dimension_names=list(DIMENSIONS),
+            # Said before the form is filled in, not only when it is refused.
+            review_again=selectors.review_again_from(self.request.user, self.provider, policy),
+            review_interval_days=policy.review_interval_days,
+        )
         return context
 
     def post(self, request, pk):
@@ -96,9 +104,24 @@ class ReviewCreateView(LoginRequiredMixin, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class AnswerForm(forms.Form):
+    text = forms.CharField(
+        label="Answer this review publicly (once)",
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Enter your answer to the review",
+            "max_length": "Keep the answer under 5,000 characters",
+        },
+    )
+
+
 class ReviewAnswerView(LoginRequiredMixin, View):
+    """A provider answers a review once. A refusal about the answer itself shows the answer box
+    again, its error by the box and in the summary (the error pattern), not a banner."""
+
     def post(self, request, pk):
-        review = get_object_or_404(Review.objects.select_related("provider"), pk=pk)
+        review = get_object_or_404(Review.objects.select_related("provider", "author"), pk=pk)
         if not can_answer_review(request.user, review):
             raise Http404("No such review.")
         try:
@@ -106,6 +129,11 @@ class ReviewAnswerView(LoginRequiredMixin, View):
                 actor=request.user, review=review, text=request.POST.get("text", ""), request=request
             )
         except CairnError as exc:
+            if exc.field == "text" or isinstance(exc, InvalidInput):
+                form = AnswerForm(request.POST)
+                if form.is_valid():
+                    add_service_errors(form, exc)
+                return render(request, "marketplace/review_answer.html", {"review": review, "form": form}, status=400)
             messages.error(request, exc.message)
         else:
             messages.success(request, "Your answer is published under the review.")
@@ -133,9 +161,24 @@ class ModerationView(CaseManagerMixin, TemplateView):
         return context
 
 
+class HideForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for hiding the review",
+        help_text="The author still sees their review, with this reason.",
+        max_length=500,
+        error_messages={
+            "required": "Enter the reason for hiding the review",
+            "max_length": "Give the reason in 500 characters or fewer",
+        },
+    )
+
+
 class ModerationActionView(CaseManagerMixin, View):
+    """Hide (with a reason) or restore a review. Hiding without a reason shows the review again
+    with the reason box, its error by the box and in the summary (not a banner on the list)."""
+
     def post(self, request, pk, decision):
-        review = get_object_or_404(Review.objects.select_related("provider"), pk=pk)
+        review = get_object_or_404(Review.objects.select_related("provider", "author"), pk=pk)
         try:
             if decision == "hide":
                 services.review_hide(
@@ -148,13 +191,23 @@ class ModerationActionView(CaseManagerMixin, View):
             else:
                 raise Http404("No such action.")
         except CairnError as exc:
+            if decision == "hide" and exc.field == "reason":
+                form = HideForm(request.POST)
+                if form.is_valid():
+                    add_service_errors(form, exc)
+                context = {"review": review, "form": form, "next": self._back(request)}
+                return render(request, "marketplace/review_hide.html", context, status=400)
             messages.error(request, exc.message)
+        return HttpResponseRedirect(self._back(request))
+
+    @staticmethod
+    def _back(request) -> str:
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             back = reverse("moderation")
-        return HttpResponseRedirect(back)
+        return back
 
 
 class QualityDashboardView(CaseManagerMixin, TemplateView):

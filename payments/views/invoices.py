@@ -149,6 +149,24 @@ class InvoiceCreateView(ProviderStaffRequired, TemplateView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
 
+class DisputeForm(forms.Form):
+    """Why the invoice is disputed. Its id stays `dispute-reason`, so links to it keep working."""
+
+    reason = forms.CharField(
+        label="If something is wrong, say what",
+        help_text="For example, a visit that did not happen. The provider will see this.",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "required": "Say what is wrong with the invoice",
+            "max_length": "Say what is wrong in 500 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="dispute-%s", **kwargs)
+
+
 class InvoiceDetailView(LoginRequiredMixin, TemplateView):
     template_name = "payments/invoice_detail.html"
 
@@ -165,6 +183,7 @@ class InvoiceDetailView(LoginRequiredMixin, TemplateView):
             payments=list(invoice.payments.order_by("pk")),
             may_see_remittance=can_run_payments(user) or user.provider_id == invoice.provider_id,
             error=kwargs.get("error", ""),
+            dispute_form=kwargs.get("dispute_form") or DisputeForm(),
         )
         return context
 
@@ -191,7 +210,14 @@ class InvoiceDecisionView(LoginRequiredMixin, View):
         except CairnError as exc:
             view = InvoiceDetailView()
             view.setup(request, pk=pk)
-            context = view.get_context_data(pk=pk, error=exc.message)
+            extra = {"error": exc.message}
+            if decision == "dispute" and exc.field == "reason":  # by the box, and linked from the summary
+                form = DisputeForm(request.POST)
+                form.is_valid()
+                if "reason" not in form.errors:
+                    add_service_errors(form, exc)
+                extra = {"dispute_form": form}
+            context = view.get_context_data(pk=pk, **extra)
             return render(request, view.template_name, context, status=page_status(exc))
         messages.success(request, done)
         return HttpResponseRedirect(reverse("invoice-detail", args=[pk]))
