@@ -25,6 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from knox.auth import TokenAuthentication
 from knox.crypto import hash_token
 from knox.models import AuthToken
@@ -135,3 +137,14 @@ class CairnTokenAuthentication(TokenAuthentication):
                 raise exceptions.AuthenticationFailed("This token has expired. Sign in again for a new one.")
             return self.validate_user(auth_token)
         raise invalid
+
+
+class CairnTokenScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme for `CairnTokenAuthentication`: the same `tokenAuth` scheme,
+    `Authorization: Token <token>`, that the schema has always described."""
+
+    target_class = "accounts.tokens.CairnTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")  # noqa: S106
