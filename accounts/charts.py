@@ -25,9 +25,12 @@ PURPLE = "#4c2c92"
 GREY = "#505a5f"
 GRID = "#b1b4b6"
 
-WIDTH, HEIGHT = 640, 340
-FONT = 18
-LEFT, RIGHT, TOP, BOTTOM = 96, 128, 20, 52
+# Sized for a two-thirds column on a desktop (about 1:1) and still readable on a 375 px phone,
+# where the whole chart is drawn at about 0.6 of these units (text at about 13 px).
+WIDTH, HEIGHT = 560, 320
+FONT = 22
+LEFT, RIGHT, TOP, BOTTOM = 100, 116, 20, 56
+FONT_FAMILY = '"GDS Transport", arial, sans-serif'
 DASHES = {"solid": "", "dashed": "10 6", "dotted": "3 5"}
 
 Number = Decimal | int | float
@@ -99,6 +102,7 @@ class Chart:
     top: int = TOP
     bottom: int = HEIGHT - BOTTOM
     font: int = FONT
+    font_family: str = FONT_FAMILY
 
     @property
     def plot_width(self) -> int:
@@ -178,15 +182,21 @@ def line_chart(
                 current = []
                 continue
             current.append((x(px), y(py)))
-            markers.append((x(px), y(py)))
+            if px != x_min:  # a line's starting point at the axis is not a reading
+                markers.append((x(px), y(py)))
         if current:
             segments.append(current)
         paths = ["M" + " L".join(f"{a},{b}" for a, b in seg) for seg in segments if seg]
         drawn.append([s, paths, markers])
-        if markers:
-            ends.append([markers[-1][1], len(drawn) - 1, markers[-1][0]])
-    _spread(ends, FONT + 4)
-    label_at = {index: (end_x, end_y) for end_y, index, end_x in ends}
+        if segments:
+            last_x, last_y = segments[-1][-1]
+            ends.append([last_y, len(drawn) - 1, last_x])
+    # Labels that end at the same place are moved apart; the others stay by their line.
+    label_at = {}
+    for end_x in {end[2] for end in ends}:
+        group = [end for end in ends if end[2] == end_x]
+        _spread(group, FONT + 2)
+        label_at.update({index: (end_x, end_y) for end_y, index, _ in group})
     lines = []
     for index, (s, paths, markers) in enumerate(drawn):
         end_x, end_y = label_at.get(index, (None, None))
@@ -255,36 +265,31 @@ def bar_chart(
 
 @dataclass(frozen=True)
 class Sparkline:
-    """A small trend line for a table cell: `label` says in words what it shows."""
+    """A small trend line for a table cell: `label` says in words what it shows; `path` joins the
+    readings (a period without one is passed over) and `points` marks each reading."""
 
     label: str
-    segments: list[str]
-    last: tuple[float, float] | None
-    width: int = 120
-    height: int = 36
+    path: str
+    points: list[tuple[float, float]]
+    width: int = 64
+    height: int = 28
 
 
 def sparkline(values: Sequence[Number | None], *, label: str, low: Number, high: Number) -> Sparkline:
-    """Values evenly spaced left to right between `low` and `high` (a None breaks the line)."""
-    width, height, pad = 120, 36, 4
+    """Values evenly spaced left to right between `low` and `high` (a None is passed over)."""
+    width, height, pad = 64, 28, 4
     count = max(len(values) - 1, 1)
     span = float(high - low) or 1.0
-    segments, current, last = [], [], None
-    for i, value in enumerate(values):
-        if value is None:
-            if current:
-                segments.append(current)
-            current = []
-            continue
-        point = (
+    points = [
+        (
             round(pad + i / count * (width - 2 * pad), 1),
             round(height - pad - float(value - low) / span * (height - 2 * pad), 1),
         )
-        current.append(point)
-        last = point
-    if current:
-        segments.append(current)
-    return Sparkline(label, ["M" + " L".join(f"{a},{b}" for a, b in seg) for seg in segments], last)
+        for i, value in enumerate(values)
+        if value is not None
+    ]
+    path = ("M" + " L".join(f"{a},{b}" for a, b in points)) if len(points) > 1 else ""
+    return Sparkline(label, path, points)
 
 
 def pounds(value: Decimal) -> str:

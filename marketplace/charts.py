@@ -32,6 +32,10 @@ class ProviderTrend:
     months: list[MonthScore]
     line: charts.Sparkline
 
+    @property
+    def reviews(self) -> int:
+        return sum(score.reviews for score in self.months)
+
 
 def trend_months(today: datetime.date, count: int = TREND_MONTHS) -> list[datetime.date]:
     """The first days of the last `count` months, this one last."""

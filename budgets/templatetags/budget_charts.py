@@ -60,8 +60,9 @@ def build_chart(budget, year: selectors.BudgetYear, *, whose: str) -> charts.Cha
     )
     if forecast is not None:
         summary += f" At the rate paid so far, {forecast.at_end} would be paid by {budget.period_end:%-d %B %Y}."
-    rows = [[m.month.strftime("%B %Y"), _money(m.committed), _money(m.paid), _money(m.forecast)] for m in year.months]
-    head = ["Month", "Committed (running total)", "Paid (running total)", "Forecast of paid at the month's end"]
+    # Months shortened (as GOV.UK allows in tables) so that four columns fit a phone.
+    rows = [[m.month.strftime("%b %Y"), _money(m.committed), _money(m.paid), _money(m.forecast)] for m in year.months]
+    head = ["Month", "Committed so far", "Paid so far", "Forecast of paid"]
     if forecast is None:
         head, rows = head[:3], [row[:3] for row in rows]
     return charts.line_chart(
@@ -74,7 +75,12 @@ def build_chart(budget, year: selectors.BudgetYear, *, whose: str) -> charts.Cha
         fmt=charts.pounds,
         y_top=figures.allocated.amount,
         table=charts.ChartTable(
-            caption="The budget month by month (the month under way up to today)", head=head, rows=rows
+            caption=(
+                "The budget at the end of each month (the month under way: up to today), and the forecast of"
+                " what will have been paid by the end of each month to come"
+            ),
+            head=head,
+            rows=rows,
         ),
     )
 

@@ -177,7 +177,7 @@ def test_budget_page_shows_the_chart_the_table_and_the_warning(spent_budget, web
     assert "£13,383.33 would be paid by 31 December 2027" in html
     assert "govuk-warning-text" in html
     # The same numbers in the table: March's running totals and April's forecast.
-    assert '<th scope="row" class="govuk-table__header">March 2027</th>' in html
+    assert '<th scope="row" class="govuk-table__header govuk-!-padding-right-2">Mar 2027</th>' in html
     for figure in ("£8,500.00", "£3,300.00", "£4,400.00"):
         assert figure in html
 
