@@ -3,7 +3,10 @@ itself is read-only."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
+from django.urls import reverse
 
 from accounts.admin_base import ReadOnlyAdmin, ViewOnlyAdmin
 
@@ -165,3 +168,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
 @admin.register(Notification)
 class NotificationAdmin(ViewOnlyAdmin):
     list_display = ["recipient", "message", "created_at", "read_at", "emailed_at"]
+
+
+def admin_sign_in(request, extra_context=None):
+    """The admin has no sign-in form of its own: its login page sends people to Cairn's sign-in page,
+    so every sign-in goes through the same lock-out and per-address limits (docs/security.md).
+    Someone signed in whose role may not use the admin is refused rather than sent round again."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("Your role may not use the admin site.")
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"), login_url=reverse("login"))
+
+
+admin.site.login = admin_sign_in

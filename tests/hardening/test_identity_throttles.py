@@ -127,3 +127,15 @@ def test_public_rate_limits_cannot_be_dodged_with_forwarded_for(api, settings):
     }
     statuses = [api_sign_in(api, "nobody", "x", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}").status_code for n in range(3)]
     assert statuses == [400, 400, 429]
+
+
+def test_the_admin_has_no_sign_in_form_of_its_own(client, settings):
+    # A form there would be a second way in without the per-address limits.
+    response = client.post("/admin/login/", {"username": "someone", "password": "guess"})
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in/?next=")
+    assert client.get("/admin/", follow=True).redirect_chain[-1][0].startswith("/sign-in/")
+
+
+def test_a_signed_in_person_who_may_not_use_the_admin_is_refused_not_looped(web_as, client_user):
+    assert web_as(client_user).get("/admin/login/?next=/admin/").status_code == 403
