@@ -12,6 +12,8 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from ..csv_safe import csv_cell
+
 # Open statistics never publish a group of fewer than this many people or payments: no one can be
 # picked out (docs/api.md, "Open statistics").
 SUPPRESS_BELOW = 5
@@ -31,7 +33,8 @@ class CSVRenderer(BaseRenderer):
         writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            # Text a spreadsheet would run as a formula gets a leading ' (numbers stay numbers).
+            writer.writerow({k: ("" if v is None else csv_cell(v)) for k, v in row.items()})
         return out.getvalue().encode("utf-8")
 
 

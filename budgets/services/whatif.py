@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.csv_safe import csv_cell
 from accounts.models import AuditAction, User
 from accounts.services import audit_record
 
@@ -101,7 +102,7 @@ def whatif_run(*, run_id: int) -> WhatIfRun:
                 proposed = priced[key] = price_amount(compiled, answers, modifiers)
             if proposed is None:
                 unpriced += 1
-                writer.writerow([client_id, username, name, f"{current:.2f}", "", ""])
+                writer.writerow([client_id, csv_cell(username), csv_cell(name), f"{current:.2f}", "", ""])
             else:
                 change = proposed - current
                 total_change += change
@@ -109,7 +110,8 @@ def whatif_run(*, run_id: int) -> WhatIfRun:
                 down += change < 0
                 same += change == 0
                 distribution[_bucket(change)] += 1
-                writer.writerow([client_id, username, name, f"{current:.2f}", f"{proposed:.2f}", f"{change:.2f}"])
+                figures = [f"{current:.2f}", f"{proposed:.2f}", f"{change:.2f}"]
+                writer.writerow([client_id, csv_cell(username), csv_cell(name), *figures])
             if done % PROGRESS_EVERY == 0:
                 WhatIfRun.objects.filter(pk=run.pk).update(done=done)
     except Exception as exc:

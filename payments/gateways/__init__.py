@@ -54,6 +54,11 @@ class WebhooksNotConfigured(WebhookRejected):
     """This gateway has no webhook secret configured (or sends no webhooks)."""
 
 
+class WebhookMalformed(WebhookRejected):
+    """A correctly signed webhook whose content is not what the gateway sends (no id, `data` not an
+    object, an id too long, an amount not a whole number...): refused, nothing stored."""
+
+
 @dataclass(frozen=True)
 class Transfer:
     id: str
@@ -80,6 +85,9 @@ class TransferReversed:
     payment_ref: str
     amount: Money
     amount_reversed: Money
+    #: the transfer's group and destination as the gateway reports them (to check `payment_ref`)
+    group: str = ""
+    destination: str = ""
 
 
 @dataclass(frozen=True)

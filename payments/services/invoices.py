@@ -25,6 +25,7 @@ from providers.models import ProviderStatus
 
 from ..exceptions import InvoiceDuplicate, NotInvoiceable
 from ..models import Invoice, InvoiceStatus
+from .uploads import structure_problem
 
 __all__ = ["MAX_FILE_BYTES", "InvoiceDuplicate", "committed_units", "invoice_submit", "sniff_file_type"]
 
@@ -92,7 +93,8 @@ def stored_upload(field_file, upload: UploadedFile | None, kind: str, default_na
 
 
 def check_upload(upload: UploadedFile | None, problems: dict, field: str = "supporting_file") -> str:
-    """A supporting file or receipt: a PDF, PNG or JPEG by its first bytes, at most 5 MB. Returns its
+    """A supporting file or receipt: a PDF, PNG or JPEG by its first bytes and its whole structure
+    (`uploads.structure_problem`), at most 5 MB. Returns its
     type, or "" with the problem noted under `field`."""
     if upload is None:
         return ""
@@ -102,6 +104,10 @@ def check_upload(upload: UploadedFile | None, problems: dict, field: str = "supp
     kind = sniff_file_type(upload)
     if kind is None:
         problems[field] = ["The file must be a PDF, PNG or JPEG."]
+        return ""
+    problem = structure_problem(upload, kind)  # the whole file, by pypdf or Pillow (uploads.py)
+    if problem:
+        problems[field] = [problem]
         return ""
     return kind
 

@@ -17,6 +17,7 @@ from tests import factories
 from tests.accounts.representative_fixtures import representative_of
 from tests.browser.test_assessment_journey import sign_in
 from tests.browser.test_plan_designer_journey import budget_for
+from tests.sample_files import PDF_BYTES
 
 DAY = datetime.timedelta(days=1)
 CHECKLIST = {"outcomes": True, "costs": True, "risks": True, "management": True, "contacts": True}
@@ -61,7 +62,7 @@ def test_representative_records_pa_wages_with_a_timesheet_and_sees_the_balance_f
     ruth, budget = ruth_with_a_loaded_direct_payment(example_scheme)
     pat = representative_of(ruth, full_name="Pat Ellis")
     timesheet = tmp_path / "timesheet.pdf"
-    timesheet.write_bytes(b"%PDF-1.4\n% timesheet, week 1\n")
+    timesheet.write_bytes(PDF_BYTES)  # a real PDF: the upload check reads it whole
 
     sign_in(page, live_server, pat)
     page.goto(f"{live_server.url}/budgets/{budget.pk}/direct-payment/")

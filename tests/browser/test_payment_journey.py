@@ -23,9 +23,10 @@ from tests.careplans.conftest import (  # noqa: F401  (pytest fixtures by name)
     make_service,
     visits,
 )
+from tests.sample_files import PNG_BYTES
 
-# The smallest thing the upload check accepts as a PNG: it sniffs the first bytes, not the name.
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
+# A real PNG: the upload check reads the whole image (Pillow), not the name or the first bytes.
+PNG = PNG_BYTES
 REFERENCE = "BC-0042"
 AMOUNT = "£49.00"  # 2 hours of home care visits at £24.50
 

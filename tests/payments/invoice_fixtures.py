@@ -22,13 +22,11 @@ from careplans.models import CarePlan, PlanLine
 from payments.models import Invoice
 from payments.services import invoice_submit
 from tests import factories
+from tests.sample_files import JPEG_BYTES, PDF_BYTES, PNG_BYTES  # noqa: F401  (real files: the check reads them whole)
 
 STARTED_DAYS_AGO = 60
 MB = 1024 * 1024
 
-PDF_BYTES = b"%PDF-1.4\n% a timesheet\n"
-PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-JPEG_BYTES = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 EXE_BYTES = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 64
 TEXT_BYTES = b"Timesheet: 2 visits, both delivered.\n"
 
@@ -42,7 +40,11 @@ def upload(content: bytes, name: str = "timesheet.pdf", content_type: str = "app
 
 
 def pdf_of_size(size: int) -> bytes:
-    return PDF_BYTES + b"0" * (size - len(PDF_BYTES))
+    """A real PDF of exactly `size` bytes: padded with a comment line before `startxref`, so every
+    offset in it stays right."""
+    head, tail = PDF_BYTES.rsplit(b"startxref", 1)
+    padding = size - len(PDF_BYTES) - 2
+    return head + b"%" + b"0" * padding + b"\n" + b"startxref" + tail
 
 
 @dataclass

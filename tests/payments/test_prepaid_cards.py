@@ -17,6 +17,7 @@ from payments import selectors
 from payments.models import FundPolicy, LoadStatus, PaymentStatus, PrepaidCard, RecoveryPart, Spending, StripeEvent
 from tests.payments.payment_fixtures import stripe_payments, worker_retries  # noqa: F401
 from tests.payments.test_load_payments import dp, run_payments  # noqa: F401
+from tests.sample_files import PDF_BYTES
 from tests.stripe_fake.fixtures import stripe_fake, stripe_fake_server  # noqa: F401
 from tests.stripe_fake.server import TEST_WEBHOOK_SECRET
 
@@ -170,7 +171,7 @@ def test_the_holder_adds_what_a_card_payment_was_for_and_its_receipt(carded, car
     deliver(client, held(cards, "issuing_transaction.created")[0])
     spending = Spending.objects.get()
     line = carded.loads.first().plan.lines.get()
-    receipt = SimpleUploadedFile("r.pdf", b"%PDF-1.4\n%r\n", content_type="application/pdf")
+    receipt = SimpleUploadedFile("r.pdf", PDF_BYTES, content_type="application/pdf")
 
     response = api_as(carded.holder).post(
         spending_url(carded, spending.pk),
@@ -181,7 +182,7 @@ def test_the_holder_adds_what_a_card_payment_was_for_and_its_receipt(carded, car
     assert response.status_code == 200, response.json()
     assert response.json()["plan_line"] == line.pk and response.json()["has_receipt"] is True
     assert response.json()["by_card"] is True
-    again = SimpleUploadedFile("r2.pdf", b"%PDF-1.4\n%r\n", content_type="application/pdf")
+    again = SimpleUploadedFile("r2.pdf", PDF_BYTES, content_type="application/pdf")
     assert (
         api_as(carded.holder)
         .post(spending_url(carded, spending.pk), {"receipt": again}, format="multipart")

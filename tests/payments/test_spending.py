@@ -16,9 +16,10 @@ from payments.models import Spending
 from tests import factories
 from tests.concurrency import race
 from tests.payments.test_load_payments import dp, run_payments  # noqa: F401  (pytest fixtures)
+from tests.sample_files import PDF_BYTES, PNG_BYTES
 
 DAY = datetime.timedelta(days=1)
-PDF = b"%PDF-1.4\n%receipt\n"
+PDF = PDF_BYTES  # a real PDF: the upload check reads it whole
 
 
 @pytest.fixture
@@ -185,7 +186,7 @@ def test_the_holder_records_a_payment_on_the_page_and_sees_the_balance_fall(web_
             "amount": "145.00",
             "payee": "Jo Smith",
             "line_id": line.pk,
-            "receipt": SimpleUploadedFile("timesheet.png", b"\x89PNG\r\n\x1a\n....", content_type="image/png"),
+            "receipt": SimpleUploadedFile("timesheet.png", PNG_BYTES, content_type="image/png"),
         },
     )
 
