@@ -24,11 +24,13 @@ from accounts.selectors import (
 from accounts.services import audit_record, representation_add, representation_remove
 
 from .. import permissions, selectors
+from ..caseload import client_progress
 from .access import RoleRequiredMixin, visible_or_404
 
 
 class CaseloadView(RoleRequiredMixin, TemplateView):
-    """A social worker's clients with where each has got to, and clients waiting for anyone."""
+    """A social worker's clients with where each has got to (budget, care plan, what needs doing
+    next: `budgets.caseload`), and clients waiting for anyone. A fixed number of queries."""
 
     template_name = "budgets/caseload.html"
     allowed = staticmethod(account_permissions.can_view_own_caseload)
@@ -36,8 +38,10 @@ class CaseloadView(RoleRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         rows = list(selectors.caseload_with_status(social_worker=self.request.user))
+        progress = client_progress(row.client_id for row in rows)
         for row in rows:
             row.status_text = selectors.client_status(row)
+            row.progress = progress[row.client_id]
         context["assignments"] = rows
         context["unallocated"] = (
             User.objects.filter(role=Role.CLIENT, is_active=True)
