@@ -378,18 +378,23 @@ def number(value: Decimal | int) -> str:
     return f"{value.to_integral_value():f}" if value == value.to_integral_value() else f"{value.normalize():f}"
 
 
+def points(value: Decimal | int) -> str:
+    """'1 point', '35 points', '0.5 points'."""
+    return f"{number(value)} point" if Decimal(value) == 1 else f"{number(value)} points"
+
+
 def explain(pricing: Pricing) -> list[str]:
     """Plain-English lines: how the answers became points and the points became pounds."""
-    lines = [f"Your answers scored {pricing.raw_points} points."]
+    lines = [f"Your answers scored {points(pricing.raw_points)}."]
     for m in pricing.modifiers:
         change = "reduces" if m.percent < 0 else "increases"
         lines.append(f"{m.text}: this {change} the points by {number(abs(m.percent))}%.")
     if pricing.modifiers:
-        lines.append(f"That makes {number(pricing.points)} points.")
+        lines.append(f"That makes {points(pricing.points)}.")
     for b in pricing.band_lines:
         count = b.to_points - b.from_points
         lines.append(
-            f"{number(count)} points (from {number(b.from_points)} to {number(b.to_points)}) at "
+            f"{points(count)} (from {number(b.from_points)} to {number(b.to_points)}) at "
             f"{format_money(b.price_per_point)} a point: {format_money(b.amount)}."
         )
     lines.append(f"In total: {format_money(pricing.unclamped)} a year.")

@@ -185,7 +185,7 @@ def invoice_submit(
         if amount_units > allowed:
             left = max(allowed, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
             raise InvalidInput(
-                f"The line commits {left.normalize():f} more {line.unit}(s) for this period "
+                f"The line commits {left.normalize():f} more {line.unit}{'' if left == 1 else 's'} for this period "
                 f"({already.normalize():f} already invoiced), so {amount_units.normalize():f} is too many.",
                 field="units",
             )

@@ -100,7 +100,7 @@ def test_provider_invoices_client_confirms_finance_pays_and_downloads_the_remitt
     expect(status_of(page)).to_have_text("Waiting for confirmation")
     main = page.locator("main")
     expect(main).to_contain_text(f"{long_date(first_day)} to {long_date(seventh_day)}")
-    expect(main).to_contain_text("2 hour(s) at £24.50")
+    expect(main).to_contain_text("2 hours at £24.50")
     expect(main).to_contain_text(REFERENCE)
     expect(page.get_by_role("link", name="Download the supporting document (timesheet.png)")).to_be_visible()
     expect(page.get_by_role("button", name="Confirm the invoice")).to_have_count(0)  # not the provider's to confirm
