@@ -919,7 +919,10 @@ def test_clients_approved_plan_page_prompts_them_to_rate_its_providers(world, ma
         f"/providers/{world.brightside.pk}/review/",
         f"/providers/{world.riverside.pk}/review/",
     ]
-    assert prompt(response) == "How is the support going? Rate the providers you use: Brightside Care, Riverside Centre"
+    assert prompt(response) == (
+        "How is the support going? Rate the providers you use (each one once every 90 days): "
+        "Brightside Care, Riverside Centre"
+    )
 
 
 @pytest.mark.parametrize("status", [PlanStatus.DRAFT, PlanStatus.SUBMITTED, PlanStatus.REJECTED])
