@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
+from accounts.dates import date_field
+from accounts.exceptions import InvalidInput
 from accounts.money import DECIMAL_PLACES, MAX_DIGITS
 
 from .ras import CompiledScheme, Question
+from .services import ledger
+from .services.budgets import budget_period_bounds, budget_period_check
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
@@ -97,27 +101,28 @@ class ConditionsForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    """When the budget period starts (GOV.UK date input: day, month, year)."""
+    """When the budget period starts (GOV.UK date input: day, month, year); blank starts it today.
+    The limits are the service's (`budget_period_check`), shown in the hint before anyone types."""
 
-    day = forms.IntegerField(required=False, min_value=1, max_value=31)
-    month = forms.IntegerField(required=False, min_value=1, max_value=12)
-    year = forms.IntegerField(required=False, min_value=2000, max_value=2100)
+    period_start = date_field("When does the budget period start?", noun="The start date")
 
-    def clean(self):
-        data = super().clean()
-        parts = [data.get("day"), data.get("month"), data.get("year")]
-        if all(p is None for p in parts) and not self.errors:
-            data["period_start"] = None
-            return data
-        if any(p is None for p in parts) or self.errors:
-            raise forms.ValidationError(
-                "Enter the start date as a day, month and year, like 1 4 2027, or leave it blank"
-            )
-        try:
-            data["period_start"] = datetime.date(data["year"], data["month"], data["day"])
-        except ValueError as exc:
-            raise forms.ValidationError("The start date must be a real date") from exc
-        return data
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        earliest, latest = budget_period_bounds()
+        self.fields["period_start"].help_text = (
+            f"Leave blank to start today. It may start up to {settings.BUDGET_BACKDATE_MAX_MONTHS} months earlier, "
+            f"to match the assessment: from {earliest:%-d %B %Y} to {latest:%-d %B %Y}. "
+            f"For example, {earliest.day} {earliest.month} {earliest.year}."
+        )
+
+    def clean_period_start(self):
+        start = self.cleaned_data.get("period_start")
+        if start is not None:
+            try:
+                budget_period_check(start, months=ledger.policy().period_months)
+            except InvalidInput as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return start
 
 
 class FinalBudgetForm(forms.Form):

@@ -76,13 +76,15 @@ def budget_statement_pdf(
         table(
             [
                 ["", "Amount"],
-                ["Allocated", format_money(figures.allocated)],
+                ["Allocated: your budget", format_money(figures.allocated)],
                 ["Committed to your care plan", format_money(figures.committed)],
                 [
-                    "Paid to providers and into your direct payment" if funds else "Paid to providers",
+                    "  of which paid to providers and into your direct payment"
+                    if funds
+                    else "  of which paid to providers",
                     format_money(figures.paid),
                 ],
-                ["Available to plan", format_money(figures.available)],
+                ["Available to plan (allocated less committed)", format_money(figures.available)],
             ],
             [120, 50],
             money_columns=(1,),
@@ -158,8 +160,8 @@ def _figures_table(before: Figures, after: Figures, opened: str, closed: str, *,
     labels = [
         ("Allocated", "allocated"),
         ("Committed to your care plan", "committed"),
-        ("Paid to providers", "paid"),
-        ("Available to plan", "available"),
+        ("  of which paid to providers", "paid"),
+        ("Available to plan (allocated less committed)", "available"),
     ]
     if balance:
         labels.append(("Balance (allocated, less paid)", "balance"))

@@ -11,7 +11,7 @@ from budgets.selectors import budget_figures
 
 from .costing import weekly_rate
 from .models import CarePlan, LineKind
-from .selectors import plan_money_parts
+from .selectors import plan_available, plan_money_parts
 
 
 def _when(line) -> str:
@@ -26,6 +26,7 @@ def _when(line) -> str:
 def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> bytes:
     """`history`: (when, what, who) rows of the approval history, when there is one."""
     figures = budget_figures(plan.budget)
+    available = plan_available(plan)  # the plan page's figure, named the same
     # `text()` rather than `p()`: nothing here needs markup, people's words are shown literally
     # without escaping, and plain text is far cheaper to lay out (bench/plan_pdf.py).
     story = [
@@ -57,12 +58,22 @@ def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> byt
         table(
             [
                 ["", "Amount"],
-                ["My budget for the year", format_money(figures.allocated)],
+                ["My budget for the year (allocated)", format_money(figures.allocated)],
+                ["Available for this plan", format_money(available)],
                 ["This plan costs", format_money(plan.total_cost)],
-                ["Difference", format_money(figures.allocated - plan.total_cost)],
+                [
+                    "Over budget by" if available < plan.total_cost else "Left over",
+                    format_money(abs(available - plan.total_cost)),
+                ],
             ],
             [120, 50],
             money_columns=(1,),
+        ),
+        text(
+            f"Available for this plan is the budget's available to plan ({format_money(figures.available)}), "
+            f"plus what this plan or the approved version it replaces already has committed "
+            f"({format_money(available - figures.available)}).",
+            "small",
         ),
         Spacer(1, 8),
         text("How the money is managed", "h2"),

@@ -10,7 +10,7 @@ from accounts.exceptions import NotVisible
 from accounts.models import User
 from budgets.selectors import budget_figures
 
-from .models import MIXED, CarePlan, MoneyManagement, PlanStatus
+from .models import EDITABLE_STATUSES, MIXED, UNDER_REVIEW_STATUSES, CarePlan, MoneyManagement, PlanStatus
 from .permissions import can_view_plan
 
 
@@ -25,6 +25,21 @@ def plan_get_for(user: User, plan_id: int) -> CarePlan:
     if plan is None or not can_view_plan(user, plan):
         raise NotVisible("No such plan.")
     return plan
+
+
+# A plan being written or decided: a budget has at most one (careplans.services.plan_create).
+IN_PROGRESS_STATUSES = (*EDITABLE_STATUSES, *UNDER_REVIEW_STATUSES)
+
+
+def plan_in_progress(budget_id: int) -> CarePlan | None:
+    """The budget's plan in progress (draft, submitted, in review, changes requested or awaiting
+    senior approval), if it has one."""
+    return CarePlan.objects.filter(budget_id=budget_id, status__in=IN_PROGRESS_STATUSES).order_by("-id").first()
+
+
+def plan_in_force(budget_id: int) -> CarePlan | None:
+    """The budget's approved plan, if it has one (a new version replaces it only when approved)."""
+    return CarePlan.objects.filter(budget_id=budget_id, status=PlanStatus.APPROVED).order_by("-version", "-id").first()
 
 
 def plan_remaining_commitment(plan: CarePlan) -> Money:

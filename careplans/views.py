@@ -7,25 +7,30 @@ goes through `careplans.services`, which recomputes the costs.
 
 from __future__ import annotations
 
+import datetime
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
-from accounts.forms import iso_date_field, pounds_field
+from accounts.forms import pounds_field
 from budgets.models import PersonalBudget
 from providers.models import ServiceUnit
 from providers.selectors import catalogue_services
 
 from . import selectors, services
+from .costing import units_per_week_problem
 from .models import CarePlan, LineKind, MoneyManagement, PlanStatus
 from .pdf import plan_pdf
-from .permissions import can_edit_plan
+from .permissions import can_edit_plan, can_plan_for
 
 
 def _plan(user, pk) -> CarePlan:
@@ -55,14 +60,20 @@ def _existing_lines(plan: CarePlan) -> list[dict]:
 
 def _costing(plan: CarePlan, total=None, *, line_cost=None, proposed=False, problems=()) -> dict:
     """What the running-total panel shows: the plan's total (or the total a proposed change would
-    give), what the budget has available, the difference, and whether it is over budget."""
+    give), what is available for this plan, the difference, and whether it is over budget.
+    "Available for this plan" is the budget's "available to plan" plus what this plan (or the
+    approved version it replaces) already has set aside; `set_aside` says how much, so the panel
+    can show how the two figures meet."""
     available = selectors.plan_available(plan)
+    budget_available = selectors.budget_figures(plan.budget).available
     total = plan.total_cost if total is None else total
     difference = available - total
     return {
         "plan": plan,
         "total": total,
         "available": available,
+        "budget_available": budget_available,
+        "set_aside": available - budget_available,
         "difference": difference,
         "over_budget": difference.amount < 0,
         "amount_over": -difference,
@@ -78,6 +89,7 @@ _PAGE_WORDS = {
     "quantity must": "The number of units must",
     "start must": "The start date must",
     "end must": "The end date must",
+    "the start date must": "The start date must",
     "unit_price must": "The price must",
 }
 
@@ -119,6 +131,12 @@ PAID_HOW = [
 
 
 class LineForm(forms.Form):
+    """How much, how often and when. Given the `budget`, the end of support every week defaults to
+    the budget's end (a blank end means "until the budget ends"), and the hints say the dates the
+    budget allows. Given the `unit`, more units a week than a week holds are refused by the
+    amount. A `preview` form also fills a blank start with the default, so the cost shows as soon
+    as the units are known."""
+
     FREQUENCY = [("weekly", "Every week"), ("one_off", "Once")]
     service = forms.IntegerField(widget=forms.HiddenInput)
     money_management = forms.ChoiceField(
@@ -136,13 +154,42 @@ class LineForm(forms.Form):
         decimal_places=2,
         error_messages={"required": "Enter how many units", "invalid": "Enter a number, like 2 or 1.5"},
     )
-    start = iso_date_field("Start date", help_text="For example, 2027-04-01", required_message="Enter the start date")
-    end = iso_date_field("End date (weekly support)", help_text="Leave blank for a one-off")
+    start = date_field(
+        "Start date", help_text="For example, 1 4 2027", required_message="Enter the start date", noun="The start date"
+    )
+    end = date_field("End date, for support every week", noun="The end date")
+
+    def __init__(self, *args, budget=None, unit: str = "", preview: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.budget, self.unit, self.preview = budget, unit, preview
+        if budget is not None:
+            first, last = f"{budget.period_start:%-d %B %Y}", f"{budget.period_end:%-d %B %Y}"
+            self.fields["start"].help_text = (
+                f"For example, {budget.period_start.day} {budget.period_start.month} {budget.period_start.year}. "
+                f"Within the budget: {first} to {last}."
+            )
+            self.fields["end"].help_text = (
+                f"Support every week runs to the end of the budget, {last}, unless you give an earlier date. "
+                "Support bought once needs no end date."
+            )
+        if preview:
+            self.fields["start"].required = False
 
     def clean(self):
         data = super().clean()
-        if data.get("frequency") == "weekly" and "end" in data and data["end"] is None:
+        weekly = data.get("frequency") == "weekly"
+        if self.budget is not None:
+            if "start" in data and data["start"] is None and self.preview:
+                data["start"] = default_start(self.budget)
+            if weekly and "end" in data and data["end"] is None:
+                data["end"] = self.budget.period_end
+        if weekly and "end" in data and data["end"] is None:
             self.add_error("end", "Enter the end date for support every week")
+        unit = data.get("unit") or self.unit
+        if weekly and unit and data.get("amount") is not None:
+            too_many = units_per_week_problem(unit, data["amount"])
+            if too_many:
+                self.add_error("amount", f"The number of units must be {too_many}")
         return data
 
     def what(self) -> dict:
@@ -201,13 +248,31 @@ class OwnLineChangeForm(LineForm):
         return {}
 
 
+def default_start(budget: PersonalBudget) -> datetime.date:
+    """Where new support starts unless the person says otherwise: today, within the budget."""
+    return min(max(timezone.localdate(), budget.period_start), budget.period_end)
+
+
 class PlanStartView(LoginRequiredMixin, View):
+    """The "Start a care plan" button never makes a second plan: it opens the budget's plan in progress if it
+    has one (the service refuses a second, even for two clicks at once), and an approved plan
+    is changed by a new version from its own page."""
+
     def post(self, request, budget_id):
         budget = get_object_or_404(PersonalBudget, pk=budget_id)
+        if not can_plan_for(request.user, budget):
+            raise Http404("No such budget.")
+        in_force = selectors.plan_in_force(budget.pk)
+        if in_force is not None and selectors.plan_in_progress(budget.pk) is None:
+            messages.info(request, "This plan is approved. To change it, start a new version.")
+            return HttpResponseRedirect(reverse("plan-detail", args=[in_force.pk]))
         try:
             plan = services.plan_create(actor=request.user, budget=budget)
         except NotVisible as exc:
             raise Http404(exc.message) from exc
+        except services.PlanInProgress as exc:
+            messages.info(request, "This budget already has a care plan in progress: here it is.")
+            return HttpResponseRedirect(reverse("plan-detail", args=[exc.plan.pk]))
         return HttpResponseRedirect(reverse("plan-detail", args=[plan.pk]))
 
 
@@ -308,8 +373,15 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
         context.setdefault("costing", _costing(self.plan))
         return context
 
+    def make_form(self, data=None, **kwargs):
+        return self.form_class(data, budget=self.plan.budget, unit=self.unit(), **kwargs)
+
+    def unit(self) -> str:
+        """The unit the line is bought in, when known before the form is read (for the weekly cap)."""
+        return self.line.unit if self.line is not None else ""
+
     def post(self, request, pk, **kwargs):
-        form = self.form_class(request.POST)
+        form = self.make_form(request.POST, preview="preview" in request.POST)
         if "preview" in request.POST:
             costing = self.preview(form)
             if request.headers.get("HX-Request"):
@@ -320,7 +392,7 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
                 services.plan_update(actor=request.user, plan=self.plan, lines=self.proposed_lines(form))
             except CairnError as exc:
                 for message in _line_problems(exc):
-                    form.add_error(None, message)
+                    form.add_error("amount" if message.startswith("The number of units") else None, message)
             else:
                 messages.success(request, self.saved_message())
                 return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
@@ -328,7 +400,9 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
 
     def preview(self, form: LineForm) -> dict:
         if not form.is_valid():
-            return _costing(self.plan, problems=["Fill in how many units and the dates to see the new total."])
+            if not str(form.data.get("amount", "")).strip():
+                return _costing(self.plan, problems=["Enter how many units to see what the support costs."])
+            return _costing(self.plan, problems=[e for errors in form.errors.values() for e in errors])
         lines = self.proposed_lines(form)
         try:
             priced, total = services.plan_price(actor=self.request.user, plan=self.plan, lines=lines)
@@ -349,9 +423,8 @@ class LineAddView(_LineFormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         q = self.request.GET.get("q", "").strip()
-        chosen = self.request.GET.get("service") or self.request.POST.get("service")
         results = catalogue_services(q=q, postcode_district=self.request.GET.get("postcode_district", ""))[:20]
-        service = catalogue_services().filter(pk=chosen).first() if chosen and str(chosen).isdigit() else None
+        service = self.chosen_service()
         context.update(
             q=q,
             results=results if (q or self.request.GET.get("postcode_district")) and not service else [],
@@ -359,15 +432,27 @@ class LineAddView(_LineFormView):
         )
         context.setdefault(
             "form",
-            LineForm(
+            self.make_form(
                 initial={
                     "service": service.pk if service else None,
                     "money_management": self.plan.money_management,
-                    "start": self.plan.budget.period_start,
+                    "start": default_start(self.plan.budget),
+                    "end": self.plan.budget.period_end,
                 }
             ),
         )
         return context
+
+    def chosen_service(self):
+        """The service chosen on the page (`?service=`, or the form's), looked up once a request."""
+        if not hasattr(self, "_chosen"):
+            chosen = self.request.GET.get("service") or self.request.POST.get("service")
+            self._chosen = catalogue_services().filter(pk=chosen).first() if chosen and str(chosen).isdigit() else None
+        return self._chosen
+
+    def unit(self) -> str:
+        service = self.chosen_service()
+        return service.unit if service is not None else ""
 
     def proposed_lines(self, form: LineForm) -> list[dict]:
         return [*_existing_lines(self.plan), form.line()]
@@ -384,7 +469,10 @@ class OwnArrangementAddView(_LineFormView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", OwnArrangementForm(initial={"start": self.plan.budget.period_start}))
+        context.setdefault(
+            "form",
+            self.make_form(initial={"start": default_start(self.plan.budget), "end": self.plan.budget.period_end}),
+        )
         return context
 
     def proposed_lines(self, form: LineForm) -> list[dict]:
@@ -410,9 +498,11 @@ class LineChangeView(_LineFormView):
         line = self.line
         weekly = line.kind == LineKind.WEEKLY
         context["line"] = line
+        if "costing" not in kwargs:  # what the line costs now, shown from the start (the units are known)
+            context["costing"] = _costing(self.plan, line_cost=line.cost)
         context.setdefault(
             "form",
-            self.form_class(
+            self.make_form(
                 initial={
                     "service": line.service_id,
                     "money_management": line.money_management,

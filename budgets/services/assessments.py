@@ -26,6 +26,7 @@ from ..permissions import can_assess_client, can_edit_assessment
 from ..ras import CompiledScheme, answer_errors, answered, compile_scheme, decide, modifier_errors, price
 from ..selectors import active_scheme
 from . import ledger
+from .budgets import budget_period_check
 
 
 def _apply(assessment: Assessment, compiled: CompiledScheme) -> None:
@@ -158,7 +159,8 @@ def assessment_complete(
     *, actor: User, assessment: Assessment, period_start: datetime.date | None = None, request=None
 ) -> PersonalBudget:
     """Complete an eligible assessment: freeze it, create the personal budget for one period
-    from `period_start` (default today; may be earlier, to backdate to the assessment) and
+    from `period_start` (default today; may be earlier, to backdate to the assessment, within
+    the limits of `budgets.budget_period_check`) and
     allocate the indicative amount in the ledger — all in one transaction.
 
     Enforces: permission; still a draft (`AssessmentClosed`, 409); every question answered and
@@ -167,6 +169,8 @@ def assessment_complete(
     """
     if not can_edit_assessment(actor, assessment):
         raise NotAllowed("You cannot complete this assessment.")
+    if period_start is not None:  # not over, not too far back or ahead (400 on period_start)
+        budget_period_check(period_start, months=ledger.policy().period_months)
     with transaction.atomic():
         assessment = Assessment.objects.select_for_update().select_related("scheme", "client").get(pk=assessment.pk)
         if not can_proceed(assessment.complete):

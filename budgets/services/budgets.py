@@ -1,7 +1,12 @@
-"""Writes about personal budgets other than ledger movements: the approver's final budget."""
+"""Writes about personal budgets other than ledger movements: when a budget period may start, and
+the approver's final budget."""
 
 from __future__ import annotations
 
+import datetime
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from djmoney.money import Money
@@ -15,6 +20,43 @@ from ..models import PersonalBudget, TransactionKind
 from ..permissions import can_set_final_budget
 from ..selectors import budget_figures
 from . import ledger
+
+
+def budget_period_bounds(today: datetime.date | None = None) -> tuple[datetime.date, datetime.date]:
+    """The earliest and latest dates a new budget period may start on: backdated at most
+    `BUDGET_BACKDATE_MAX_MONTHS` (default 3), to start the budget when the assessment began, and
+    at most `BUDGET_START_AHEAD_MAX_MONTHS` (default 12) ahead."""
+    today = today or timezone.localdate()
+    return (
+        today - relativedelta(months=settings.BUDGET_BACKDATE_MAX_MONTHS),
+        today + relativedelta(months=settings.BUDGET_START_AHEAD_MAX_MONTHS),
+    )
+
+
+def budget_period_check(start: datetime.date, *, months: int, today: datetime.date | None = None) -> datetime.date:
+    """The end of a budget period of `months` starting on `start`, or `InvalidInput` (400, on
+    `period_start`) when the period would already have ended, starts further back than the
+    backdating limit, or further ahead than the forward limit (which also refuses years such as
+    9999, whose period end no calendar holds)."""
+    today = today or timezone.localdate()
+    earliest, latest = budget_period_bounds(today)
+    if start < earliest or start > latest:
+        problem = (
+            "The budget period cannot start before " if start < earliest else "The budget period cannot start after "
+        )
+        raise InvalidInput(
+            f"{problem}{earliest if start < earliest else latest:%-d %B %Y}: it may start from "
+            f"{earliest:%-d %B %Y} to {latest:%-d %B %Y}.",
+            field="period_start",
+        )
+    end = start + relativedelta(months=months) - datetime.timedelta(days=1)
+    if end < today:
+        raise InvalidInput(
+            f"A budget period starting on {start:%-d %B %Y} would have ended on {end:%-d %B %Y}: "
+            "choose a start date so that the period has not ended.",
+            field="period_start",
+        )
+    return end
 
 
 def budget_set_final(

@@ -18,8 +18,9 @@ from django.views.generic import ListView, TemplateView
 from djmoney.money import Money
 
 from accounts import permissions as account_permissions
+from accounts.dates import date_field
 from accounts.exceptions import CairnError
-from accounts.forms import add_service_errors, iso_date_field
+from accounts.forms import add_service_errors
 from accounts.models import Role
 from accounts.money import CURRENCY
 
@@ -31,12 +32,16 @@ from ..ras import compile_scheme, explain, price_answered
 from ..services.budgets import budget_set_final
 from .access import RoleRequiredMixin, visible_or_404
 
+# A care plan's statuses once it is no longer being written or decided (careplans.models.PlanStatus,
+# which budgets cannot import): any other plan of the budget is the one in progress.
+FINISHED_PLAN_STATUSES = ("approved", "rejected", "withdrawn", "superseded")
+
 
 class StatementPeriodForm(forms.Form):
     """The period a budget statement covers: the budget period unless the person chooses another."""
 
-    start = iso_date_field("From", help_text="For example, 2027-04-01")
-    end = iso_date_field("To", help_text="For example, 2028-03-31")
+    start = date_field("From", help_text="For example, 1 4 2027", noun="The start date")
+    end = date_field("To", help_text="For example, 31 3 2028", noun="The end date")
 
     def __init__(self, *args, budget: PersonalBudget, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,10 +74,18 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
         assessment = budget.assessment
         pricing = price_answered(compile_scheme(assessment.scheme), assessment.answers, assessment.modifiers)
         months = selectors.budget_months(budget, timezone.localdate())
+        figures = selectors.budget_figures(budget)
+        plans = list(budget.plans.order_by("-version", "-id"))
         context.update(
             budget=budget,
             assessment=assessment,
-            figures=selectors.budget_figures(budget),
+            figures=figures,
+            # The figures add up: allocated = committed + available, and committed = paid + still to pay.
+            still_to_pay=figures.committed - figures.paid,
+            # "Start a care plan" opens the plan in progress (careplans' rule: at most one a budget);
+            # an approved plan is changed by a new version from its own page.
+            plan_in_progress=next((p for p in plans if p.status not in FINISHED_PLAN_STATUSES), None),
+            plan_in_force=next((p for p in plans if p.status == "approved"), None),
             funds=selectors.budget_fund_figures(budget),
             financial=selectors.latest_financial_assessment(budget.client),
             contributions=selectors.budget_contribution_figures(budget),
@@ -116,7 +129,10 @@ class BudgetListView(RoleRequiredMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         figures = selectors.budget_figures_many([b.pk for b in context["object_list"]])
-        context["rows"] = [(b, figures[b.pk]) for b in context["object_list"]]
+        # Each row adds up: allocated = committed + available; committed = paid + still to pay.
+        context["rows"] = [
+            (b, figures[b.pk], figures[b.pk].committed - figures[b.pk].paid) for b in context["object_list"]
+        ]
         return context
 
 

@@ -25,11 +25,13 @@ from accounts.services import audit_record
 from budgets.models import Outcome, PersonalBudget
 from providers.models import ProviderStatus, ServiceOffering, ServiceUnit
 
-from ..costing import one_off_cost, weekly_cost
+from ..costing import MAX_QUANTITY, one_off_cost, units_per_week_problem, weekly_cost
 from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
 from ..permissions import can_edit_plan, can_plan_for
+from ..selectors import plan_in_progress
 
 __all__ = [
+    "PlanInProgress",
     "PlanNotEditable",
     "plan_create",
     "plan_new_version",
@@ -44,6 +46,26 @@ class PlanNotEditable(StateConflict):
     default_message = "This plan can be changed only while it is a draft or changes have been requested."
 
 
+class PlanInProgress(StateConflict):
+    """The budget already has a plan being written or decided (`plan`): carry on with that one."""
+
+    def __init__(self, plan: CarePlan):
+        self.plan = plan
+        super().__init__(
+            f"This budget already has a care plan in progress: plan {plan.pk}, version {plan.version}, "
+            f"{plan.get_status_display().lower()}. Carry on with that plan rather than start another."
+        )
+
+
+def _refuse_second_plan(budget: PersonalBudget) -> None:
+    """Lock the budget row, then look for a plan in progress: two clicks (or two people) at once
+    queue on the lock, and the second finds the first one's plan (`PlanInProgress`, 409)."""
+    PersonalBudget.objects.select_for_update().filter(pk=budget.pk).first()
+    existing = plan_in_progress(budget.pk)
+    if existing is not None:
+        raise PlanInProgress(existing)
+
+
 def _decimal(value, name: str, problems: list[str]) -> Decimal | None:
     try:
         number = Decimal(str(value))
@@ -55,6 +77,9 @@ def _decimal(value, name: str, problems: list[str]) -> Decimal | None:
         return None
     if number.as_tuple().exponent < -2:
         problems.append(f"{name} may have at most two decimal places.")
+        return None
+    if number > MAX_QUANTITY:
+        problems.append(f"{name} must be less than 1,000,000.")
         return None
     return number
 
@@ -194,13 +219,17 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine], default: 
             here.append(
                 f"the end date must be on or before the end of the budget period, {budget.period_end:%-d %B %Y}."
             )
-        if here:
-            problems += [f"Line {n}: {p}" for p in here]
-            continue
-        if not own:
+        if not own and not here:
             price = kept.unit_price.amount if kept is not None else service.unit_price.amount
             title = kept.title if kept is not None else service.title
             unit = kept.unit if kept is not None else service.unit
+        if weekly and amount is not None and unit:
+            too_many = units_per_week_problem(unit, amount)
+            if too_many:
+                here.append(f"units_per_week must be {too_many}")
+        if here:
+            problems += [f"Line {n}: {p}" for p in here]
+            continue
         cost = weekly_cost(price, amount, start, end) if weekly else one_off_cost(price, amount)
         lines.append(
             PlanLine(
@@ -279,8 +308,10 @@ def plan_create(
     contingency_note: str = "",
 ) -> CarePlan:
     """Start a draft plan for a budget. Enforces: the client for their own budget, or their social
-    worker or team manager (anyone else: `NotVisible`, 404); valid outcomes and lines (services of
-    verified providers, positive amounts, dates in order and in the budget period). Audited."""
+    worker or team manager (anyone else: `NotVisible`, 404); at most one plan in progress for the
+    budget (`PlanInProgress`, 409: the budget row is locked while checking, so a double click
+    makes one plan); valid outcomes and lines (services of verified providers, positive amounts,
+    dates in order and in the budget period, units a week within the unit's week). Audited."""
     if not can_plan_for(actor, budget):
         raise NotVisible("No such budget.")
     fields = {"money_management": money_management}
@@ -288,6 +319,7 @@ def plan_create(
     clean_outcomes = _outcomes(outcomes)
     clean_lines = _lines(lines or [], budget, {}, money_management)
     with transaction.atomic():
+        _refuse_second_plan(budget)
         plan = CarePlan.objects.create(
             budget=budget,
             client=budget.client,
@@ -346,7 +378,8 @@ def plan_update(*, actor: User, plan: CarePlan, **changes) -> CarePlan:
 def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
     """Start amending an approved plan: a new draft version with the same outcomes and lines
     (lines keep the prices agreed). The approved version stays in force until the new one is
-    approved. One new version at a time."""
+    approved. One new version at a time, and none while the budget has another plan in progress
+    (`PlanInProgress`, 409)."""
     if not can_edit_plan(actor, plan):
         raise NotVisible("No such plan.")
     with transaction.atomic():
@@ -355,6 +388,7 @@ def plan_new_version(*, actor: User, plan: CarePlan) -> CarePlan:
             raise StateConflict("Only an approved plan can be amended with a new version.")
         if CarePlan.objects.filter(previous=plan).exists():
             raise StateConflict("A new version of this plan already exists.")
+        _refuse_second_plan(plan.budget)
         new = CarePlan.objects.create(
             budget=plan.budget,
             client=plan.client,

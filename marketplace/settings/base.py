@@ -158,6 +158,10 @@ CURRENCIES = ("GBP",)
 CAIRN_COUNCIL_NAME = env("CAIRN_COUNCIL_NAME", default="Northfield Council")
 # The address people use to reach Cairn, for links in emails.
 CAIRN_SITE_URL = env("CAIRN_SITE_URL", default="http://127.0.0.1:8000")
+# How far back a new budget period may start (to begin it when the assessment began), and how
+# far ahead, in months (budgets.services.budgets.budget_period_check).
+BUDGET_BACKDATE_MAX_MONTHS = env.int("BUDGET_BACKDATE_MAX_MONTHS", default=3)
+BUDGET_START_AHEAD_MAX_MONTHS = env.int("BUDGET_START_AHEAD_MAX_MONTHS", default=12)
 
 # --- API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from careplans.models import CarePlan, PlanStatus
 from tests import factories
+from tests.browser.dates import fill_date
 from tests.browser.test_assessment_journey import sign_in
 from tests.browser.test_plan_designer_journey import HTMX_ABORT_NOISE, budget_for, offered, pounds, weekly_cost
 
@@ -54,8 +55,8 @@ def test_client_builds_a_plan_with_a_council_service_and_their_own_personal_assi
     page.get_by_role("radio", name="The council pays the provider").check()
     page.get_by_role("radio", name="Every week", exact=True).check()
     page.get_by_label("How many units").fill("2")
-    page.get_by_label("Start date").fill(start.isoformat())
-    page.get_by_label("End date (weekly support)").fill(end.isoformat())
+    fill_date(page, "Start date", start)
+    fill_date(page, "End date, for support every week", end)
     visits = weekly_cost("20.00", "2", DAYS)  # £80.00
     expect(page.get_by_test_id("line-cost")).to_have_text(pounds(visits))
     page.get_by_role("button", name="Add to plan").click()
@@ -72,8 +73,8 @@ def test_client_builds_a_plan_with_a_council_service_and_their_own_personal_assi
     page.get_by_label("Price for each, in pounds").fill("14.50")
     page.get_by_role("radio", name="Every week", exact=True).check()
     page.get_by_label("How many units").fill("10")
-    page.get_by_label("Start date").fill(start.isoformat())
-    page.get_by_label("End date (weekly support)").fill(end.isoformat())
+    fill_date(page, "Start date", start)
+    fill_date(page, "End date, for support every week", end)
     assistant = weekly_cost("14.50", "10", DAYS)  # £290.00
     # The running total includes the arrangement as the person types; nothing is saved yet.
     expect(page.get_by_test_id("line-cost")).to_have_text(pounds(assistant))

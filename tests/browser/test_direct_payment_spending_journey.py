@@ -15,6 +15,7 @@ from payments import services
 from payments.models import FundAccount, Load, Spending
 from tests import factories
 from tests.accounts.representative_fixtures import representative_of
+from tests.browser.dates import fill_date
 from tests.browser.test_assessment_journey import sign_in
 from tests.browser.test_plan_designer_journey import budget_for
 from tests.sample_files import PDF_BYTES
@@ -69,7 +70,7 @@ def test_representative_records_pa_wages_with_a_timesheet_and_sees_the_balance_f
     expect(page.get_by_role("heading", level=1)).to_have_text("Direct payment")
     expect(page.get_by_text("£1,160.00").first).to_be_visible()
 
-    page.get_by_label("Date paid").fill(str(timezone.localdate()))
+    fill_date(page, "Date paid", timezone.localdate())
     page.get_by_label("Amount, in pounds").fill("145.00")
     page.get_by_label("Who you paid").fill("Jo Smith")
     page.get_by_label("What it was for").select_option(label="Personal assistant (£14.50 per hour)")

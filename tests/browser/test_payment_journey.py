@@ -14,6 +14,7 @@ from approvals import services
 from approvals.services import CHECKLIST
 from payments.models import Invoice, InvoiceStatus
 from tests import factories
+from tests.browser.dates import fill_date
 from tests.browser.test_approval_journey import caption, collect_console_errors, long_date
 from tests.browser.test_assessment_journey import sign_in
 from tests.careplans.conftest import (  # noqa: F401  (pytest fixtures by name)
@@ -84,8 +85,8 @@ def test_provider_invoices_client_confirms_finance_pays_and_downloads_the_remitt
     page.get_by_role("link", name="Send an invoice").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Send an invoice")
     page.get_by_label("Which support").select_option(label=line_label(line))
-    page.get_by_label("Period start").fill(first_day.isoformat())
-    page.get_by_label("Period end").fill(seventh_day.isoformat())
+    fill_date(page, "Period start", first_day)
+    fill_date(page, "Period end", seventh_day)
     page.get_by_label("Units delivered").fill("2")
     page.get_by_label("Your invoice number (optional)").fill(REFERENCE)
     page.get_by_label("Supporting document (optional)").set_input_files(

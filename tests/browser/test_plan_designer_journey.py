@@ -14,6 +14,7 @@ from budgets.services import ledger
 from careplans.models import CarePlan, PlanLine
 from providers.models import Provider, ProviderStatus, ServiceArea, ServiceOffering
 from tests import factories
+from tests.browser.dates import fill_date
 from tests.browser.test_assessment_journey import sign_in
 
 HTMX_ABORT_NOISE = re.compile(r"^htmx:(sendAbort|afterRequest), \[object HTML\w+Element\]$")
@@ -78,8 +79,8 @@ def search_and_choose(page, words: str, choose: str) -> None:
 def fill_line(page, *, frequency: str, amount: str, start: datetime.date, end: datetime.date | None = None) -> None:
     page.get_by_role("radio", name=frequency, exact=True).check()
     page.get_by_label("How many units").fill(amount)
-    page.get_by_label("Start date").fill(start.isoformat())
-    page.get_by_label("End date (weekly support)").fill(end.isoformat() if end else "")
+    fill_date(page, "Start date", start)
+    fill_date(page, "End date, for support every week", end)
 
 
 @pytest.mark.django_db(transaction=True)

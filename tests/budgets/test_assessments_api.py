@@ -520,20 +520,15 @@ def test_budget_period_defaults_to_twelve_months_from_today(api_as, draft, socia
     assert budget.period_end == today + relativedelta(months=12) - datetime.timedelta(days=1)
 
 
-@pytest.mark.parametrize(
-    ("start", "end"),
-    [
-        ("2024-03-15", "2025-03-14"),
-        ("2023-01-01", "2023-12-31"),
-        ("2024-07-31", "2025-07-30"),
-    ],
-)
-def test_budget_may_be_backdated_with_a_past_period_start(api_as, draft, social_worker, start, end):
-    response = api_as(social_worker).post(complete_url(draft["id"]), {"period_start": start}, format="json")
+@pytest.mark.parametrize(("days", "months"), [(1, 0), (0, 1), (0, 3)])
+def test_budget_may_be_backdated_with_a_past_period_start(api_as, draft, social_worker, days, months):
+    """Backdated to when the assessment began: up to 3 months back (BUDGET_BACKDATE_MAX_MONTHS)."""
+    start = timezone.localdate() - relativedelta(months=months, days=days)
+    response = api_as(social_worker).post(complete_url(draft["id"]), {"period_start": str(start)}, format="json")
     assert response.status_code == 200, response.content
     budget = PersonalBudget.objects.get(pk=response.json()["budget"])
-    assert budget.period_start.isoformat() == start
-    assert budget.period_end.isoformat() == end
+    assert budget.period_start == start
+    assert budget.period_end == start + relativedelta(months=12) - datetime.timedelta(days=1)
 
 
 def test_completing_with_a_malformed_period_start_gets_400_and_changes_nothing(api_as, draft, social_worker):

@@ -176,8 +176,9 @@ def test_a_period_with_nothing_in_it_says_so(web_as, client_user, budget, months
     ("query", "message"),
     [
         ({"start": "2027-05-01", "end": "2027-04-30"}, "The end date must be the same as or after the start date"),
-        ({"start": "31/04/2027"}, "Enter a date like 2027-04-01"),
-        ({"end": "2027-02-30"}, "Enter a date like 2027-04-01"),
+        ({"start": "31/04/2027"}, "The start date must be a real date"),
+        ({"end": "2027-02-30"}, "The end date must be a real date"),
+        ({"start-day": "1", "start-year": "2027"}, "The start date must include a month"),
     ],
 )
 def test_a_bad_date_or_range_gets_the_form_back_with_what_is_wrong(web_as, client_user, budget, query, message):
@@ -185,13 +186,16 @@ def test_a_bad_date_or_range_gets_the_form_back_with_what_is_wrong(web_as, clien
     assert response.status_code == 400 and response["Content-Type"].startswith("text/html")
     html = response.content.decode()
     assert "There is a problem" in html and message in html
-    assert 'for="id_start">From</label>' in html and 'for="id_end">To</label>' in html
+    assert '<legend class="govuk-fieldset__legend">From</legend>' in html
+    assert '<legend class="govuk-fieldset__legend">To</legend>' in html
 
 
 def test_the_budget_page_offers_the_period_form_filled_with_the_budget_period(web_as, client_user, budget):
     html = web_as(client_user).get(f"/budgets/{budget.pk}/").content.decode()
     assert f'action="/budgets/{budget.pk}/statement.pdf"' in html
-    assert f'value="{budget.period_start:%Y-%m-%d}"' in html and f'value="{budget.period_end:%Y-%m-%d}"' in html
+    for name, date in (("start", budget.period_start), ("end", budget.period_end)):
+        for part in ("day", "month", "year"):
+            assert f'name="{name}-{part}" type="text" inputmode="numeric" value="{getattr(date, part)}"' in html
     assert f'href="/budgets/{budget.pk}/statement.pdf"' in html  # the plain link still there
 
 

@@ -4,6 +4,8 @@ PDF, the final budget and what-if runs."""
 import io
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
 from djmoney.money import Money
 from pypdf import PdfReader
 
@@ -55,7 +57,10 @@ def test_social_worker_assesses_completes_and_the_client_sees_the_budget(
     assert "Eligible for support" in detail and "Complete assessment" in detail
     assert "£4,000.00" in detail  # 16 points at £250
 
-    response = web.post(f"/assessments/{assessment.pk}/complete/", {"day": "", "month": "", "year": ""})
+    response = web.post(
+        f"/assessments/{assessment.pk}/complete/",
+        {"period_start-day": "", "period_start-month": "", "period_start-year": ""},
+    )
     budget = PersonalBudget.objects.get(client=client_user)
     assert response.headers["Location"] == f"/budgets/{budget.pk}/"
     assert budget_figures(budget).allocated == Money("4000.00", "GBP")
@@ -119,7 +124,10 @@ def test_complete_with_an_impossible_start_date_shows_an_error_and_creates_nothi
     web.post(f"/clients/{client_user.pk}/assess/")
     assessment = Assessment.objects.get(client=client_user)
     _walk_wizard(web, assessment, answers_with({"nutrition": "some_help", "hygiene": "some_help"}))
-    response = web.post(f"/assessments/{assessment.pk}/complete/", {"day": "31", "month": "2", "year": "2027"})
+    response = web.post(
+        f"/assessments/{assessment.pk}/complete/",
+        {"period_start-day": "31", "period_start-month": "2", "period_start-year": "2027"},
+    )
     assert response.status_code == 400
     assert "The start date must be a real date" in response.content.decode()
     assert not PersonalBudget.objects.exists()
@@ -130,9 +138,13 @@ def test_backdated_period_start_is_kept(web_as, caseload, social_worker, client_
     web.post(f"/clients/{client_user.pk}/assess/")
     assessment = Assessment.objects.get(client=client_user)
     _walk_wizard(web, assessment, answers_with({"nutrition": "some_help", "hygiene": "some_help"}))
-    web.post(f"/assessments/{assessment.pk}/complete/", {"day": "1", "month": "4", "year": "2026"})
+    start = timezone.localdate() - relativedelta(months=2)
+    web.post(
+        f"/assessments/{assessment.pk}/complete/",
+        {"period_start-day": start.day, "period_start-month": start.month, "period_start-year": start.year},
+    )
     budget = PersonalBudget.objects.get(client=client_user)
-    assert (str(budget.period_start), str(budget.period_end)) == ("2026-04-01", "2027-03-31")
+    assert (budget.period_start, budget.period_end) == (start, start + relativedelta(months=12) - relativedelta(days=1))
 
 
 def test_social_worker_taking_an_unallocated_client_by_assessing_them(web_as, social_worker, scheme):

@@ -254,11 +254,11 @@ BAD_INPUT = {
     ),
     "units missing": (
         lambda b, s: weekly_form(s, "", b.period_start, b.period_start + 6 * DAY),
-        "Fill in how many units and the dates to see the new total.",
+        "Enter how many units to see what the support costs.",
     ),
     "date not a date": (
         lambda b, s: one_off_form(s, "1", "next tuesday"),
-        "Fill in how many units and the dates to see the new total.",
+        "The start date must be a real date",
     ),
 }
 
@@ -312,9 +312,13 @@ def test_client_opens_the_change_page_prefilled_with_the_line(web_as, client_use
     assert "The price stays at £24.50 per hour" in html
     assert 'name="amount" value="2"' in html
     values = input_values(html)
-    # Dates are shown the en-GB way (23/11/2026) though the hint gives 2027-04-01: either reads back.
-    assert values["start"] in {line.start.isoformat(), f"{line.start:%d/%m/%Y}"}
-    assert values["end"] in {line.end.isoformat(), f"{line.end:%d/%m/%Y}"}
+    # Dates are shown as day, month and year (the GOV.UK date input), as they are typed.
+    for name, date in (("start", line.start), ("end", line.end)):
+        assert [values[f"{name}-{part}"] for part in ("day", "month", "year")] == [
+            str(date.day),
+            str(date.month),
+            str(date.year),
+        ]
     assert 'value="weekly" checked' in html
     assert figure(html, "plan-total") == gbp(existing_cost)
 
@@ -417,9 +421,10 @@ def test_saving_a_change_with_a_bad_date_shows_the_error_and_keeps_the_line(web_
     assert plan.lines.get().pk == line.pk
 
 
-def test_changing_a_line_of_another_plan_is_404(web_as, client_user, budget, plan, make_plan, respite):
+def test_changing_a_line_of_another_plan_is_404(web_as, client_user, budget, make_budget, plan, make_plan, respite):
+    second = make_budget(client_user)  # a budget has one plan in progress
     other = make_plan(
-        client_user, budget, lines=[{"service": respite.pk, "quantity": "1", "start": budget.period_start}]
+        client_user, second, lines=[{"service": respite.pk, "quantity": "1", "start": second.period_start}]
     )
     foreign = other.lines.get()
     web = web_as(client_user)
@@ -642,13 +647,13 @@ def _queries(web, method, url, data=None, headers=None) -> list[str]:
 
 
 def test_change_page_and_previews_use_the_same_queries_for_1_line_as_for_30(
-    web_as, client_user, budget, make_plan, make_service
+    web_as, client_user, budget, make_budget, make_plan, make_service
 ):
     start = budget.period_start
     services = [make_service(f"Service {i}", "24.50") for i in range(30)]  # 30 providers too
     lines = [{"service": s.pk, "units_per_week": "1", "start": start, "end": start + 6 * DAY} for s in services]
     small = make_plan(client_user, budget, lines=lines[:1])
-    large = make_plan(client_user, budget, lines=lines)
+    large = make_plan(client_user, make_budget(client_user), lines=lines)  # a budget has one plan in progress
     extra = make_service("Extra", "10.00")
     web = web_as(client_user)
     web.get(f"/plans/{small.pk}/")  # warm the session and content-type caches

@@ -111,7 +111,7 @@ def test_people_without_a_relationship_get_404_for_the_plan(role_fixture, reques
 
 
 def test_plan_page_query_count_does_not_grow_with_lines(
-    web_as, client_user, budget, make_service, django_assert_max_num_queries
+    web_as, client_user, budget, make_budget, make_service, django_assert_max_num_queries
 ):
     from careplans.services import plan_create
 
@@ -123,7 +123,7 @@ def test_plan_page_query_count_does_not_grow_with_lines(
     with django_assert_max_num_queries(20) as few:
         web.get(f"/plans/{plan.pk}/")
     lines = [{"service": make_service(f"S{i}").pk, "quantity": "1", "start": start} for i in range(15)]
-    plan_create(actor=client_user, budget=budget, lines=lines)
+    plan_create(actor=client_user, budget=make_budget(client_user), lines=lines)  # one plan in progress a budget
     big = CarePlan.objects.latest("id")
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert web.get(f"/plans/{big.pk}/").status_code == 200

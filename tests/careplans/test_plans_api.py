@@ -230,9 +230,12 @@ def test_unknown_money_management_is_400_and_writes_nothing(api_as, client_user,
     assert counts() == before
 
 
-def test_money_management_defaults_to_a_council_managed_account_and_can_be_chosen(api_as, client_user, budget):
+def test_money_management_defaults_to_a_council_managed_account_and_can_be_chosen(
+    api_as, client_user, budget, make_budget
+):
     default = api_as(client_user).post(URL, payload(budget), format="json")
-    chosen = api_as(client_user).post(URL, payload(budget, money_management="direct_payment"), format="json")
+    other = make_budget(client_user)  # a budget has one plan in progress
+    chosen = api_as(client_user).post(URL, payload(other, money_management="direct_payment"), format="json")
     assert default.json()["money_management"] == "council_managed"
     assert chosen.json()["money_management"] == "direct_payment"
 
@@ -345,8 +348,9 @@ def test_patch_with_a_bad_line_is_400_and_changes_nothing(api_as, client_user, p
     assert reload(plan).risks == "Falls at night"
 
 
-def test_patch_giving_another_plans_line_id_is_400(api_as, client_user, plan, budget, make_plan, visits):
-    other = make_plan(client_user, budget, lines=[weekly(visits, budget)])
+def test_patch_giving_another_plans_line_id_is_400(api_as, client_user, plan, budget, make_budget, make_plan, visits):
+    second = make_budget(client_user)  # a budget has one plan in progress
+    other = make_plan(client_user, second, lines=[weekly(visits, second)])
     foreign = other.lines.get()
     response = api_as(client_user).patch(
         f"{URL}{plan.pk}/", {"lines": [{"id": foreign.pk, **weekly(visits, budget)}]}, format="json"
