@@ -3,7 +3,7 @@ public approval-time statistics. Each action answers 200 with the plan as it now
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,6 +31,17 @@ class RequiredCommentSerializer(serializers.Serializer):
     )
 
 
+CHECKLIST_ITEMS = ("outcomes", "costs", "risks", "management", "contacts")
+
+
+# The server accepts the checklist only with every item true (else 400): the schema says the same.
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {item: {"type": "boolean", "enum": [True]} for item in CHECKLIST_ITEMS},
+        "required": list(CHECKLIST_ITEMS),
+    }
+)
 class ChecklistSerializer(serializers.Serializer):
     outcomes = serializers.BooleanField(required=False)
     costs = serializers.BooleanField(required=False)

@@ -49,6 +49,9 @@ class LineSerializer(serializers.ModelSerializer):
 
 
 class OutcomeSerializer(serializers.ModelSerializer):
+    # Blank when the outcome names no domain: the schema's enum says so too.
+    domain = serializers.ChoiceField(choices=Outcome.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = PlanOutcome
         fields = ["text", "domain"]
@@ -130,6 +133,7 @@ class OutcomeField(serializers.Field):
         return data
 
 
+LINE_VALUE_MAX_LENGTH = 1000
 LINE_KEYS = {
     "id", "service", "units_per_week", "quantity", "start", "end", "money_management", "description", "unit",
     "unit_price",
@@ -184,7 +188,8 @@ class LineItemField(serializers.Field):
             else:
                 value = (value,)
             for part in value:
-                if isinstance(part, dict | list) or (isinstance(part, str) and len(part) > LINE_DESCRIPTION_MAX_LENGTH):
+                # Text a little over the description's limit reaches the service, which says what is wrong.
+                if isinstance(part, dict | list) or (isinstance(part, str) and len(part) > LINE_VALUE_MAX_LENGTH):
                     self.fail("value", name=key)
         return data
 

@@ -28,7 +28,15 @@ from providers.selectors import catalogue_services
 
 from . import selectors, services
 from .costing import units_per_week_problem
-from .models import CarePlan, LineKind, MoneyManagement, PlanStatus
+from .models import (
+    OUTCOME_MAX_LENGTH,
+    PLAN_MAX_OUTCOMES,
+    PLAN_TEXT_MAX_LENGTH,
+    CarePlan,
+    LineKind,
+    MoneyManagement,
+    PlanStatus,
+)
 from .pdf import plan_pdf
 from .permissions import can_edit_plan, can_plan_for
 
@@ -112,14 +120,27 @@ class DetailsForm(forms.Form):
         label="What matters to me, and what I want to change",
         help_text="One outcome on each line",
         required=False,
+        # Bounded like the API (docs/api.md, "Limits"); the service counts the outcomes.
+        max_length=PLAN_MAX_OUTCOMES * (OUTCOME_MAX_LENGTH + 2),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     risks = forms.CharField(
-        label="Risks, and how they are handled", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Risks, and how they are handled",
+        required=False,
+        max_length=PLAN_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
-    contacts = forms.CharField(label="Who to contact", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    contacts = forms.CharField(
+        label="Who to contact",
+        required=False,
+        max_length=PLAN_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     contingency_note = forms.CharField(
-        label="If things change (contingency)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="If things change (contingency)",
+        required=False,
+        max_length=PLAN_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

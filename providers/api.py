@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from accounts.api.fields import MONEY_MAX, MoneyField
+from accounts.api.fields import MONEY_MAX, EmailOrBlankField, MoneyField, URLOrBlankField
 from accounts.api.views import RolePredicate
 from accounts.pagination import CappedCountPagination
 
@@ -18,6 +18,9 @@ from .validators import validate_cqc_location_id, validate_phone, validate_postc
 
 
 class ProviderSerializer(serializers.ModelSerializer):
+    email = EmailOrBlankField(read_only=True)
+    website = URLOrBlankField(read_only=True)
+
     class Meta:
         model = Provider
         fields = [

@@ -11,7 +11,9 @@ Service exceptions (`accounts.exceptions`), django-fsm's transition errors and D
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
@@ -35,7 +37,21 @@ def _cairn_error_response(exc: CairnError) -> Response:
     return Response(body or {"detail": exc.message}, status=code)
 
 
+def _too_much_message(exc) -> str | None:
+    """Django's own caps on a request body (docs/api.md, "Limits"), as JSON rather than its HTML 400."""
+    if isinstance(exc, RequestDataTooBig):
+        return f"The request body is too large (at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,} bytes)."
+    if isinstance(exc, TooManyFieldsSent):
+        return f"The form has too many fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS:,})."
+    if isinstance(exc, TooManyFilesSent):
+        return f"Too many files were sent (at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES:,})."
+    return None
+
+
 def exception_handler(exc, context):
+    too_much = _too_much_message(exc)
+    if too_much:
+        return Response({"detail": too_much}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, CairnError):
         return _cairn_error_response(exc)
     if isinstance(exc, (TransitionNotAllowed, ConcurrentTransition)):

@@ -4,6 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from djmoney.money import Money
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.money import CURRENCIES, DECIMAL_PLACES, MAX_DIGITS, round_penny
@@ -75,3 +76,13 @@ class MoneyFieldSchema(OpenApiSerializerFieldExtension):
             },
             "required": ["amount", "currency"] if direction == "response" else ["amount"],
         }
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "email"}, {"maxLength": 0}]})
+class EmailOrBlankField(serializers.CharField):
+    """An email address, or blank where none is known: the schema says both, as the data has both."""
+
+
+@extend_schema_field({"type": "string", "anyOf": [{"format": "uri"}, {"maxLength": 0}]})
+class URLOrBlankField(serializers.CharField):
+    """A web address, or blank where none is known."""

@@ -26,7 +26,16 @@ from budgets.models import Outcome, PersonalBudget
 from providers.models import ProviderStatus, ServiceOffering, ServiceUnit
 
 from ..costing import MAX_QUANTITY, one_off_cost, units_per_week_problem, weekly_cost
-from ..models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanOutcome, PlanStatus
+from ..models import (
+    PLAN_MAX_LINES,
+    PLAN_MAX_OUTCOMES,
+    CarePlan,
+    LineKind,
+    MoneyManagement,
+    PlanLine,
+    PlanOutcome,
+    PlanStatus,
+)
 from ..permissions import can_edit_plan, can_plan_for
 from ..selectors import plan_in_progress
 
@@ -99,6 +108,8 @@ def _outcomes(raw) -> list[dict]:
         return []
     if not isinstance(raw, list):
         raise InvalidInput("Give outcomes as a list.", field="outcomes")
+    if len(raw) > PLAN_MAX_OUTCOMES:
+        raise InvalidInput(f"A plan has at most {PLAN_MAX_OUTCOMES} outcomes.", field="outcomes")
     outcomes, problems = [], []
     for i, item in enumerate(raw, start=1):
         text, domain = (item, "") if isinstance(item, str) else (item.get("text"), item.get("domain") or "")
@@ -151,6 +162,8 @@ def _lines(raw, budget: PersonalBudget, existing: dict[int, PlanLine], default: 
     every problem by line number. `default` is how a line's money is managed when it does not say."""
     if not isinstance(raw, list):
         raise InvalidInput("Give lines as a list.", field="lines")
+    if len(raw) > PLAN_MAX_LINES:
+        raise InvalidInput(f"A plan has at most {PLAN_MAX_LINES} lines of support.", field="lines")
     wanted_ids = [item.get("service") for item in raw if isinstance(item, dict)]
     services = {
         s.pk: s
