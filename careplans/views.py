@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import pounds_field
+from accounts.text import FreeTextFormField
 from budgets.models import PersonalBudget
 from providers.models import ServiceUnit
 from providers.selectors import catalogue_services
@@ -116,7 +117,7 @@ def _line_problems(exc: CairnError) -> list[str]:
 
 
 class DetailsForm(forms.Form):
-    outcomes = forms.CharField(
+    outcomes = FreeTextFormField(
         label="What matters to me, and what I want to change",
         help_text="One outcome on each line",
         required=False,
@@ -124,19 +125,19 @@ class DetailsForm(forms.Form):
         max_length=PLAN_MAX_OUTCOMES * (OUTCOME_MAX_LENGTH + 2),
         widget=forms.Textarea(attrs={"rows": 5}),
     )
-    risks = forms.CharField(
+    risks = FreeTextFormField(
         label="Risks, and how they are handled",
         required=False,
         max_length=PLAN_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    contacts = forms.CharField(
+    contacts = FreeTextFormField(
         label="Who to contact",
         required=False,
         max_length=PLAN_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    contingency_note = forms.CharField(
+    contingency_note = FreeTextFormField(
         label="If things change (contingency)",
         required=False,
         max_length=PLAN_TEXT_MAX_LENGTH,

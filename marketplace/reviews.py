@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 
 from accounts.exceptions import ActionNotAllowed, CairnError, InvalidInput, NotVisible
 from accounts.forms import add_service_errors
+from accounts.text import FreeTextFormField
 from providers.selectors import provider_get_for
 
 from . import selectors, services
@@ -33,7 +34,7 @@ class ReviewForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose from 1 to 5 stars"},
     )
-    text = forms.CharField(
+    text = FreeTextFormField(
         label="Tell others about it",
         help_text="What went well, and what could be better. Do not include anyone's personal details.",
         max_length=5000,
@@ -105,7 +106,7 @@ class ReviewCreateView(LoginRequiredMixin, TemplateView):
 
 
 class AnswerForm(forms.Form):
-    text = forms.CharField(
+    text = FreeTextFormField(
         label="Answer this review publicly (once)",
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -55,3 +55,13 @@ def test_a_reviewer_comment_with_an_override_is_refused(api_as, client_user, soc
     )
     assert response.status_code == 400
     assert "comment" in response.json()
+
+
+def test_the_plan_details_and_review_forms_refuse_an_override_on_the_field():
+    from careplans.views import DetailsForm
+    from marketplace.reviews import AnswerForm
+
+    details = DetailsForm(data={"risks": f"Falls {RLO}mrala", "outcomes": "Walk\nSwim"})
+    assert not details.is_valid() and "risks" in details.errors
+    answer = AnswerForm(data={"text": f"Thanks {RLO}!"})
+    assert not answer.is_valid() and "text" in answer.errors
