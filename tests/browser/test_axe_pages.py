@@ -9,16 +9,27 @@ docs are left out: their markup comes from Django and drf-spectacular and is che
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.utils import timezone
+from djmoney.money import Money
 
+from approvals.models import ApprovalTimeMonth
+from budgets.services import ledger
 from marketplace.management.commands.seed_demo import DEMO_PASSWORD
+from marketplace.models import Review
+from payments.models import SpendMonth
+from tests import factories
+from tests.factories import PASSWORD
+from tests.ux.test_charts_budget import make_budget
 
 from .conftest import REQUIRE_BROWSER
 
@@ -146,3 +157,42 @@ def test_axe_finds_a_violation_when_there_is_one(axe_page, axe_source, live_serv
     )
     rules = {v["rule"] for v in axe_violations(page, axe_source)}
     assert {"image-alt", "label"} <= rules
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_charts_pass_axe_with_figures_to_draw(axe_page, axe_source, live_server, example_scheme):
+    """The budget chart with its forecast warning, the statistics charts and the providers' trend,
+    each drawn from data (the demo may have too little to draw some of them)."""
+    today = datetime.date.today()
+    start = (today.replace(day=1) - datetime.timedelta(days=100)).replace(day=1)
+    person = factories.ClientFactory(full_name="Ruth Ellis")
+    budget = make_budget(person, "12000.00", start, start + datetime.timedelta(days=364), example_scheme)
+    ledger.commit(budget=budget, amount=Money("11000.00", "GBP"), key="axe:commit")
+    ledger.record_payment(budget=budget, amount=Money("6000.00", "GBP"), key="axe:pay")
+    for k, month in enumerate(["2027-01", "2027-02", "2027-04"]):
+        ApprovalTimeMonth.objects.create(stage="review", month=month, count=3 + 3 * k, median_days=2 + k, p90_days=9)
+        SpendMonth.objects.create(month=month, category="personal_care", payments=9, amount=Decimal(900 * (k + 1)))
+    provider = factories.ProviderFactory(rating=Decimal(4), review_count=1)
+    Review.objects.create(provider=provider, author=person, rating=4, text="Kind.", created_at=timezone.now())
+    case_manager = factories.CaseManagerFactory()
+    page = axe_page
+    failures = {}
+    for user, path in [
+        (person, f"/budgets/{budget.pk}/"),
+        (None, "/statistics/approval-times/"),
+        (None, "/statistics/spend/"),
+        (case_manager, "/quality/"),
+    ]:
+        if user is not None:
+            page.context.clear_cookies()
+            page.goto("/sign-in/")
+            page.get_by_label("Username").fill(user.username)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url(lambda url: "/sign-in/" not in url)
+        page.goto(path)
+        assert page.locator("svg[role=img]").count() >= 1, f"no chart on {path}"
+        violations = axe_violations(page, axe_source)
+        if violations:
+            failures[path] = violations
+    assert not failures, json.dumps(failures, indent=2)
