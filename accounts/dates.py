@@ -125,7 +125,9 @@ class DateField(forms.Field):
 
     widget = DateInput
     bound_field_class = DateBoundField
-    default_error_messages = {
+    # Given to each field rather than as `default_error_messages`: they are already the GOV.UK
+    # wording, so the error templates' plain-English swap of Django's defaults leaves them alone.
+    messages = {
         "required": "Enter the date",
         "invalid": "%(noun)s must be a real date",
         "incomplete": "%(noun)s must include a %(missing)s",
@@ -134,6 +136,7 @@ class DateField(forms.Field):
     }
 
     def __init__(self, *, noun: str | None = None, min_year: int = MIN_YEAR, max_year: int = MAX_YEAR, **kwargs):
+        kwargs["error_messages"] = {**self.messages, **(kwargs.get("error_messages") or {})}
         super().__init__(**kwargs)
         self.noun = noun
         self.min_year = min_year
