@@ -214,8 +214,8 @@ class InvoiceDecisionView(LoginRequiredMixin, View):
             if decision == "dispute" and exc.field == "reason":  # by the box, and linked from the summary
                 form = DisputeForm(request.POST)
                 form.is_valid()
-                if "reason" not in form.errors:
-                    add_service_errors(form, exc)
+                form.errors.pop("reason", None)  # the service's own words, by the box and in the summary
+                add_service_errors(form, exc)
                 extra = {"dispute_form": form}
             context = view.get_context_data(pk=pk, **extra)
             return render(request, view.template_name, context, status=page_status(exc))

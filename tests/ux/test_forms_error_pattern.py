@@ -123,7 +123,7 @@ def test_disputing_an_invoice_without_a_reason_links_to_the_box_and_says_so_besi
     response = client.post(f"/invoices/{invoice.pk}/dispute/", {"reason": ""})
     assert response.status_code == 400
     page = response.content.decode()
-    assert '<a href="#dispute-reason">Say what is wrong with the invoice</a>' in page
+    assert '<a href="#dispute-reason">Say what is wrong with the invoice.</a>' in page
     assert 'id="dispute-reason-error"' in page
     assert 'aria-describedby="dispute-reason-hint dispute-reason-error"' in page
     assert Invoice.objects.get(pk=invoice.pk).status == InvoiceStatus.SUBMITTED
