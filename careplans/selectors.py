@@ -43,8 +43,9 @@ def plan_in_force(budget_id: int) -> CarePlan | None:
 
 
 def plan_remaining_commitment(plan: CarePlan) -> Money:
-    """What an approved plan still has set aside in the ledger: its commitment at approval less
-    what has been paid against its lines (`paid_amount`; a reversed payment is taken off again)."""
+    """What an approved plan still has set aside in the ledger: what it holds of the budget
+    (`committed_amount`, paid or not) less what has been paid against it (`paid_amount`, which
+    starts with what the versions it replaced had paid; a reversed payment is taken off again)."""
     currency = str(plan.total_cost.currency)
     if plan.status != PlanStatus.APPROVED or plan.committed_amount is None:
         return Money(0, currency)
@@ -54,15 +55,25 @@ def plan_remaining_commitment(plan: CarePlan) -> Money:
 def plan_available(plan: CarePlan) -> Money:
     """What this plan may cost: the budget's uncommitted money, plus what is already set aside
     for this plan — its own commitment once approved, or, for a new version not yet approved,
-    what the approved version it replaces still has committed (that version's approval
-    releases it). Used by the designer's running total and by the submit check alike."""
+    what the approved version it replaces holds (that version's approval releases what it has
+    not paid, and carries what it has paid). A plan's cost covers its whole period, paid part
+    included, so what it holds counts whole: with only what is still committed, a plan with
+    anything paid looked over budget. Used by the designer's running total and by the submit
+    check alike."""
     available = budget_figures(plan.budget).available
     if plan.status == PlanStatus.APPROVED:
-        return available + plan_remaining_commitment(plan)
+        return available + _plan_holds(plan)
     previous = plan.previous if plan.previous_id else None
     if previous is not None and previous.status == PlanStatus.APPROVED:
-        available = available + plan_remaining_commitment(previous)
+        available = available + _plan_holds(previous)
     return available
+
+
+def _plan_holds(plan: CarePlan) -> Money:
+    """What an approved plan holds of its budget, paid or still committed."""
+    if plan.committed_amount is None:
+        return Money(0, str(plan.total_cost.currency))
+    return plan.committed_amount
 
 
 def plan_cost_by_money_management(plan: CarePlan) -> dict[str, Money]:

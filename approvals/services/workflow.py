@@ -356,18 +356,25 @@ def plan_approve(
         )
         replacing = previous if previous is not None and previous.status == PlanStatus.APPROVED else None
         remaining = plan_remaining_commitment(replacing) if replacing else None
+        # A new version costs the whole period again, including support the version it replaces
+        # has already paid for: that money is spent, not available, so the new version carries it
+        # as paid and commits only the rest (committing it all counted the paid part twice).
+        carried = replacing.paid_amount if replacing is not None else Money(0, str(plan.total_cost.currency))
+        to_commit = plan.total_cost - carried
         _transition(plan, "approve", actor=actor, comment=comment, request=request)
         plan.approved_at = timezone.now()
-        plan.committed_amount = plan.total_cost
-        plan.save(update_fields=["approved_at", "committed_amount", "updated_at"])
-        ledger.commit(
-            budget=plan.budget,
-            amount=plan.total_cost,
-            key=f"plan:{plan.pk}:approve",
-            actor=actor,
-            memo=f"Care plan version {plan.version} approved",
-            extra_headroom=remaining if remaining is not None and remaining.amount > 0 else None,
-        )
+        plan.committed_amount = plan.total_cost if to_commit.amount >= 0 else carried
+        plan.paid_amount = carried
+        plan.save(update_fields=["approved_at", "committed_amount", "paid_amount", "updated_at"])
+        if to_commit.amount > 0:
+            ledger.commit(
+                budget=plan.budget,
+                amount=to_commit,
+                key=f"plan:{plan.pk}:approve",
+                actor=actor,
+                memo=f"Care plan version {plan.version} approved",
+                extra_headroom=remaining if remaining is not None and remaining.amount > 0 else None,
+            )
         if replacing is not None:
             if remaining is not None and remaining.amount > 0:
                 ledger.release(

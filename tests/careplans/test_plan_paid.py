@@ -272,6 +272,10 @@ def test_a_new_version_releases_only_what_the_old_one_had_not_paid(pay_world, ru
     assert plan_remaining_commitment(reload(old)) == gbp("0")
     figures = budget_figures(pay_world.budget)
     assert figures.paid == gbp("24.50")
-    assert ledger_still_committed(pay_world.budget) == reload(new).committed_amount
+    # The new version carries what the old one paid and commits only the rest of its cost: the
+    # budget holds its cost once (paid and still committed), not its cost plus what was paid.
+    assert reload(new).paid_amount == gbp("24.50")
+    assert ledger_still_committed(pay_world.budget) == plan_remaining_commitment(reload(new))
+    assert figures.committed == reload(new).total_cost
     assert figures.allocated == allocated
     assert_ledger_balances(pay_world.budget)

@@ -108,7 +108,7 @@ def test_the_budget_figures_add_up(live_server, page, example_scheme):
     expect(page.get_by_text("of which paid to providers")).to_be_visible()
     page.goto(f"{live_server.url}/plans/{plan.pk}/")
     expect(page.get_by_test_id("available-why")).to_contain_text("The budget's £4,000.00 available to plan, plus the")
-    expect(page.get_by_test_id("available-why")).to_contain_text("this plan already has committed")
+    expect(page.get_by_test_id("available-why")).to_contain_text("this plan already holds")
 
 
 def test_weekly_support_is_costed_as_soon_as_the_units_are_typed(live_server, page, example_scheme):

@@ -61,12 +61,12 @@ def test_the_plan_page_says_why_available_for_this_plan_differs(web_as, client_u
     assert shown(draft, "available-why") == "The same as the budget's available to plan"
     approved_and_part_paid(budget, plan)
     html = web_as(client_user).get(f"/plans/{plan.pk}/").content.decode()
-    # The budget's £4,000 available to plan, plus what this plan already has committed.
+    # The budget's £4,000 available to plan, plus what this plan already holds (paid or committed).
     available = selectors.plan_available(CarePlan.objects.get(pk=plan.pk))
     assert shown(html, "available") == format_money(available.amount)
     assert shown(html, "available-why") == (
         f"The budget's £4,000.00 available to plan, plus the {format_money(available.amount - 4000)} "
-        "this plan already has committed"
+        "this plan already holds, paid or still committed"
     )
 
 
