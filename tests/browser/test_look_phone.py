@@ -22,7 +22,6 @@ PAGES = {
     "taylor.reid": ["/team/", "/reviews/"],
     "casey.brown": ["/providers/", "/quality/", "compare"],
     "george.mensah": ["/my-budget/", "/invoices/"],
-    "kwame.adeyemi": ["direct-payment"],
     "admin": ["/ras/"],
 }
 
@@ -66,9 +65,6 @@ def _resolve(page, entry: str) -> str:
         ids = page.eval_on_selector_all("input[name=service]", "boxes => boxes.slice(0, 3).map(b => b.value)")
         assert len(ids) >= 2
         return "/services/compare/?" + "&".join(f"service={i}" for i in ids)
-    if entry == "direct-payment":
-        page.goto("/")  # a representative's home page lists each person's direct payment
-        return page.locator("a[href*='/direct-payment/']").first.get_attribute("href")
     return entry
 
 
