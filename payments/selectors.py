@@ -215,6 +215,47 @@ def fund_spending(account: FundAccount) -> list[Spending]:
     return list(account.spending.select_related("line").order_by("-date", "-pk"))
 
 
+@dataclass(frozen=True)
+class LineSpending:
+    """What a fund has paid out for one part of the plan, beside what that part costs in the plan
+    in force (None for a line of an earlier version, or for spending not in the plan)."""
+
+    title: str
+    planned: Money | None
+    spent: Money
+    payments: int
+
+
+def fund_spending_by_line(lines: list, spending: list[Spending]) -> list[LineSpending]:
+    """The holder's spending summed by plan line, from the lists the account page already has
+    (no query): each line the fund pays for in the plan in force, even with nothing spent yet,
+    then lines of earlier versions, then what was not for anything in the plan."""
+    currency = "GBP"
+    totals: dict[int | None, list] = {}
+    titles: dict[int | None, str] = {line.pk: line.title for line in lines}
+    for entry in spending:
+        currency = str(entry.amount.currency)
+        total = totals.setdefault(entry.line_id, [Decimal(0), 0])
+        total[0] += entry.amount.amount
+        total[1] += 1
+        if entry.line_id is not None:
+            titles.setdefault(entry.line_id, entry.line.title)
+    planned = {line.pk: line.cost for line in lines}
+    order = [line.pk for line in lines] + [pk for pk in totals if pk is not None and pk not in planned]
+    rows = [
+        LineSpending(
+            title=titles[pk],
+            planned=planned.get(pk),
+            spent=Money(totals.get(pk, [Decimal(0)])[0], currency),
+            payments=totals.get(pk, [0, 0])[1],
+        )
+        for pk in order
+    ]
+    if None in totals:
+        rows.append(LineSpending("Not in the plan", None, Money(totals[None][0], currency), totals[None][1]))
+    return rows
+
+
 def fund_loads(account: FundAccount) -> list[Load]:
     return list(account.loads.select_related("plan").order_by("period_start", "pk"))
 

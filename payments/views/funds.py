@@ -157,7 +157,9 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         spending = selectors.fund_spending(account)
         figures = selectors.fund_figures(account, loads)
         may_spend = can_spend_from(self.request.user, account)
+        lines = self._lines(account, loads)
         context.update(
+            spending_by_line=selectors.fund_spending_by_line(lines, spending),
             account=account,
             client=account.budget.client,
             figures=figures,
@@ -193,7 +195,7 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         if may_spend and context["open_recovery"] is not None:
             context.setdefault("explain_form", RecoveryExplainForm())
         if may_spend and card is None:
-            context.setdefault("form", SpendingForm(lines=self._lines(account, loads)))
+            context.setdefault("form", SpendingForm(lines=lines))
         if may_spend and account.kind == FundKind.DIRECT_PAYMENT and card is None:
             # How the money reaches the person (a provider holding a fund is paid as an organisation).
             gw = gateway()
