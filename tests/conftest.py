@@ -21,6 +21,41 @@ def _empty_cache():
     cache.clear()
 
 
+def _uses_database(request) -> tuple[bool, bool]:
+    """(uses the database, transactionally) for the test asking, as pytest-django decides it."""
+    names = request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in names or "live_server" in names
+    if marker is not None:
+        transactional = transactional or bool(marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    return (marker is not None or "db" in names or transactional), transactional
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """A test in a transaction sees the rows the data migrations ship (the example RAS scheme and
+    charging policy), put back inside its transaction if a transactional test's flush emptied
+    them. Serially, pytest-django runs transactional tests last; with one process per core
+    (xdist) a process may run one before another file's tests, so the order cannot be relied on."""
+    uses, transactional = _uses_database(request)
+    if not uses or transactional:
+        return
+    request.getfixturevalue("_django_db_helper")
+    import importlib
+
+    from django.apps import apps
+
+    from budgets import models as budget_models
+    from budgets.ras_io import install_example_scheme
+
+    if not budget_models.RasScheme.objects.exists():
+        install_example_scheme(
+            models=budget_models, budget_policy=budget_models.BudgetPolicy, ledger_account=budget_models.LedgerAccount
+        )
+    if not budget_models.ChargingPolicy.objects.exists():
+        importlib.import_module("budgets.migrations.0010_example_charging_policy").add_example(apps, None)
+
+
 @pytest.fixture
 def client_user(db):
     return factories.ClientFactory(full_name="Ruth Ellis")

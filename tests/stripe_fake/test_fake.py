@@ -485,10 +485,13 @@ def test_stripe_client_does_not_retry_by_default(stripe_fake, account):
     assert len(stripe_fake.requests_to("POST", "/v1/transfers")) == 1
 
 
-def test_reset_wakes_a_held_request(stripe_fake, client, account):
+def test_reset_wakes_a_held_request(stripe_fake, account):
     stripe_fake.fail_next("POST /v1/transfers$", "timeout", sleep=30)
+    # A client patient enough for the fake's thread to read the request even on a loaded machine
+    # (with a short timeout the client could give up before the request was ever read); the fake
+    # holds it for 30 s, so the client still times out.
     with pytest.raises(stripe.APIConnectionError):
-        client.v1.transfers.create(transfer_params(account["id"]))
+        make_client(stripe_fake, timeout=3).v1.transfers.create(transfer_params(account["id"]))
     # On a busy machine the client can give up before the server's thread has read the request:
     # wait for the fake to hold it rather than assuming it already does.
     deadline = time.monotonic() + 5
