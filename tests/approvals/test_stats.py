@@ -227,7 +227,7 @@ def test_the_public_page_needs_no_login_and_says_small_groups_are_not_shown(
     assert "How long care plan approval takes" in html
     assert "Fewer than 5: not shown" in html
     assert html.count("Fewer than 5: not shown") == 4  # one per stage for April
-    assert "2025-03" in html and "2025-04" in html
+    assert "March 2025" in html and "April 2025" in html
     assert '<td class="govuk-table__cell govuk-table__cell--numeric">5.5</td>' in html
     assert f'href="{URL}?format=csv"' in html
 

@@ -269,7 +269,7 @@ def test_admin_runs_a_what_if_and_downloads_the_csv(
     assert response.headers["Location"] == f"/ras/what-if/{run.pk}/"
     assert run.status == WhatIfStatus.DONE  # the job was queued on commit and ran (eager Celery)
     report = web.get(f"/ras/what-if/{run.pk}/").content.decode()
-    assert "Would go up" in report and "£1200.00" in report  # 3 clients × 8 points × £50 more
+    assert "Would go up" in report and "£1,200.00" in report  # 3 clients × 8 points × £50 more
     progress = web.get(f"/ras/what-if/{run.pk}/progress.json").json()
     assert progress == {"status": "done", "done": 3, "total": 3, "percent": 100}
     csv_text = b"".join(web.get(f"/ras/what-if/{run.pk}/clients.csv").streaming_content).decode()
