@@ -40,7 +40,7 @@ def long_date(day) -> str:
 
 
 def open_review_from_queue(page, client_name: str, status: str) -> None:
-    page.get_by_role("link", name="Plans to review").click()
+    page.locator("main").get_by_role("link", name="Plans to review").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Plans to review")
     expect(page.get_by_role("row", name=re.compile(client_name))).to_contain_text(status)
     # The link says "Ruth Ellis – review version 1" (the second part is visually hidden).

@@ -30,7 +30,7 @@ def test_client_searches_compares_two_services_and_opens_a_provider_page(live_se
     client = factories.ClientFactory()
 
     sign_in(page, live_server, client)
-    page.get_by_role("link", name="Find support").click()
+    page.locator("main").get_by_role("link", name="Find support").click()
     page.get_by_label("Postcode district").fill("NF1")
     page.get_by_label("Sort by").select_option("price")
     page.get_by_role("button", name="Apply filters").click()
@@ -53,7 +53,7 @@ def test_case_manager_verifies_a_pending_provider(live_server, page):
     case_manager = factories.CaseManagerFactory()
 
     sign_in(page, live_server, case_manager)
-    page.get_by_role("link", name="Providers").click()
+    page.locator("main").get_by_role("link", name="Providers").click()
     page.get_by_label("Status").select_option("pending")
     page.get_by_role("button", name="Filter").click()
     page.get_by_role("link", name="Harbour Homes").click()

@@ -40,7 +40,7 @@ def test_client_builds_a_plan_with_a_council_service_and_their_own_personal_assi
     page.on("pageerror", lambda error: console_errors.append(str(error)))
 
     sign_in(page, live_server, client)
-    page.get_by_role("link", name="My budget").click()
+    page.locator("main").get_by_role("link", name="My budget").click()  # the home page task, not the header link
     page.get_by_role("button", name="Start a care plan").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Care plan for Ruth Ellis")
     plan = CarePlan.objects.get(budget=budget)

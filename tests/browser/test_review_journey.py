@@ -93,7 +93,7 @@ def test_client_reviews_a_provider_case_manager_hides_it_and_it_leaves_the_score
     open_home_task(casey, "Quality dashboard")
     ranked = casey.get_by_role("row", name=re.compile(r"^Brightside Care"))
     expect(ranked).to_contain_text("4.00")
-    casey.get_by_role("link", name="Moderate reviews").click()
+    casey.locator("main").get_by_role("link", name="Moderate reviews").click()
     expect(casey.get_by_role("heading", level=1)).to_have_text("Moderate reviews")
     entry = casey.get_by_role("heading", level=2, name=re.compile(r"^Review \d+: Brightside Care, 4 out of 5"))
     expect(entry).to_be_visible()
