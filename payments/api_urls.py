@@ -12,49 +12,49 @@ urlpatterns = [
         name="api-stats-transparency-spend",
     ),
     path("webhooks/stripe/", api.StripeWebhookView.as_view(), name="api-stripe-webhook"),
-    path("budgets/<int:budget_id>/direct-payment/", api.DirectPaymentView.as_view(), name="api-direct-payment"),
+    path("budgets/<id:budget_id>/direct-payment/", api.DirectPaymentView.as_view(), name="api-direct-payment"),
     path(
-        "budgets/<int:budget_id>/direct-payment/spending/",
+        "budgets/<id:budget_id>/direct-payment/spending/",
         api.DirectPaymentSpendingView.as_view(),
         name="api-direct-payment-spending",
     ),
     path(
-        "budgets/<int:budget_id>/direct-payment/card/",
+        "budgets/<id:budget_id>/direct-payment/card/",
         api.DirectPaymentCardView.as_view(),
         name="api-direct-payment-card",
     ),
     path(
-        "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/",
+        "budgets/<id:budget_id>/direct-payment/spending/<id:sid>/",
         api.SpendingDetailsView.as_view(),
         name="api-direct-payment-spending-details",
     ),
     path(
-        "budgets/<int:budget_id>/direct-payment/holder/",
+        "budgets/<id:budget_id>/direct-payment/holder/",
         api.DirectPaymentHolderView.as_view(),
         name="api-direct-payment-holder",
     ),
     path(
-        "budgets/<int:budget_id>/direct-payment/recoveries/",
+        "budgets/<id:budget_id>/direct-payment/recoveries/",
         api.RecoveriesView.as_view(),
         name="api-recoveries",
     ),
     *[
         path(
-            f"budgets/<int:budget_id>/direct-payment/recoveries/<int:rid>/{name}/",
+            f"budgets/<id:budget_id>/direct-payment/recoveries/<id:rid>/{name}/",
             getattr(api, f"Recovery{name.title()}View").as_view(),
             name=f"api-recovery-{name}",
         )
         for name in ("accept", "explain", "complete", "withdraw")
     ],
-    path("clients/<int:client_id>/contributions/", api.ContributionsView.as_view(), name="api-contributions"),
+    path("clients/<id:client_id>/contributions/", api.ContributionsView.as_view(), name="api-contributions"),
     path(
-        "clients/<int:client_id>/contributions/checkout/",
+        "clients/<id:client_id>/contributions/checkout/",
         api.CheckoutView.as_view(),
         name="api-contributions-checkout",
     ),
     path("contribution-payments/", api.ContributionPaymentsView.as_view(), name="api-contribution-payments"),
     path(
-        "budgets/<int:budget_id>/individual-service-funds/",
+        "budgets/<id:budget_id>/individual-service-funds/",
         api.IndividualServiceFundsView.as_view(),
         name="api-individual-service-funds",
     ),

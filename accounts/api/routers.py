@@ -2,9 +2,26 @@
 matches only digits and anything else (`/api/v1/plans/abc/`, `/api/v1/plans/²/`) is a 404 before
 a view runs — no view ever hands a non-number to a query."""
 
+from django.urls import register_converter
 from rest_framework.routers import SimpleRouter
 
-INTEGER_ID = "[0-9]+"
+# At most 18 digits: every such number fits a 64-bit id column, so no query overflows the database.
+INTEGER_ID = "[0-9]{1,18}"
+
+
+class IdConverter:
+    """`<id:pk>` in a hand-written API path: an id as the router matches it."""
+
+    regex = INTEGER_ID
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
 
 
 class Router(SimpleRouter):

@@ -82,6 +82,11 @@ def test_an_id_that_is_not_a_whole_number_is_a_404(path, api_as, admin_person):
     assert response.status_code == 404, response.content[:300]
 
 
+def test_an_id_too_long_for_the_database_in_a_payments_path_is_a_404(api_as, client_user):
+    response = api_as(client_user).post("/api/v1/budgets/99999999999999999999/direct-payment/spending/1/", {})
+    assert response.status_code == 404
+
+
 @pytest.mark.parametrize("value", ["²", "abc", "1.5", "99999999999999999999"])
 def test_a_payments_filter_that_is_not_an_id_is_a_400_naming_it(value, api_as, finance_user):
     response = api_as(finance_user).get("/api/v1/payments/", {"provider": value})
