@@ -351,7 +351,7 @@ def test_hiding_from_the_page_without_a_reason_changes_nothing_and_says_why(dash
     web = web_as(case_manager)
     response = web.post(f"/quality/reviews/{target.pk}/hide/", {"reason": "  "}, follow=True)
     assert response.status_code == 400  # the form again, with the error by the reason box
-    assert "Give the reason for hiding the review." in page_text(response)
+    assert "Enter the reason for hiding the review" in page_text(response)
     assert reload(target).hidden is False
 
 
