@@ -12,6 +12,16 @@ pytest_plugins = ["tests.stripe_fake.fixtures", "tests.accounts.representative_f
 
 
 @pytest.fixture(autouse=True)
+def _celery_may_join():
+    """An in-process Celery worker (celery.contrib.testing) marks the whole process as inside a
+    worker, where waiting on a result is refused; a later test in the same process (one process
+    per core runs many files) would then fail on an eager `.get()`. Each test starts unmarked."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty Django cache: cached open statistics and public rate-limit
     counts from one test must not leak into the next (the database is rolled back, the cache is

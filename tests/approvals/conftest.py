@@ -8,6 +8,7 @@ from tests.careplans.conftest import (  # noqa: F401  (fixtures re-exported for 
     budget,
     make_budget,
     make_plan,
+    make_plan_alongside,
     make_provider,
     make_service,
     respite,

@@ -42,7 +42,7 @@ def _reraise_database_errors(outcomes):
 
 
 @pytest.fixture
-def plan_in_state(make_plan, client_user, social_worker, budget, visits):
+def plan_in_state(make_plan_alongside, client_user, social_worker, budget, visits):
     """`plan_in_state(status, client=Ruth, budget=Ruth's)`: a fresh £24.50 plan (one visit a week
     for a week) put straight into `status`, with its open review (submitted by its client, due
     in 10 working days; for `in_review`, picked up by Sam)."""
@@ -51,7 +51,7 @@ def plan_in_state(make_plan, client_user, social_worker, budget, visits):
         client = client or client_user
         budget_ = budget_ or budget
         start = budget_.period_start
-        plan = make_plan(
+        plan = make_plan_alongside(  # several states of one budget's plans in a test
             client,
             budget_,
             lines=[{"service": visits.pk, "units_per_week": "1", "start": start, "end": start + datetime.timedelta(6)}],

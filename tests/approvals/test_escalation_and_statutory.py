@@ -132,10 +132,12 @@ def test_a_withdrawn_plans_review_is_never_escalated(submitted_plan, client_user
     assert review.outcome == "withdrawn" and review.escalated_at is None
 
 
-def test_only_the_overdue_reviews_among_several_are_escalated(make_plan, client_user, budget, visits, team_manager):
+def test_only_the_overdue_reviews_among_several_are_escalated(
+    make_plan_alongside, client_user, budget, visits, team_manager
+):
     start = budget.period_start
     line = {"service": visits.pk, "units_per_week": "1", "start": start, "end": start + datetime.timedelta(6)}
-    plans = [make_plan(client_user, budget, lines=[line]) for _ in range(3)]
+    plans = [make_plan_alongside(client_user, budget, lines=[line]) for _ in range(3)]
     for plan in plans:
         services.plan_submit(actor=client_user, plan=plan)
     today = datetime.date(2030, 6, 12)

@@ -146,13 +146,13 @@ def big_budget(make_budget, client_user, caseload):
 
 
 @pytest.fixture
-def costed_plan(make_service, make_plan, client_user):
+def costed_plan(make_service, make_plan_alongside, client_user):
     """`costed_plan(budget, "20000.00", actor=...)`: a draft with one one-off line (quantity 1) of
     exactly that price, so the plan's total is exactly that amount."""
 
     def make(budget, amount: str, actor=None):
         service = make_service(f"One-off support {amount}", amount, unit="item")
-        plan = make_plan(
+        plan = make_plan_alongside(
             actor or client_user,
             budget,
             lines=[{"service": service.pk, "quantity": "1", "start": budget.period_start}],

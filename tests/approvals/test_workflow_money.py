@@ -70,11 +70,11 @@ def one_off(make_service):
 
 
 @pytest.fixture
-def costed_plan(make_plan, one_off, client_user):
+def costed_plan(make_plan_alongside, one_off, client_user):
     """`costed_plan(budget, amount)`: Ruth's draft costing exactly `amount`, drafted by Ruth."""
 
     def make(budget, amount: str, actor=None):
-        plan = make_plan(
+        plan = make_plan_alongside(
             actor or client_user, budget, lines=[one_off(budget, amount)], risks="Falls", contacts="My daughter"
         )
         assert plan.total_cost == gbp(amount)

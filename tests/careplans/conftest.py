@@ -116,3 +116,19 @@ def make_plan():
         )
 
     return make
+
+
+@pytest.fixture
+def make_plan_alongside():
+    """`make_plan` without the one-plan-in-progress rule: for tests of the money and workflow
+    arithmetic between several plans of one budget, as budgets made before the rule may hold
+    (a budget now gets at most one plan in progress through the service)."""
+    from unittest import mock
+
+    def make(actor, budget, lines=(), outcomes=("Get out to the allotment every week",), **fields):
+        with mock.patch.object(plan_services.plans, "_refuse_second_plan"):
+            return plan_services.plan_create(
+                actor=actor, budget=budget, outcomes=list(outcomes), lines=list(lines), **fields
+            )
+
+    return make
