@@ -150,3 +150,11 @@ def contribution(
             total += cost / days if current.weekly is None else current.weekly / 7
         day += DAY
     return min(round_penny(total), cost)
+
+
+def netted_share(gross: Decimal, owed: Decimal, taken: Decimal) -> Decimal:
+    """What a load of `gross` carries of a period's contribution `owed`, when the period's other
+    loads already carry `taken`: the rest of what is owed, never below nothing nor above the load
+    (the load is then paid `gross` less this). So a period's loads together never carry more than
+    is owed, and each load plus its contribution is always its gross."""
+    return min(gross, max(owed - taken, Decimal(0)))

@@ -171,7 +171,7 @@ def loads_net(*, budget_id: int) -> int:
             cost = schedule.care_cost(plan_lines[load.plan_id], load.period_start, load.period_end)
             owed = schedule.contribution(charging, load.period_start, load.period_end, cost)
             gross = load.amount.amount + load.contribution.amount
-            netted = min(gross, max(owed - taken[load.period_start], Decimal(0)))
+            netted = schedule.netted_share(gross, owed, taken[load.period_start])
             taken[load.period_start] += netted
             if netted != load.contribution.amount:
                 Load.objects.filter(pk=load.pk).update(

@@ -127,3 +127,53 @@ def test_each_load_plus_its_contribution_is_the_periods_direct_payment_cost(
     for load in dp.loads.all():
         assert load.amount.amount + load.contribution.amount == gross[load.pk]
         assert load.amount.amount >= 0 and load.contribution.amount >= 0
+
+
+weekly_line = st.builds(
+    lambda price, units, first, length: schedule.FundLine(
+        unit_price=price,
+        start=datetime.date(2026, 4, 6) + first * DAY,
+        end=datetime.date(2026, 4, 6) + (first + length) * DAY,
+        units_per_week=units,
+    ),
+    price=st.decimals(D("0.01"), D("99.99"), places=2),
+    units=st.decimals(D("0.5"), D("40"), places=1),
+    first=st.integers(0, 40),
+    length=st.integers(0, 200),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(lines=st.lists(weekly_line, min_size=1, max_size=3), charging=charging)
+def test_loads_paid_net_and_their_contributions_add_up_to_the_direct_payments_cost(lines, charging):
+    """Whatever the lines and the assessments: every load is paid its gross less the contribution it
+    carries, never below nothing; a period's contribution is never more than its care cost; and what
+    is paid in plus what the person contributes is exactly what the direct payment costs."""
+    grid = schedule.anchor(lines, datetime.date(2026, 4, 6))
+    items = [schedule.Charging(since=grid + (offset - 30) * DAY, weekly=weekly) for offset, weekly in charging]
+    paid_in = contributed = D(0)
+    for period in schedule.periods(lines, grid_start=grid, from_date=grid, period_days=28):
+        cost = schedule.care_cost(lines, period.start, period.end)
+        owed = schedule.contribution(items, period.start, period.end, cost)
+        netted = schedule.netted_share(period.amount, owed, D(0))
+        assert D(0) <= netted <= min(owed, period.amount) and owed <= cost
+        paid_in += period.amount - netted
+        contributed += netted
+        assert period.amount - netted >= 0
+    assert paid_in + contributed == schedule.loaded_total(lines, from_date=grid)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    grosses=st.lists(st.decimals(0, 3000, places=2), min_size=1, max_size=4),
+    owed=st.decimals(0, 5000, places=2),
+)
+def test_a_periods_loads_together_carry_what_is_owed_and_no_more(grosses, owed):
+    """A period with a direct payment and individual service funds: its loads, netted in turn, carry
+    the period's contribution between them up to what they are worth, and each stays its gross."""
+    taken = D(0)
+    for gross in grosses:
+        netted = schedule.netted_share(gross, owed, taken)
+        assert D(0) <= netted <= gross
+        taken += netted
+    assert taken == min(owed, sum(grosses, D(0)))
