@@ -40,4 +40,14 @@ urlpatterns = [
         views.IndividualServiceFundView.as_view(),
         name="individual-service-fund",
     ),
+    path(
+        "budgets/<int:budget_id>/direct-payment/spending/<int:sid>/receipt",
+        views.ReceiptView.as_view(),
+        name="spending-receipt",
+    ),
+    path(
+        "budgets/<int:budget_id>/individual-service-funds/<int:provider_id>/spending/<int:sid>/receipt",
+        views.ReceiptView.as_view(),
+        name="isf-spending-receipt",
+    ),
 ]

@@ -2,7 +2,7 @@
 the public spend page (`payees`), the transparency spend page (`transparency`)."""
 
 from .contributions import ArrearsView, ContributionsPageView
-from .funds import DirectPaymentView, FundListView, IndividualServiceFundView, SpendingDetailsView
+from .funds import DirectPaymentView, FundListView, IndividualServiceFundView, ReceiptView, SpendingDetailsView
 from .invoices import (
     InvoiceCreateView,
     InvoiceDecisionView,
@@ -40,6 +40,7 @@ __all__ = [
     "PaymentRunProgressView",
     "PaymentRunReconcileView",
     "PayoutsView",
+    "ReceiptView",
     "RemittancePdfView",
     "SpendPageView",
     "SpendingDetailsView",

@@ -10,10 +10,10 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.generic import ListView, TemplateView
+from django.views.generic import ListView, TemplateView, View
 
 from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
@@ -332,6 +332,31 @@ class IndividualServiceFundView(DirectPaymentView):
         if account is None:
             raise NotVisible("No such individual service fund.")
         return account
+
+
+class ReceiptView(LoginRequiredMixin, View):
+    """A spending's receipt, for whoever may see the account it was spent from (the holder, the
+    person and their representatives, their social worker, finance; the holding provider's staff
+    for an individual service fund): always a download, never shown inline, with the type found
+    when it was uploaded. Anyone else, or a spending without a receipt, gets 404."""
+
+    def get(self, request, budget_id, sid, provider_id=None):
+        try:
+            if provider_id is None:
+                account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
+            else:
+                account = IndividualServiceFundView().fund(request, budget_id=budget_id, provider_id=provider_id)
+        except NotVisible as exc:
+            raise Http404(exc.message) from exc
+        spending = account.spending.filter(pk=sid).first()
+        if spending is None or not spending.receipt:
+            raise Http404("No such receipt.")
+        return FileResponse(
+            spending.receipt.open("rb"),
+            as_attachment=True,
+            filename=spending.receipt_name or f"receipt-{spending.pk}",
+            content_type=spending.receipt_type or "application/octet-stream",
+        )
 
 
 class SpendingDetailsView(LoginRequiredMixin, TemplateView):
