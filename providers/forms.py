@@ -14,6 +14,37 @@ def _districts(text: str) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
+# The contact fields a provider's own profile and a case manager's "add a provider" share.
+def _name_field() -> forms.CharField:
+    return forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
+
+
+def _postcode_field() -> forms.CharField:
+    return forms.CharField(
+        label="Postcode",
+        required=False,
+        max_length=10,
+        validators=[validate_postcode],
+        error_messages={"max_length": "Enter a real postcode, like NF1 4QT"},
+    )
+
+
+def _phone_field() -> forms.CharField:
+    return forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        validators=[validate_phone],
+        error_messages={"max_length": "Enter a UK telephone number, like 01632 960 001"},
+    )
+
+
+def _email_field() -> forms.EmailField:
+    return forms.EmailField(
+        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
+    )
+
+
 class ServiceForm(forms.Form):
     title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title"})
     category = forms.ChoiceField(label="Type of support", choices=ServiceCategory.choices)
@@ -42,28 +73,14 @@ class ServiceForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
+    name = _name_field()
     description = forms.CharField(
         label="About the organisation", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     address = forms.CharField(label="Address", required=False, max_length=300)
-    postcode = forms.CharField(
-        label="Postcode",
-        required=False,
-        max_length=10,
-        validators=[validate_postcode],
-        error_messages={"max_length": "Enter a real postcode, like NF1 4QT"},
-    )
-    phone = forms.CharField(
-        label="Phone",
-        required=False,
-        max_length=40,
-        validators=[validate_phone],
-        error_messages={"max_length": "Enter a UK telephone number, like 01632 960 001"},
-    )
-    email = forms.EmailField(
-        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
-    )
+    postcode = _postcode_field()
+    phone = _phone_field()
+    email = _email_field()
     website = forms.URLField(
         label="Website",
         required=False,
@@ -81,24 +98,10 @@ class ProfileForm(forms.Form):
 
 
 class ProviderAddForm(forms.Form):
-    name = forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
-    postcode = forms.CharField(
-        label="Postcode",
-        required=False,
-        max_length=10,
-        validators=[validate_postcode],
-        error_messages={"max_length": "Enter a real postcode, like NF1 4QT"},
-    )
-    email = forms.EmailField(
-        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
-    )
-    phone = forms.CharField(
-        label="Phone",
-        required=False,
-        max_length=40,
-        validators=[validate_phone],
-        error_messages={"max_length": "Enter a UK telephone number, like 01632 960 001"},
-    )
+    name = _name_field()
+    postcode = _postcode_field()
+    email = _email_field()
+    phone = _phone_field()
     regulator_id = forms.CharField(
         label="CQC location ID (optional)",
         help_text="1- and then digits, like 1-123456789",
