@@ -143,13 +143,17 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return supporting_file_response(invoice)
 
 
-def supporting_file_response(invoice: Invoice) -> FileResponse:
-    """Always a download (never shown inline), with the type found when it was uploaded."""
+def stored_file_response(file, name: str, content_type: str) -> FileResponse:
+    """An uploaded file (an invoice's supporting document, a spending's receipt): always a
+    download (never shown inline), with the type found when it was uploaded."""
     return FileResponse(
-        invoice.supporting_file.open("rb"),
-        as_attachment=True,
-        filename=invoice.supporting_file_name or f"invoice-{invoice.pk}",
-        content_type=invoice.supporting_file_type or "application/octet-stream",
+        file.open("rb"), as_attachment=True, filename=name, content_type=content_type or "application/octet-stream"
+    )
+
+
+def supporting_file_response(invoice: Invoice) -> FileResponse:
+    return stored_file_response(
+        invoice.supporting_file, invoice.supporting_file_name or f"invoice-{invoice.pk}", invoice.supporting_file_type
     )
 
 

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import ListView, TemplateView, View
@@ -24,6 +24,7 @@ from accounts.selectors import representatives_of
 from accounts.web import page_status
 
 from .. import selectors, services
+from ..api import stored_file_response
 from ..gateways import gateway
 from ..models import OPEN_RECOVERY_STATUSES, FundAccount, FundKind, PayeeAccount, Recovery
 from ..permissions import can_run_payments, can_spend_from
@@ -325,13 +326,18 @@ class DirectPaymentView(LoginRequiredMixin, TemplateView):
         return recovery
 
 
+def _isf_for(user, budget_id: int, provider_id: int) -> FundAccount:
+    """The budget's individual service fund held by that provider, if `user` may see it."""
+    funds = selectors.funds_isf_for(user, budget_id)
+    account = next((f for f in funds if f.holder_provider_id == provider_id), None)
+    if account is None:
+        raise NotVisible("No such individual service fund.")
+    return account
+
+
 class IndividualServiceFundView(DirectPaymentView):
     def fund(self, request, **kwargs) -> FundAccount:
-        funds = selectors.funds_isf_for(request.user, kwargs["budget_id"])
-        account = next((f for f in funds if f.holder_provider_id == kwargs["provider_id"]), None)
-        if account is None:
-            raise NotVisible("No such individual service fund.")
-        return account
+        return _isf_for(request.user, kwargs["budget_id"], kwargs["provider_id"])
 
 
 class ReceiptView(LoginRequiredMixin, View):
@@ -345,17 +351,14 @@ class ReceiptView(LoginRequiredMixin, View):
             if provider_id is None:
                 account = selectors.fund_get_for(request.user, budget_id, FundKind.DIRECT_PAYMENT)
             else:
-                account = IndividualServiceFundView().fund(request, budget_id=budget_id, provider_id=provider_id)
+                account = _isf_for(request.user, budget_id, provider_id)
         except NotVisible as exc:
             raise Http404(exc.message) from exc
         spending = account.spending.filter(pk=sid).first()
         if spending is None or not spending.receipt:
             raise Http404("No such receipt.")
-        return FileResponse(
-            spending.receipt.open("rb"),
-            as_attachment=True,
-            filename=spending.receipt_name or f"receipt-{spending.pk}",
-            content_type=spending.receipt_type or "application/octet-stream",
+        return stored_file_response(
+            spending.receipt, spending.receipt_name or f"receipt-{spending.pk}", spending.receipt_type
         )
 
 
