@@ -79,7 +79,13 @@ def test_the_demo_has_a_mixed_plan_with_a_direct_payment_an_isf_and_a_representa
     kwame = User.objects.get(username="kwame.adeyemi", role=Role.REPRESENTATIVE)
     dp = FundAccount.objects.get(budget__client=grace, kind=FundKind.DIRECT_PAYMENT)
     isf = FundAccount.objects.get(budget__client=grace, kind=FundKind.INDIVIDUAL_SERVICE_FUND)
-    assert dp.loads.filter(status="paid").exists() and isf.loads.filter(status="paid").exists()
-    assert list(Spending.objects.values_list("recorded_by", flat=True)) == [kwame.pk, kwame.pk]
-    assert selectors.fund_figures(dp).spent.amount == 87
+    # The plan has been in force for six weeks: two four-weekly loads paid into each fund.
+    assert dp.loads.filter(status="paid").count() == 2 and isf.loads.filter(status="paid").count() == 2
+    # Six weeks of the PA's wages, each once, the last with its payslip.
+    assert list(Spending.objects.values_list("recorded_by", flat=True)) == [kwame.pk] * 6
+    figures = selectors.fund_figures(dp)
+    assert figures.spent.amount == 6 * 29 and figures.balance.amount > 0
+    last = dp.spending.order_by("-date").first()
+    assert last.receipt and last.receipt_type == "application/pdf"
+    assert dp.spending.exclude(pk=last.pk).filter(receipt="").count() == 5
     assert dp.loads.first().plan.lines.filter(service__isnull=True, money_management="direct_payment").exists()

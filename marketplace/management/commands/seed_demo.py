@@ -7,18 +7,22 @@ Every demo login shares one password, listed in README.md.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.db.models import Max
 from django.test.utils import override_settings
 from django.utils import timezone
 from djmoney.money import Money
+from reportlab.lib.pagesizes import A5
+from reportlab.pdfgen import canvas
 
 from accounts.models import AuditAction, CaseloadAssignment, Role, Team, User
 from accounts.services import audit_record, caseload_assign, team_create, user_create
@@ -55,6 +59,7 @@ REPRESENTATIVE = ("pat.ellis", "Pat Ellis", "ruth.ellis")
 # son manages for her; her transport is an individual service fund the transport firm holds.
 DIRECT_PAYMENT_CLIENT = "grace.adeyemi"
 DIRECT_PAYMENT_REPRESENTATIVE = ("kwame.adeyemi", "Kwame Adeyemi")
+PA_NAME = "Joy Mensah (personal assistant)"
 
 PROVIDERS = [
     # organisation, postcode, staff username, staff name, CQC location ID, CQC rating, verified?
@@ -150,6 +155,26 @@ def _quiet_background_jobs(verbosity: int):
         yield
     finally:
         trace.setLevel(previous)
+
+
+def _payslip(week_ending, amount: Decimal) -> SimpleUploadedFile:
+    """The PA's payslip for a week, as the PDF a payroll service would send."""
+    out = io.BytesIO()
+    page = canvas.Canvas(out, pagesize=A5)
+    page.setTitle("Payslip")
+    lines = [
+        "Payslip",
+        PA_NAME,
+        f"Week ending {week_ending:%-d %B %Y}",
+        "2 hours at £14.50",
+        f"Paid: £{amount:.2f}",
+        "Employer: Grace Adeyemi (direct payment)",
+    ]
+    for n, text in enumerate(lines):
+        page.drawString(40, 540 - 24 * n, text)
+    page.showPage()
+    page.save()
+    return SimpleUploadedFile(f"payslip-{week_ending:%Y-%m-%d}.pdf", out.getvalue(), content_type="application/pdf")
 
 
 def _client_identity(index: int) -> tuple[str, str]:
@@ -292,23 +317,33 @@ class Command(BaseCommand):
         return self._spend(grace, son) if grace and son else 0
 
     def _spend(self, client: User, representative: User) -> int:
-        """What the representative has paid the PA from the direct payment so far (once)."""
+        """The personal assistant's weekly wages the representative has paid from the direct
+        payment since it began, one with its payslip as the receipt (once)."""
         account = FundAccount.objects.filter(budget__client=client, kind=FundKind.DIRECT_PAYMENT).first()
-        if account is None or account.spending.exists() or selectors.fund_figures(account).balance.amount < 87:
+        if account is None or account.spending.exists():
             return 0
         line = account.loads.exclude(status="cancelled").first().plan.lines.filter(service__isnull=True).first()
         today = timezone.localdate()
-        for days_ago, amount, note in [(7, "58.00", "Four hours, last week"), (1, "29.00", "Two hours, Monday")]:
+        created = 0
+        week = account.anchor + timedelta(days=6)  # wages are paid at the end of each week worked
+        while week < today:
+            amount = Decimal("29.00")  # two hours at £14.50
+            if selectors.fund_figures(account).balance.amount < amount:
+                break
+            last = week + timedelta(days=7) >= today
             payments.spending_record(
                 actor=representative,
                 account=account,
-                date=today - timedelta(days=days_ago),
-                amount=Decimal(amount),
-                payee="Joy Mensah (personal assistant)",
+                date=week,
+                amount=amount,
+                payee=PA_NAME,
                 line_id=line.pk if line else None,
-                description=note,
+                description=f"Wages: two hours, week ending {week:%-d %B}",
+                receipt=_payslip(week, amount) if last else None,
             )
-        return 2
+            created += 1
+            week += timedelta(days=7)
+        return created
 
     def _assess(self, client: User, social_worker: User, needs, stage: str, manager: User) -> int:
         levels, night, risk, carer, complete = needs
@@ -330,6 +365,13 @@ class Command(BaseCommand):
             plan = self._plan(client, budget)
             self._advance(plan, stage, social_worker, manager)
             if stage == "approved":
+                if client.username == DIRECT_PAYMENT_CLIENT:
+                    # Grace's plan has been in force since her budget began (six weeks), so her
+                    # direct payment has a few weeks of loads and wages paid from them. The demo
+                    # dates only the approval back: the workflow's history keeps today's steps.
+                    CarePlan.objects.filter(pk=plan.pk).update(
+                        approved_at=timezone.make_aware(datetime.combine(budget.period_start, time(9)))
+                    )
                 # Seeding is one transaction, so the schedule approval queues on commit would come
                 # too late for the payment run below to pay the loads due: make it now (idempotent).
                 payments.funds_schedule(plan_id=plan.pk)
