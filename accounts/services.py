@@ -201,8 +201,12 @@ def user_create(
         errors["represents"] = ["Only representatives act for clients: leave this out for any other role."]
     # NFKC first, so `ａｄｍｉｎ` is `admin` and taken like it (accounts/text.py).
     username = normalize_username(username)
+    username_max = User._meta.get_field("username").max_length
     if not username:
         errors["username"] = ["Enter a username."]
+    elif len(username) > username_max:
+        # NFKC may lengthen a name (`㍱` is `hPa`): the column holds the normalised name.
+        errors["username"] = [f"Keep the username to {username_max} characters."]
     elif User.objects.filter(username__iexact=username).exists():
         errors["username"] = ["That username is already taken."]
     else:
@@ -216,6 +220,16 @@ def user_create(
         validate_name(full_name)
     except ValidationError as exc:
         errors.setdefault("full_name", []).extend(exc.messages)
+    email_max = User._meta.get_field("email").max_length
+    if len(email) > email_max:
+        errors["email"] = [f"Keep the email address to {email_max} characters."]
+    postcode = postcode.strip().upper()
+    postcode_max = User._meta.get_field("postcode").max_length
+    if len(postcode) > postcode_max:
+        # Upper case may lengthen text (`ß` is `SS`): the column holds the upper-cased postcode.
+        errors["postcode"] = [f"Keep the postcode to {postcode_max} characters."]
+    if problems := _name_problems(postcode):
+        errors.setdefault("postcode", []).extend(problems)
     candidate = User(username=username, email=email, full_name=full_name, role=role)
     try:
         validate_password(password, user=candidate)
@@ -228,7 +242,7 @@ def user_create(
         username=username,
         email=email,
         full_name=full_name.strip(),
-        postcode=postcode.strip().upper(),
+        postcode=postcode,
         role=role,
         provider=provider,
         # The Django admin is for configuration, so it is open to administrators only.
@@ -249,6 +263,14 @@ def user_create(
             actor=actor, representative=user, client=client, kind=representation_kind, request=request
         )
     return user
+
+
+def _name_problems(name: str) -> list[str]:
+    try:
+        validate_name(name)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
 
 
 def _represents_errors(clients: list[User]) -> list[str]:
@@ -288,6 +310,8 @@ def team_create(
     errors: dict[str, list[str]] = {}
     if not name.strip():
         errors["name"] = ["Enter a team name."]
+    elif problems := _name_problems(name):
+        errors["name"] = problems
     elif Team.objects.filter(name__iexact=name.strip()).exists():
         errors["name"] = ["A team with that name already exists."]
     if manager.role != Role.TEAM_MANAGER:

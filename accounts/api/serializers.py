@@ -7,6 +7,7 @@ rather than imported from `providers`.
 
 from rest_framework import serializers
 
+from accounts.api.fields import ID_MAX
 from accounts.models import CaseloadAssignment, RepresentationKind, Role, Team, User
 from accounts.text import NameField
 
@@ -46,14 +47,14 @@ class UserCreateSerializer(serializers.Serializer):
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
     role = serializers.ChoiceField(choices=Role.choices)
     full_name = NameField(max_length=200)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
     postcode = serializers.CharField(required=False, allow_blank=True, default="", max_length=10)
     provider = serializers.PrimaryKeyRelatedField(
         queryset=_Provider._default_manager.all(), required=False, allow_null=True
     )
     # Whether each is a client, and that there is at least one, is the service's rule (with its messages).
     represents = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX),
         required=False,
         help_text="For role representative (required, at least one): the user ids of the clients they act for.",
     )
