@@ -22,6 +22,8 @@ from django.views.generic import TemplateView
 from accounts.dates import date_field
 from accounts.exceptions import CairnError, NotVisible
 from accounts.forms import pounds_field
+from accounts.permissions import acts_for
+from accounts.templatetags.words import possessive_text
 from accounts.text import FreeTextFormField
 from budgets.models import PersonalBudget
 from providers.models import ServiceUnit
@@ -47,6 +49,18 @@ def _plan(user, pk) -> CarePlan:
         return selectors.plan_get_for(user, pk)
     except NotVisible as exc:
         raise Http404(exc.message) from exc
+
+
+def _voice(user, plan: CarePlan) -> dict:
+    """Whom the page speaks to: the person (or someone acting for them) reads "your plan"; a
+    social worker, team manager or administrator reads the person's name. Templates get
+    `is_own` and `person`."""
+    return {"is_own": acts_for(user, plan.client), "person": plan.client}
+
+
+def _whose_plan(user, plan: CarePlan) -> str:
+    """ "your plan", or "Grace Adeyemi's plan" for staff: for the messages after a change."""
+    return "your plan" if acts_for(user, plan.client) else f"{possessive_text(plan.client.full_name)} plan"
 
 
 def _existing_lines(plan: CarePlan) -> list[dict]:
@@ -307,6 +321,7 @@ class PlanDetailView(LoginRequiredMixin, TemplateView):
         may_edit = can_edit_plan(self.request.user, plan)
         versions = selectors.plan_versions(plan)
         context.update(
+            **_voice(self.request.user, plan),
             plan=plan,
             costing=_costing(plan),
             can_edit=plan.is_editable and may_edit,
@@ -332,7 +347,7 @@ class PlanDetailsEditView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         plan = self.plan
-        context["plan"] = plan
+        context.update(plan=plan, **_voice(self.request.user, plan))
         context.setdefault(
             "form",
             DetailsForm(
@@ -356,7 +371,8 @@ class PlanDetailsEditView(LoginRequiredMixin, TemplateView):
             except CairnError as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, "Your plan is saved as a draft.")
+                whose = _whose_plan(request.user, self.plan)
+                messages.success(request, f"{whose[:1].upper()}{whose[1:]} is saved as a draft.")
                 return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -391,7 +407,7 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["plan"] = self.plan
+        context.update(plan=self.plan, **_voice(self.request.user, self.plan))
         context.setdefault("costing", _costing(self.plan))
         return context
 
@@ -480,7 +496,7 @@ class LineAddView(_LineFormView):
         return [*_existing_lines(self.plan), form.line()]
 
     def saved_message(self) -> str:
-        return "The support is added to your plan."
+        return f"The support is added to {_whose_plan(self.request.user, self.plan)}."
 
 
 class OwnArrangementAddView(_LineFormView):
@@ -501,7 +517,10 @@ class OwnArrangementAddView(_LineFormView):
         return [*_existing_lines(self.plan), form.line()]
 
     def saved_message(self) -> str:
-        return "Your own arrangement is added to your plan, paid by direct payment."
+        if acts_for(self.request.user, self.plan.client):
+            return "Your own arrangement is added to your plan, paid by direct payment."
+        name = self.plan.client.full_name
+        return f"{possessive_text(name)} own arrangement is added to their plan, paid by direct payment."
 
 
 class LineChangeView(_LineFormView):
@@ -562,7 +581,8 @@ class LineRemoveConfirmView(LoginRequiredMixin, View):
         line = plan.lines.filter(pk=line_id).select_related("provider").first()
         if line is None:
             raise Http404("No such line in this plan.")
-        return render(request, "careplans/line_remove_confirm.html", {"plan": plan, "line": line})
+        context = {"plan": plan, "line": line, **_voice(request.user, plan)}
+        return render(request, "careplans/line_remove_confirm.html", context)
 
 
 class LineRemoveView(LoginRequiredMixin, View):
@@ -574,7 +594,7 @@ class LineRemoveView(LoginRequiredMixin, View):
         except CairnError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "The support is removed from your plan.")
+            messages.success(request, f"The support is removed from {_whose_plan(request.user, plan)}.")
         return HttpResponseRedirect(reverse("plan-detail", args=[pk]))
 
 

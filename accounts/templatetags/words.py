@@ -3,7 +3,9 @@
 - `{{ amount|pounds }}`: '£5,800.00' (thousands separated, a minus sign for money out), from a
   `Money`, a `Decimal` or a number's string;
 - `{{ quantity|units:"hour" }}`: '1 hour', '3 hours', '2.5 hours' (never 'hour(s)');
-- `{{ "2026-12"|month_name }}`: 'December 2026' (a month as the open statistics key it).
+- `{{ "2026-12"|month_name }}`: 'December 2026' (a month as the open statistics key it);
+- `{{ person.full_name|possessive }}`: "Grace Adeyemi's" (staff pages name the person where the
+  person's own pages say "your").
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils.html import format_html
 from djmoney.money import Money
 
 from accounts.money import format_money
@@ -43,6 +46,18 @@ def units(quantity, unit: str) -> str:
     if quantity is None or not unit:
         return "" if quantity is None else str(quantity)
     return units_text(quantity, unit)
+
+
+def possessive_text(name) -> str:
+    """ "Grace Adeyemi's", "Chris Jones's": a name with 's, the plain form for any name."""
+    name = str(name or "").strip()
+    return f"{name}'s" if name else ""
+
+
+@register.filter
+def possessive(name) -> str:
+    """The name escaped, its apostrophe left as typed (so the page reads "Grace Adeyemi's")."""
+    return format_html("{}'s", str(name).strip()) if str(name or "").strip() else ""
 
 
 @register.filter

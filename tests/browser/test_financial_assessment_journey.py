@@ -126,7 +126,7 @@ def test_finance_records_an_assessment_and_the_client_reads_how_it_was_worked_ou
     )
     expect(page).to_have_title(re.compile(r"^How the contribution was worked out – Ruth Ellis"))
     expect(page.get_by_role("heading", level=1)).to_have_text("How the contribution was worked out")
-    expect(page.get_by_text("Pays £5.15 a week", exact=True)).to_be_visible()
+    expect(page.get_by_text("Ruth Ellis pays £5.15 a week", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Ask for a review")).to_have_count(0)  # only the person asks
     expect(page.get_by_role("link", name="Record a new financial assessment")).to_be_visible()
     sign_out(page)
