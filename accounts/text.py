@@ -58,13 +58,24 @@ def _refused_in_free_text(char: str) -> bool:
     return category in ("Cc", "Cs") or char in BIDI_CONTROLS
 
 
+def is_clean_free_text(value: str) -> bool:
+    """Whether free text holds none of the characters it refuses (for services that collect every
+    problem with their own wording rather than raise at the first)."""
+    return not isinstance(value, str) or not any(_refused_in_free_text(char) for char in value)
+
+
+def is_clean_name(value: str) -> bool:
+    """Whether a name holds none of the characters names refuse."""
+    return not isinstance(value, str) or not any(_refused_in_name(char) for char in value)
+
+
 def validate_name(value: str) -> None:
-    if value and any(_refused_in_name(char) for char in value):
+    if not is_clean_name(value):
         raise ValidationError(NAME_MESSAGE, code="control_characters")
 
 
 def validate_free_text(value: str) -> None:
-    if value and any(_refused_in_free_text(char) for char in value):
+    if not is_clean_free_text(value):
         raise ValidationError(FREE_TEXT_MESSAGE, code="control_characters")
 
 

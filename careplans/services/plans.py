@@ -22,6 +22,7 @@ from accounts.exceptions import InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
 from accounts.money import DECIMAL_PLACES, MAX_DIGITS
 from accounts.services import audit_record
+from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
 from budgets.models import Outcome, PersonalBudget
 from providers.models import ProviderStatus, ServiceOffering, ServiceUnit
 
@@ -117,6 +118,8 @@ def _outcomes(raw) -> list[dict]:
             problems.append(f"Outcome {i}: write what matters or what you want to change.")
         elif len(text) > 1000:
             problems.append(f"Outcome {i}: keep it under 1,000 characters.")
+        elif not is_clean_free_text(text):
+            problems.append(f"Outcome {i}: remove the control characters or right-to-left override characters.")
         if domain and domain not in Outcome.values:
             problems.append(f"Outcome {i}: “{domain}” is not one of the ten outcomes or “other”.")
         outcomes.append({"text": (text or "").strip(), "domain": domain})
@@ -150,6 +153,8 @@ def _own_arrangement(item: dict, here: list[str]) -> tuple[str, str, Decimal | N
         description = ""
     elif len(description.strip()) > 200:
         here.append("keep the description under 200 characters.")
+    elif not is_clean_free_text(description):
+        here.append("remove the control characters or right-to-left override characters from the description.")
     unit = item.get("unit")
     if unit not in ServiceUnit.values:
         here.append(f"give the unit as one of: {', '.join(ServiceUnit.values)}.")
@@ -304,9 +309,20 @@ def plan_price(*, actor: User, plan: CarePlan, lines: list) -> tuple[list[PlanLi
     return priced, Money(total, str(plan.budget.indicative_amount.currency))
 
 
+PLAN_FREE_TEXT = ("risks", "contacts", "contingency_note")
+
+
 def _check_text_fields(fields: dict) -> None:
+    """The plan's own fields: a known way of managing the money, and free text without control or
+    bidirectional-override characters (accounts/text.py), whichever edge the text came through."""
+    errors: dict[str, list[str]] = {}
     if "money_management" in fields and fields["money_management"] not in MoneyManagement.values:
-        raise InvalidInput(f"Choose one of: {', '.join(MoneyManagement.values)}.", field="money_management")
+        errors["money_management"] = [f"Choose one of: {', '.join(MoneyManagement.values)}."]
+    for name in PLAN_FREE_TEXT:
+        if not is_clean_free_text(fields.get(name, "")):
+            errors[name] = [FREE_TEXT_MESSAGE]
+    if errors:
+        raise InvalidInput(errors=errors)
 
 
 def plan_create(
@@ -327,8 +343,14 @@ def plan_create(
     dates in order and in the budget period, units a week within the unit's week). Audited."""
     if not can_plan_for(actor, budget):
         raise NotVisible("No such budget.")
-    fields = {"money_management": money_management}
-    _check_text_fields(fields)
+    _check_text_fields(
+        {
+            "money_management": money_management,
+            "risks": risks,
+            "contacts": contacts,
+            "contingency_note": contingency_note,
+        }
+    )
     clean_outcomes = _outcomes(outcomes)
     clean_lines = _lines(lines or [], budget, {}, money_management)
     with transaction.atomic():

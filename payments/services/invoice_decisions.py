@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible
 from accounts.models import AuditAction, User
 from accounts.services import audit_record, notification_send
+from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
 
 from .. import selectors
 from ..exceptions import WrongInvoiceState
@@ -20,6 +21,12 @@ from ..models import Invoice, InvoiceStatus
 from ..permissions import can_confirm_invoice, can_view_invoice
 
 __all__ = ["invoice_cancel", "invoice_confirm", "invoice_dispute", "invoices_auto_confirm"]
+
+
+def _check_reason(reason: str) -> None:
+    """A reason is free text: no control or bidirectional-override characters (accounts/text.py)."""
+    if not is_clean_free_text(reason):
+        raise InvalidInput(FREE_TEXT_MESSAGE, field="reason")
 
 
 def _locked(invoice: Invoice) -> Invoice:
@@ -95,6 +102,7 @@ def invoice_dispute(*, actor: User, invoice: Invoice, reason: str, request=None)
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say what is wrong with the invoice.", field="reason")
+    _check_reason(reason)
     _check_decider(actor, invoice, "disputes")
     with transaction.atomic():
         invoice = _locked(invoice)
@@ -123,6 +131,7 @@ def invoice_cancel(*, actor: User, invoice: Invoice, reason: str = "", request=N
         raise NotVisible("No such invoice.")
     if actor.provider_id != invoice.provider_id:
         raise ActionNotAllowed("Only the provider that sent the invoice can cancel it.")
+    _check_reason(reason or "")
     with transaction.atomic():
         invoice = _locked(invoice)
         _edge(invoice, "cancel", actor=actor, message=(reason or "").strip(), request=request)

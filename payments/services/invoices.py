@@ -19,6 +19,7 @@ from accounts.models import AuditAction, Role, User
 from accounts.money import round_penny
 from accounts.permissions import has_role
 from accounts.services import audit_record
+from accounts.text import NAME_MESSAGE, is_clean_name
 from careplans.costing import days_inclusive
 from careplans.models import CarePlan, LineKind, MoneyManagement, PlanLine, PlanStatus
 from providers.models import ProviderStatus
@@ -155,6 +156,9 @@ def invoice_submit(
     start, end = period_start, period_end
     amount_units = _check_units(units, problems)
     file_type = check_upload(supporting_file, problems)
+    if not is_clean_name(reference or ""):
+        # The provider's own invoice number, shown on one line in lists, statements and exports.
+        problems["reference"] = [NAME_MESSAGE]
     if start and end:
         if end < start:
             problems.setdefault("period_end", []).append("The period must end on or after it starts.")

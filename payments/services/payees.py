@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from accounts.exceptions import InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
 from accounts.services import audit_record
+from accounts.text import neutralise
 from providers.models import Provider
 
 from ..gateways import GatewayError, gateway
@@ -131,6 +132,9 @@ def fund_payments_refresh(*, actor: User | None, fund: FundAccount) -> PayeeAcco
 
 
 def _onboard(actor: User, payee: dict, *, email: str, name: str, reference: str, urls: tuple[str, str]) -> str:
+    """The payee's name goes to the gateway without control or bidirectional-override characters
+    (a name stored before names refused them must not reorder what the payment service shows)."""
+    name = neutralise(name)
     gw = gateway()
     existing = PayeeAccount.objects.filter(gateway=gw.name, **payee).first()
     try:

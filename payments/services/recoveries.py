@@ -29,6 +29,7 @@ from accounts.models import AuditAction, User
 from accounts.money import format_money, whole_pence
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
+from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
 from budgets.services import ledger
 
 from ..gateways import GatewayError, gateway
@@ -88,6 +89,8 @@ def _text(value: str, field: str, problems: dict, *, limit: int, missing: str) -
         problems[field] = [missing]
     elif len(value) > limit:
         problems[field] = [f"Keep it under {limit:,} characters."]
+    elif not is_clean_free_text(value):
+        problems[field] = [FREE_TEXT_MESSAGE]
     return value
 
 

@@ -23,6 +23,7 @@ from accounts.exceptions import ActionNotAllowed, InvalidInput, NotVisible, Stat
 from accounts.models import AuditAction, User
 from accounts.money import format_money, whole_pence
 from accounts.services import audit_record
+from accounts.text import FREE_TEXT_MESSAGE, NAME_MESSAGE, is_clean_free_text, is_clean_name
 from budgets.services import ledger
 from careplans.models import PlanLine
 
@@ -53,6 +54,8 @@ def _purpose(
     description = (description or "").strip()
     if len(description) > 1000:
         problems["description"] = ["Keep the description under 1,000 characters."]
+    elif not is_clean_free_text(description):
+        problems["description"] = [FREE_TEXT_MESSAGE]
     line = None
     if line_id is not None:
         line = PlanLine.objects.filter(pk=line_id).select_related("plan").first()
@@ -91,6 +94,9 @@ def spending_record(
         problems["payee"] = ["Say who was paid."]
     elif len(payee) > 200:
         problems["payee"] = ["Keep who was paid under 200 characters."]
+    elif not is_clean_name(payee):
+        # Who was paid is a name, read on one line in statements and exports.
+        problems["payee"] = [NAME_MESSAGE]
     line, description, receipt_type = _purpose(account, line_id, description, receipt, problems)
     if problems:
         raise InvalidInput(errors=problems)
