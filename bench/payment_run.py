@@ -13,8 +13,10 @@
    (concurrency 1 each): start the run, wait until it has finished — with one worker, then with
    two sharing the run. Every payment must have exactly one transfer at the fake.
    Floor: N bare `stripe` client transfer calls to the same fake, in one process.
-   Celery overhead: the same sending done by calling the run's work function directly,
-   in-process, compared with one worker's wall time.
+   Celery overhead: the same run started, then paid by calling the run's work function directly,
+   in-process, compared with one worker's wall time (both from the run's start to its end).
+   A batch's transfers are sent `PAYMENT_SEND_CONCURRENCY` at a time; for scale, the in-process
+   run is also timed sending them one at a time.
 The fund loads of direct payments are benchmarked the same way by bench/load_run.py.
 Targets: Cairn ≤ 2× the floor (ledger and Stripe); two workers ≥ 1.6× one worker's throughput;
 Celery overhead ≤ 10% of task time; peak memory ≤ 300 MB. Not run by `make test` or CI;
@@ -253,7 +255,10 @@ def stripe_phase(finance, provider, n: int, fake, workers: int = 1) -> dict:
     app.control.purge()
     started = [start_worker(fake.url, name=f"bench{k}") for k in range(workers)]
     try:
-        time.sleep(4)  # the workers connect to Redis
+        waited = time.perf_counter()  # every worker started and listening before the clock starts
+        while len(app.control.ping(timeout=0.5)) < workers:
+            if time.perf_counter() - waited > 60:
+                raise SystemExit("the Celery workers did not answer in a minute")
         began = time.perf_counter()
         run = payment_run_start(actor=finance)
         while not PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
@@ -292,8 +297,10 @@ def point_at(fake) -> None:
     settings.STRIPE_TIMEOUT_SECONDS = 10
 
 
-def stripe_direct(finance, provider, n: int, fake) -> dict:
-    """The same sending without Celery: the batch task's function called in a plain process."""
+def stripe_direct(finance, provider, n: int, fake, concurrency: int | None = None) -> dict:
+    """The same work without Celery: the run started here (its queueing suppressed), then the
+    batch task's function called in a plain process. Timed as the worker phases are: from the
+    start of the run to its last payment. `concurrency` overrides PAYMENT_SEND_CONCURRENCY."""
     from django.db import transaction
 
     from payments.services import payment_run_start
@@ -304,18 +311,25 @@ def stripe_direct(finance, provider, n: int, fake) -> dict:
     point_at(fake)
     original = transaction.on_commit
     transaction.on_commit = lambda *a, **k: None  # keep payment_run_start from queueing the batches
+    began = time.perf_counter()
     try:
         run = payment_run_start(actor=finance)
     finally:
         transaction.on_commit = original
-    result = in_child(_work, run.pk, n)
+    started = time.perf_counter() - began
+    result = in_child(_work, run.pk, n, concurrency)
     check_paid_once(run.pk, n, fake)
-    return result
+    seconds = started + result["seconds"]
+    return {"seconds": seconds, "per_second": n / seconds, "start_seconds": started}
 
 
-def _work(run_id: int, n: int) -> dict:
+def _work(run_id: int, n: int, concurrency: int | None = None) -> dict:
+    from django.conf import settings
+
     from payments.services import payment_run_work
 
+    if concurrency is not None:
+        settings.PAYMENT_SEND_CONCURRENCY = concurrency
     began = time.perf_counter()
     payment_run_work(run_id=run_id)
     elapsed = time.perf_counter() - began
@@ -380,6 +394,8 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
+
     from marketplace.celery import app
 
     app.conf.task_always_eager = True  # the ledger phase runs in-process
@@ -404,6 +420,7 @@ def main() -> None:
 
         with StripeFake() as fake:
             direct = stripe_direct(finance, provider, n, fake)
+            one_at_a_time = stripe_direct(finance, provider, n, fake, concurrency=1)
             one = stripe_phase(finance, provider, n, fake, workers=1)
             two = stripe_phase(finance, provider, n, fake, workers=2)
             floor_s = stripe_floor(n, fake)
@@ -415,7 +432,16 @@ def main() -> None:
             f"two workers {two['seconds']:.2f} s = {two['per_second']:,.0f}/s; "
             f"floor (bare client transfers) {floor_s['seconds']:.2f} s = {floor_s['per_second']:,.0f}/s"
         )
-        print(f"celery overhead: in-process {direct['seconds']:.2f} s vs worker {one['seconds']:.2f} s")
+        print(
+            f"celery overhead: in-process {direct['seconds']:.2f} s (of which starting the run "
+            f"{direct['start_seconds']:.2f} s) vs worker {one['seconds']:.2f} s"
+        )
+        print(
+            f"in-process, transfers sent one at a time (PAYMENT_SEND_CONCURRENCY=1): "
+            f"{one_at_a_time['seconds']:.2f} s = {one_at_a_time['per_second']:,.0f}/s "
+            f"({one_at_a_time['seconds'] / floor_s['seconds']:.2f}x the floor); "
+            f"with PAYMENT_SEND_CONCURRENCY={settings.PAYMENT_SEND_CONCURRENCY}: {direct['per_second']:,.0f}/s"
+        )
         targets += [
             ("payment-run-stripe", f"{stripe_ratio:.2f}x floor", "<= 2x", stripe_ratio <= 2),
             ("payment-run-two-workers", f"{scaling:.2f}x one worker", ">= 1.6x", scaling >= 1.6),

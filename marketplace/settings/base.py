@@ -308,6 +308,9 @@ PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default
 PAYMENT_BATCH_SIZE = env.int("PAYMENT_BATCH_SIZE", default=500)
 PAYMENT_SEND_BATCH_SIZE = env.int("PAYMENT_SEND_BATCH_SIZE", default=100)
 PAYMENT_RUN_WORKERS = env.int("PAYMENT_RUN_WORKERS", default=4)
+# How many of a batch's transfers to an outside gateway are in flight at once (threads in the
+# worker; each transfer keeps its own idempotency key). 1 sends them one after another.
+PAYMENT_SEND_CONCURRENCY = env.int("PAYMENT_SEND_CONCURRENCY", default=4)
 
 LOGGING = {
     "version": 1,

@@ -188,8 +188,11 @@ def worker_retries(settings):
 @pytest.fixture
 def stripe_payments(stripe_fake, settings, worker_retries):
     """The Stripe fake, with Cairn paying through it: short client timeout, a timeout fault that
-    holds its answer just past it, instant eager retries (`worker_retries`)."""
+    holds its answer just past it, instant eager retries (`worker_retries`). Transfers are sent one
+    after another, so a test's fault hits a known payment (test_send_concurrency.py sends them at
+    once and checks what must hold whatever the order)."""
     settings.PAYMENT_GATEWAY = "stripe"
+    settings.PAYMENT_SEND_CONCURRENCY = 1
     settings.PAYMENT_RETRY_BACKOFF_SECONDS = 0
     settings.STRIPE_TIMEOUT_SECONDS = STRIPE_TIMEOUT
     stripe_fake.timeout_sleep = FAULT_HOLD
