@@ -131,6 +131,8 @@ class FinalBudgetForm(forms.Form):
         max_digits=MAX_DIGITS,
         decimal_places=DECIMAL_PLACES,
         min_value=Decimal("0.01"),
+        # Text, not type=number (GOV.UK: arrow keys and scrolling would change the amount).
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
         error_messages={
             "required": "Enter the final budget",
             "invalid": "Enter the final budget as an amount, like 12500 or 12500.50",

@@ -248,7 +248,7 @@ class OwnArrangementForm(LineForm):
 
     service = None
     money_management = None
-    description = forms.CharField(
+    description = FreeTextFormField(
         label="What is it?",
         help_text="For example, personal assistant, swimming lessons or a taxi to the day centre",
         max_length=200,

@@ -71,6 +71,9 @@ def _default_message(field: forms.BoundField, error: ValidationError) -> str | N
     for validator in field.field.validators:  # MaxLengthValidator and friends carry their own text
         if getattr(validator, "code", None) == code and str(getattr(validator, "message", "")) == error.message:
             return str(validator.message)
+        by_code = getattr(validator, "messages", None)  # DecimalValidator: one message for each code
+        if isinstance(by_code, dict) and code in by_code and str(by_code[code]) == str(error.message):
+            return str(by_code[code])
     return None
 
 

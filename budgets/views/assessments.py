@@ -44,6 +44,26 @@ def _steps(compiled) -> list[dict]:
     return steps
 
 
+def _refusal_on_form(form, exc: CairnError, compiled) -> None:
+    """The service's refusal in the error pattern: an answer it refused goes by its question when
+    the question is on this page (the summary links to it), a modifier by the modifiers; the rest
+    (an answer on another page, an assessment completed meanwhile) heads the summary."""
+    errors = exc.errors or {}
+    for entry in errors.get("answers", []):
+        code, _, message = entry.partition(": ")
+        question = compiled.questions.get(code)
+        if code in form.fields:
+            form.add_error(code, f"Select an answer for “{question.text}”: the one saved is not one of its answers")
+        elif question is not None:
+            form.add_error(None, f"The answer to “{question.text}” is not one of its answers: change it on its page")
+        else:
+            form.add_error(None, message or entry)
+    for message in errors.get("modifiers", []):
+        form.add_error("modifiers" if "modifiers" in form.fields else None, message)
+    if not form.errors:
+        form.add_error(None, exc.message)
+
+
 class AssessmentStepView(LoginRequiredMixin, TemplateView):
     """One page of the wizard. 'Save and continue' needs every question on the page answered;
     'Save as draft' keeps whatever is there and returns to the assessment summary."""
@@ -94,7 +114,7 @@ class AssessmentStepView(LoginRequiredMixin, TemplateView):
                 actor=request.user, assessment=self.assessment, request=request, **changes
             )
         except CairnError as exc:
-            form.add_error(None, exc.message)
+            _refusal_on_form(form, exc, self.compiled)
             return self.render_to_response(self.context(form), status=400)
         if continuing and step < len(self.steps):
             return HttpResponseRedirect(reverse("assessment-step", args=[pk, step + 1]))

@@ -25,6 +25,7 @@ from accounts.models import Role
 from accounts.money import CURRENCY
 
 from .. import permissions, selectors
+from ..exceptions import BudgetExceeded
 from ..forms import FinalBudgetForm
 from ..models import PersonalBudget
 from ..pdf import budget_month_statement_pdf, budget_statement_pdf
@@ -231,6 +232,8 @@ class BudgetFinalView(LoginRequiredMixin, TemplateView):
                     reason=form.cleaned_data["reason"],
                     request=request,
                 )
+            except BudgetExceeded as exc:  # below what is committed: a problem with the amount typed
+                form.add_error("amount", exc.message)
             except CairnError as exc:
                 add_service_errors(form, exc)
             else:
