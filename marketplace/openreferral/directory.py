@@ -2,10 +2,11 @@
 
 Published means a live service (not retired) of a verified provider — the catalogue's own rule,
 taken from `providers.selectors.catalogue_services` so the directory and the catalogue can never
-disagree. A retired service is absent (not listed as `inactive`): Cairn never brings one back, and
-a directory consumer treats a vanished id as withdrawn. A page is two queries (its count and its
-rows, the provider joined; the count is kept a minute, see `published_page`); one service is one
-query (its areas come from the row's district list).
+disagree (a deep page walks the same rule stated in a form cheaper to walk: `published_keys`). A
+retired service is absent (not listed as `inactive`): Cairn never brings one back, and a directory
+consumer treats a vanished id as withdrawn. A page is two queries (its count and its rows, the
+provider joined; the count is kept a minute, see `published_page`); one service is one query (its
+areas come from the row's district list).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db.models import QuerySet
 from djmoney.money import Money
 
 from accounts.exceptions import InvalidInput
-from providers.models import ServiceOffering
+from providers.models import Provider, ProviderStatus, ServiceOffering
 from providers.selectors import catalogue_services
 
 from .mapping import CATEGORIES, REGULATOR_RATINGS, TAXONOMIES, Taxonomy
@@ -30,6 +31,8 @@ from .mapping import CATEGORIES, REGULATOR_RATINGS, TAXONOMIES, Taxonomy
 COUNT_SECONDS = 60
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+# From how many rows before a page `published_keys` states the published rule its own way.
+DEEP_OFFSET = 1000
 # What a published service body reads, and no more (the search vector stays on disk).
 PUBLISHED_FIELDS = (
     "id", "oruk_id", "oruk_service_at_location_id", "title", "category", "unit", "unit_price",
@@ -165,10 +168,23 @@ class ServicePage:
     paging: Paging
 
 
-def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet[ServiceOffering], Paging, str]:
-    """The published services matching the query's filters (all combined with AND), in a stable
-    order (oldest first, by id), the page asked for, and a key naming the filters; `InvalidInput`
-    naming every bad field."""
+@dataclass(frozen=True)
+class Filters:
+    """The query's filters, read and checked: what both the count and the page's keys narrow by."""
+
+    search: str = ""
+    district: str = ""
+    category: str = ""
+    regulator_rating: str = ""
+    nothing: bool = False  # a term or taxonomy Cairn does not list: nothing published matches
+
+    @property
+    def key(self) -> str:
+        return repr((self.search, self.district, self.category, self.regulator_rating, self.nothing))
+
+
+def read_filters(params, *, with_postcode: bool = False) -> tuple[Filters, Paging]:
+    """The filters and the page asked for; `InvalidInput` naming every bad field."""
     errors: dict[str, list[str]] = {}
     paging = read_paging(params, errors)
     term_id = _uuid(params, "taxonomy_term_id", errors)
@@ -176,25 +192,73 @@ def published_services(params, *, with_postcode: bool = False) -> tuple[QuerySet
     district = _district(params, errors) if with_postcode else ""
     if errors:
         raise InvalidInput(errors=errors)
-    services = catalogue_services(q=params.get("search", ""), postcode_district=district)
+    category = regulator_rating = ""
+    # Every published service has a term of each of Cairn's taxonomies, and of no other.
+    nothing = taxonomy_id is not None and taxonomy_id not in {taxonomy.id for taxonomy in TAXONOMIES}
     if term_id is not None:
         term = term_lookup(term_id)
         if term is None:
-            services = services.none()
+            nothing = True
         elif term[0] is CATEGORIES:
-            services = services.filter(category=term[1])
+            category = term[1]
         elif term[0] is REGULATOR_RATINGS:
-            services = services.filter(provider__regulator_rating=term[1])
-    if taxonomy_id is not None and taxonomy_id not in {taxonomy.id for taxonomy in TAXONOMIES}:
-        # Every published service has a term of each of Cairn's taxonomies, and of no other.
-        services = services.none()
-    key = repr((params.get("search", "").strip(), term_id, taxonomy_id, district))
-    return services.only(*PUBLISHED_FIELDS).order_by("id"), paging, key
+            regulator_rating = term[1]
+    filters = Filters(
+        search=params.get("search", "").strip(),
+        district=district,
+        category=category,
+        regulator_rating=regulator_rating,
+        nothing=nothing,
+    )
+    return filters, paging
+
+
+def _narrowed(services: QuerySet[ServiceOffering], filters: Filters) -> QuerySet[ServiceOffering]:
+    if filters.nothing:
+        return services.none()
+    if filters.category:
+        services = services.filter(category=filters.category)
+    if filters.regulator_rating:
+        services = services.filter(provider__regulator_rating=filters.regulator_rating)
+    return services
+
+
+def published_services(filters: Filters) -> QuerySet[ServiceOffering]:
+    """The published services matching the filters (all combined with AND), in a stable order
+    (oldest first, by id)."""
+    services = catalogue_services(q=filters.search, postcode_district=filters.district)
+    return _narrowed(services, filters).only(*PUBLISHED_FIELDS).order_by("id")
+
+
+def published_keys(filters: Filters, *, skipping: int = 0) -> QuerySet[ServiceOffering]:
+    """The ids of `published_services(filters)` in the same order: what a page's OFFSET walks.
+
+    Why a deep page without a search, postcode or regulator rating states the published rule
+    again: in the catalogue's form (joined to the provider, status verified) PostgreSQL looks up
+    each skipped row's provider, ten thousand index probes for page 200 of 50. Stated as "not one
+    of the providers that are not verified" it is a hashed list built once from a small partial
+    index (providers migration 0010), and the walk reads only the live-services index (id,
+    provider, category): page 200 of 500,000 services in a few milliseconds instead of ~100
+    (bench/openreferral.py). Building the list costs a few milliseconds whatever the page, more
+    than the probes of the first `DEEP_OFFSET` rows, so shallow pages keep the catalogue's form;
+    so do the other filters, whose walks are driven by their own indexes (a postcode's service
+    areas, the search vector) or need the provider anyway (its rating). Both forms select the
+    same rows: tests/openreferral/test_deep_pages.py holds them equal for every status."""
+    if filters.search or filters.district or filters.regulator_rating or skipping < DEEP_OFFSET:
+        return published_services(filters).values("id")
+    unlisted = Provider.objects.exclude(status=ProviderStatus.VERIFIED).values("id")
+    services = ServiceOffering.objects.filter(retired_at__isnull=True).exclude(provider__in=unlisted)
+    return _narrowed(services, filters).order_by("id").values("id")
 
 
 def published_page(params, *, with_postcode: bool = False) -> ServicePage:
     """One page of published services and their total: two queries, or one when the total for
     these filters was counted in the last `COUNT_SECONDS`.
+
+    Why the page is a deferred join (the page's ids by OFFSET/LIMIT in a subquery, then only
+    those rows and their providers): OFFSET steps over every row before the page, so those rows
+    are read as ids alone, from an index where one serves (`published_keys`), and only the
+    page's own rows are read whole.
 
     Why the total is kept for a while: counting 400,000 published services exactly takes longer
     than a whole page may (bench/openreferral.py), and a directory reader pages through the same
@@ -202,17 +266,19 @@ def published_page(params, *, with_postcode: bool = False) -> ServicePage:
     they disagree (a full page past it, a short page not ending at it, an empty page before it), so
     an envelope never contradicts its own contents; between those checks it may lag a change by up
     to `COUNT_SECONDS`."""
-    services, paging, key = published_services(params, with_postcode=with_postcode)
-    cache_key = "openreferral:count:" + hashlib.sha256(key.encode()).hexdigest()
+    filters, paging = read_filters(params, with_postcode=with_postcode)
+    cache_key = "openreferral:count:" + hashlib.sha256(filters.key.encode()).hexdigest()
     columns = (
         *SERVICE_ROW_FIELDS, "unit_price", "unit_price_currency", "provider_id",
         *(f"provider__{f}" for f in PROVIDER_ROW_FIELDS),
     )  # fmt: skip
-    rows = [_row(values) for values in services.values(*columns)[paging.offset : paging.offset + paging.per_page]]
+    keys = published_keys(filters, skipping=paging.offset)[paging.offset : paging.offset + paging.per_page]
+    page = ServiceOffering.objects.filter(pk__in=keys).order_by("id").values(*columns)
+    rows = [_row(values) for values in page]
     total = cache.get(cache_key)
     seen = paging.offset + len(rows)
     if total is None or not _total_fits(total, seen, len(rows), paging.per_page):
-        total = services.count()
+        total = published_services(filters).count()
         cache.set(cache_key, total, COUNT_SECONDS)
     return ServicePage(total_items=total, rows=rows, paging=paging)
 
