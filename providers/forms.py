@@ -5,6 +5,7 @@ from decimal import Decimal
 from django import forms
 
 from accounts.money import DECIMAL_PLACES, MAX_DIGITS
+from accounts.text import FreeTextFormField, NameFormField
 
 from .models import RegulatorRating, ServiceCategory, ServiceUnit
 from .validators import validate_cqc_location_id, validate_phone, validate_postcode
@@ -16,7 +17,7 @@ def _districts(text: str) -> list[str]:
 
 # The contact fields a provider's own profile and a case manager's "add a provider" share.
 def _name_field() -> forms.CharField:
-    return forms.CharField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
+    return NameFormField(label="Organisation name", max_length=200, error_messages={"required": "Enter the name"})
 
 
 def _postcode_field() -> forms.CharField:
@@ -46,7 +47,7 @@ def _email_field() -> forms.EmailField:
 
 
 class ServiceForm(forms.Form):
-    title = forms.CharField(label="Title", max_length=200, error_messages={"required": "Enter a title"})
+    title = NameFormField(label="Title", max_length=200, error_messages={"required": "Enter a title"})
     category = forms.ChoiceField(label="Type of support", choices=ServiceCategory.choices)
     unit = forms.ChoiceField(label="Charged per", choices=ServiceUnit.choices)
     unit_price = forms.DecimalField(
@@ -66,7 +67,7 @@ class ServiceForm(forms.Form):
         required=False,
         help_text="The first part of each postcode, separated by spaces or commas, like NF1 NF2",
     )
-    description = forms.CharField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    description = FreeTextFormField(label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}))
 
     def districts(self) -> list[str]:
         return _districts(self.cleaned_data.get("postcode_districts", ""))
@@ -74,10 +75,10 @@ class ServiceForm(forms.Form):
 
 class ProfileForm(forms.Form):
     name = _name_field()
-    description = forms.CharField(
+    description = FreeTextFormField(
         label="About the organisation", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
-    address = forms.CharField(label="Address", required=False, max_length=300)
+    address = FreeTextFormField(label="Address", required=False, max_length=300)
     postcode = _postcode_field()
     phone = _phone_field()
     email = _email_field()
@@ -116,7 +117,7 @@ class ProviderAddForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(
+    reason = FreeTextFormField(
         label="Reason",
         required=False,
         max_length=500,
