@@ -19,14 +19,18 @@ measured in the same run.
 3. In a fresh process, the floor: for each request the two hand-written statements it needs
    (psycopg, no ORM, never prepared — see bench/search.py), timed apart: the page's columns in the
    same order, and the exact count (the profile's envelope has `total_items` and `total_pages`) —
-   what the first request for a set of filters pays on top of its page. No JSON, no HTTP.
+   what the first request for a set of filters pays on top of its page. No JSON, no HTTP. Page
+   200's page statement is the least SQL that reaches it: its ids by OFFSET/LIMIT in a subquery
+   that checks each provider against the unverified ones (a hashed list), then those rows joined
+   (FLOOR_DEEP_PAGE). The plain join with OFFSET looks up each skipped row's provider and was
+   several times slower than the API, no floor.
 The floor's page ids and count must equal the API's for every request, or the run exits non-zero.
 Targets: p95 ≤ 50 ms for every first-page request; the same for page 200, where both the API and
-the floor walk the 9,950 rows before it (page-number paging, as the profile has it); at most two
-SQL statements per page. Reported beside them, not targets: the ratio to the floor page's p95, and
-the cost of the exact count. The machine is shared: the load average is printed at the start,
-around the timings and at the end. A missed target prints MISSED; it does not fail the run. Not
-run by `make test` or CI.
+the floor step over the 9,950 rows before it (page-number paging, as the profile has it); at most
+two SQL statements per page. Reported beside them, not targets: the ratio to the floor page's
+p95, and the cost of the exact count. The machine is shared: the load average is printed at the
+start, around the timings and at the end. A missed target prints MISSED; it does not fail the
+run. Not run by `make test` or CI.
 """
 
 from __future__ import annotations
@@ -105,6 +109,13 @@ FLOOR_SQL = {
 }
 assert FLOOR_SQL.keys() == REQUESTS.keys()
 DEEP = {"2 services, page 200"}
+# The deep page by hand, as marketplace/openreferral/directory.py reaches it (`published_keys`).
+FLOOR_DEEP_PAGE = (
+    f"SELECT {FLOOR_COLUMNS} FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id "
+    "WHERE s.id IN (SELECT id FROM providers_serviceoffering WHERE retired_at IS NULL AND provider_id NOT IN "
+    "(SELECT id FROM providers_provider WHERE status <> 'verified') ORDER BY id LIMIT {limit} OFFSET {offset}) "
+    "ORDER BY s.id"
+)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -193,10 +204,15 @@ def phase_floor(runs: int) -> dict:
 
     statements = {}
     for label, (where, params, page, id_column) in FLOOR_SQL.items():
+        page_sql = (
+            FLOOR_DEEP_PAGE.format(limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+            if label in DEEP
+            else f"SELECT {FLOOR_COLUMNS} FROM {catalogue_bench.FLOOR_FROM} AND {where} ORDER BY s.id "
+            f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}"
+        )
         statements[label] = (
             f"SELECT count(*) FROM {catalogue_bench.FLOOR_FROM} AND {where}",
-            f"SELECT {FLOOR_COLUMNS} FROM {catalogue_bench.FLOOR_FROM} AND {where} ORDER BY s.id "
-            f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}",
+            page_sql,
             params,
             FLOOR_COLUMNS.split(", ").index(f"s.{id_column}"),
         )
@@ -320,7 +336,7 @@ def main() -> None:
     loads = f"load average {api['load_before'][0]:.2f}/{api['load_after'][0]:.2f}"
     print(f"target openreferral-p95: {worst[0]:.1f} ms, the slowest first-page request's (\"{worst[1]}\"; {loads}) "
           f"(goal <= {P95_TARGET_MS:.0f} ms) {met(worst[0] <= P95_TARGET_MS)}")  # fmt: skip
-    print(f"target openreferral-deep-page-p95: {deep:.1f} ms (page 200: the offset is walked, the floor too; "
+    print(f"target openreferral-deep-page-p95: {deep:.1f} ms (page 200: the offset is stepped over, the floor too; "
           f"{loads}) (goal <= {P95_TARGET_MS:.0f} ms) {met(deep <= P95_TARGET_MS)}")  # fmt: skip
     print(f"target openreferral-queries: {most_queries} SQL statements per page at most, whatever the page or "
           f"filter (goal <= {QUERIES_PER_PAGE}) {met(most_queries <= QUERIES_PER_PAGE)}")  # fmt: skip
