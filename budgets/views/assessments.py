@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 
 from accounts.exceptions import CairnError, NotVisible
 from accounts.models import Role, User
+from accounts.permissions import acts_for
 
 from .. import permissions, selectors
 from ..forms import AnswersStepForm, CompleteForm, ConditionsForm
@@ -21,6 +22,7 @@ from ..models import AssessmentStatus
 from ..ras import OUTCOME_LABELS, answered, compile_scheme, explain, price_answered
 from ..services import assessments as assessment_services
 from .access import visible_or_404
+from .voice import BUDGET, lines_for
 
 
 class AssessmentStartView(LoginRequiredMixin, View):
@@ -177,7 +179,12 @@ class AssessmentDetailView(LoginRequiredMixin, TemplateView):
             steps=steps,
             conditions_step=len(steps),
             pricing=pricing,
-            explanation=explain(pricing),
+            explanation=lines_for(
+                explain(pricing),
+                is_own=acts_for(self.request.user, assessment.client),
+                name=assessment.client.full_name,
+                patterns=BUDGET,
+            ),
             domain_points=pricing.domain_rows,
             ready=all_answered and conditions_done,
             all_answered=all_answered,

@@ -32,6 +32,7 @@ from ..pdf import budget_month_statement_pdf, budget_statement_pdf
 from ..ras import compile_scheme, explain, price_answered
 from ..services.budgets import budget_set_final
 from .access import RoleRequiredMixin, visible_or_404
+from .voice import BUDGET, lines_for
 
 # A care plan's statuses once it is no longer being written or decided (careplans.models.PlanStatus,
 # which budgets cannot import): any other plan of the budget is the one in progress.
@@ -94,7 +95,13 @@ class BudgetDetailView(LoginRequiredMixin, TemplateView):
             ledger=selectors.ledger_page(budget, self.request.GET.get("page")),
             month_totals=selectors.ledger_month_totals(budget),
             statement_form=StatementPeriodForm(budget=budget),
-            explanation=explain(pricing),
+            # The page names the person to anyone but the person, the explanation too.
+            explanation=lines_for(
+                explain(pricing),
+                is_own=budget.client_id == self.request.user.pk,
+                name=budget.client.full_name,
+                patterns=BUDGET,
+            ),
             domain_points=pricing.domain_rows,
             is_own=budget.client_id == self.request.user.pk,
             can_set_final=permissions.can_set_final_budget(self.request.user, budget),

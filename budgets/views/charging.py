@@ -4,7 +4,6 @@ finance's answer to a review."""
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from django import forms
@@ -22,7 +21,6 @@ from accounts.exceptions import CairnError
 from accounts.forms import add_service_errors
 from accounts.models import Role, User
 from accounts.permissions import acts_for
-from accounts.templatetags.words import possessive_text
 from accounts.web import page_status
 
 from .. import selectors
@@ -31,37 +29,7 @@ from ..pdf import financial_assessment_letter_pdf
 from ..permissions import can_record_financial_assessment, can_view_financial_assessments
 from ..services import charging as services
 from .access import visible_or_404
-
-# The working's lines are stored as the person's letter says them ("you pay the full cost of your
-# care", budgets/charging.py). Staff read the same lines about the person, by name: each pattern
-# is one of the sentences `charging.assess` writes, its replacement a format string ({name}:
-# "Grace Adeyemi"; {whose}: "Grace Adeyemi's"; and the pattern's named groups).
-# tests/ux/test_look_words_staff.py checks that no line `assess` can write still says "you".
-_ABOUT_THE_PERSON = [
-    (r"^You chose not to have a financial assessment, so you pay the full cost of your care\.$",
-     "{name} chose not to have a financial assessment, so they pay the full cost of their care."),
-    (r"^Your savings and other capital (?P<capital>\(.*\)) are above the upper limit of (?P<limit>.*), "
-     r"so you pay the full cost of your care\.$",
-     "{whose} savings and other capital {capital} are above the upper limit of {limit}, "
-     "so they pay the full cost of their care."),
-    (r"\(or part\) of your capital", "(or part) of {whose} capital"),
-    (r"^Your capital", "{whose} capital"),
-    (r"^Less the Minimum Income Guarantee for your circumstances$",
-     "Less the Minimum Income Guarantee for {whose} circumstances"),
-    (r"^Nothing is left above what you need to live on, so you pay nothing each week\.$",
-     "Nothing is left above what {name} needs to live on, so they pay nothing each week."),
-    (r"^Your weekly contribution \(never more than the cost of your care\)$",
-     "{whose} weekly contribution (never more than the cost of their care)"),
-]  # fmt: skip
-
-
-def working_about(text: str, name: str) -> str:
-    """A line of the working as staff read it: about the person, by name, not "you"."""
-    whose = possessive_text(name)
-    for pattern, replacement in _ABOUT_THE_PERSON:
-        text = re.sub(pattern, lambda m, r=replacement: r.format(name=name, whose=whose, **m.groupdict()), text)
-    return text
-
+from .voice import WORKING, about
 
 HOUSING_ROWS = 3
 DRE_ROWS = 5
@@ -256,7 +224,7 @@ class FinancialAssessmentView(LoginRequiredMixin, TemplateView):
             ],
             lines=[
                 (
-                    line["text"] if is_own else working_about(line["text"], assessment.client.full_name),
+                    line["text"] if is_own else about(line["text"], assessment.client.full_name, WORKING),
                     None if line["amount"] is None else Decimal(line["amount"]),
                 )
                 for line in assessment.explanation

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 import pytest
 
-from budgets import charging
+from budgets import charging, ras
 from budgets.services.charging import financial_assessment_record
-from budgets.views.charging import working_about
+from budgets.views.voice import BUDGET, WORKING, about
 from tests.accounts.representative_fixtures import representative_of
 from tests.careplans.conftest import (  # noqa: F401 (fixtures)
     budget,
@@ -195,6 +195,42 @@ def test_every_line_the_rules_can_write_reads_about_the_person_for_staff(figures
     )
     assert any(YOU.search(text) for text, _ in result.explanation), "the stored lines speak to the person"
     for text, _ in result.explanation:
-        about = working_about(text, "Ruth Ellis")
-        assert not YOU.search(about), about
-    assert all("Ruth Ellis" in working_about(t, "Ruth Ellis") for t, _ in result.explanation if YOU.search(t))
+        about_ruth = about(text, "Ruth Ellis", WORKING)
+        assert not YOU.search(about_ruth), about_ruth
+        assert "Ruth Ellis" in about_ruth or not YOU.search(text)
+
+
+# --- how the budget was worked out -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("clamped", [None, "min", "max"])
+def test_every_line_of_a_budgets_explanation_reads_about_the_person_for_staff(clamped):
+    band = ras.BandLine(Decimal(0), Decimal(8), Decimal(250), Decimal(2000))
+    pricing = ras.Pricing(
+        points_by_domain={},
+        raw_points=8,
+        modifiers=[ras.Modifier(code="unpaid_carer", text="An unpaid carer", percent=Decimal(-10))],
+        points=Decimal("7.2"),
+        band_lines=[band],
+        unclamped=Decimal(1800),
+        amount=Decimal(2000),
+        clamped=clamped,
+        min_budget=Decimal(2000),
+        max_budget=Decimal(100000),
+    )
+    lines = ras.explain(pricing)
+    assert any(YOU.search(line) for line in lines), "the explanation speaks to the person"
+    for line in lines:
+        about_ruth = about(line, "Ruth Ellis", BUDGET)
+        assert not YOU.search(about_ruth), about_ruth
+        assert "Ruth Ellis's" in about_ruth or not YOU.search(line)
+
+
+def test_staff_read_how_the_budget_was_worked_out_about_the_person(web_as, social_worker, client_user, budget):
+    web = web_as(social_worker)
+    for path in (f"/budgets/{budget.pk}/", f"/assessments/{budget.assessment_id}/"):
+        text = text_of(web.get(path))
+        assert "Ruth Ellis's answers scored" in text, path
+        assert "Your answers" not in text and "yours is" not in text, path
+    own = text_of(web_as(client_user).get(f"/budgets/{budget.pk}/"))
+    assert "Your answers scored" in own and "Ruth Ellis's answers" not in own
