@@ -27,6 +27,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from .exceptions import AuditImmutable
 from .text import normalize_username
@@ -46,8 +47,9 @@ class Role(models.TextChoices):
 class CairnUserManager(UserManager):
     def get_by_natural_key(self, username):
         """Sign-in's lookup: the name typed, NFKC-normalised, matched without regard to case
-        (accounts/text.py). An exact match wins, for accounts made before names were compared so;
-        a name that matches two such accounts only by case signs in as neither."""
+        (accounts/text.py). The exact name first (the username's own index finds it); the
+        database holds no two names differing only by case (`user_username_unique_ignoring_case`),
+        and should a lookup without regard to case still find two, it signs in as neither."""
         username = normalize_username(username)
         try:
             return self.get(username=username)
@@ -83,6 +85,14 @@ class User(AbstractUser):
 
     class Meta:
         constraints = [
+            # Creation compares usernames case-insensitively after NFKC (accounts/text.py); the
+            # database refuses `Ruth` beside `ruth` from any other path. (SQLite's LOWER() folds
+            # ASCII letters only; PostgreSQL's folds every letter.)
+            models.UniqueConstraint(
+                Lower("username"),
+                name="user_username_unique_ignoring_case",
+                violation_error_message="That username is already taken.",
+            ),
             models.CheckConstraint(
                 name="user_role_valid",
                 condition=Q(role__in=Role.values),
