@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from contextlib import contextmanager
 
 import pytest
@@ -108,7 +109,9 @@ def _operations(schema):
             yield operation
 
 
-def _exercise(operation, headers: dict[str, str], mode: GenerationMode) -> None:
+def _exercise(operation, headers: dict[str, str], mode: GenerationMode, sent: Counter) -> None:
+    """Send the generated requests for one operation and mode, counting them in `sent`."""
+
     @given(case=operation.as_strategy(generation_mode=mode))
     @settings(
         max_examples=EXAMPLES,
@@ -119,6 +122,7 @@ def _exercise(operation, headers: dict[str, str], mode: GenerationMode) -> None:
         suppress_health_check=list(HealthCheck),
     )
     def run(case):
+        sent["requests"] += 1
         response = case.call(headers=headers)
         checks = CHECKS if mode == GenerationMode.POSITIVE else [not_a_server_error]
         case.validate_response(response, checks=checks, headers=headers)
@@ -134,15 +138,19 @@ def test_no_server_error_and_responses_match_the_schema(role, world, api_schema)
     )
     headers = {"Authorization": f"Token {signed_in.json()['token']}"}
     failures = []
+    sent: Counter = Counter()
     for operation in _operations(api_schema):
+        sent["operations"] += 1
         # An operation with no parameters and no body has nothing to get wrong on purpose.
         has_input = any(list(part) for part in (operation.path_parameters, operation.query, operation.body))
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE) if has_input else (GenerationMode.POSITIVE,):
             try:
                 with same_connection():
-                    _exercise(operation, headers, mode)
+                    _exercise(operation, headers, mode, sent)
             except Unsatisfiable:
                 continue  # nothing can be invalid about it (a path parameter any text may fill)
             except (Exception, BaseExceptionGroup) as exc:  # collect them all: one run shows every broken operation
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode}): {exc}"[:3000])
+    # Shown with `-s`: what a run covered, for the record of a wide run.
+    print(f"\n{role}: {sent['operations']} operations, {sent['requests']} requests, {len(failures)} failing")
     assert not failures, "\n\n".join(failures)
