@@ -166,12 +166,25 @@ PAID_HOW = [
 ]
 
 
+def paid_how_for(name: str) -> list[tuple[str, str]]:
+    """The same choices as staff read them, about the person by name (the person reads "me")."""
+    return [
+        (MoneyManagement.COUNCIL_MANAGED, "The council pays the provider"),
+        (MoneyManagement.DIRECT_PAYMENT, f"A direct payment to {name}: they pay the provider"),
+        (
+            MoneyManagement.INDIVIDUAL_SERVICE_FUND,
+            f"An individual service fund: the provider holds the money for {name}",
+        ),
+    ]
+
+
 class LineForm(forms.Form):
     """How much, how often and when. Given the `budget`, the end of support every week defaults to
     the budget's end (a blank end means "until the budget ends"), and the hints say the dates the
     budget allows. Given the `unit`, more units a week than a week holds are refused by the
     amount. A `preview` form also fills a blank start with the default, so the cost shows as soon
-    as the units are known."""
+    as the units are known. `about` (the person's name, for staff) words how it is paid about
+    them rather than "me"."""
 
     FREQUENCY = [("weekly", "Every week"), ("one_off", "Once")]
     service = forms.IntegerField(widget=forms.HiddenInput)
@@ -195,9 +208,11 @@ class LineForm(forms.Form):
     )
     end = date_field("End date, for support every week", noun="The end date")
 
-    def __init__(self, *args, budget=None, unit: str = "", preview: bool = False, **kwargs):
+    def __init__(self, *args, budget=None, unit: str = "", preview: bool = False, about: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.budget, self.unit, self.preview = budget, unit, preview
+        if about and "money_management" in self.fields:  # staff: the person by name, not "me"
+            self.fields["money_management"].choices = paid_how_for(about)
         if budget is not None:
             first, last = f"{budget.period_start:%-d %B %Y}", f"{budget.period_end:%-d %B %Y}"
             self.fields["start"].help_text = (
@@ -412,7 +427,8 @@ class _LineFormView(LoginRequiredMixin, TemplateView):
         return context
 
     def make_form(self, data=None, **kwargs):
-        return self.form_class(data, budget=self.plan.budget, unit=self.unit(), **kwargs)
+        about = "" if acts_for(self.request.user, self.plan.client) else self.plan.client.full_name
+        return self.form_class(data, budget=self.plan.budget, unit=self.unit(), about=about, **kwargs)
 
     def unit(self) -> str:
         """The unit the line is bought in, when known before the form is read (for the weekly cap)."""

@@ -927,14 +927,14 @@ def test_the_review_page_shows_the_cost_by_how_it_is_managed_and_what_is_paid_to
 ):
     response = web_as(social_worker).get(f"/plans/{mixed_plan.pk}/review/")
     assert response.status_code == 200
-    assert money_rows(response) == {
+    assert money_rows(response) == {  # the reviewer reads the direct payment about Ruth, not "to me"
         LABELS[COUNCIL]: "£490.00",
-        LABELS[DP]: "£395.00",
+        "Direct payment to Ruth Ellis": "£395.00",
         LABELS[ISF]: "£360.00",
     }
     text = text_of(response)
     assert "Paid to the person as a direct payment: £395.00." in text
-    assert f"{OWN_DESCRIPTION} Arranged by the person Direct payment to me £290.00" in text
+    assert f"{OWN_DESCRIPTION} Arranged by the person Direct payment to Ruth Ellis £290.00" in text
     assert "Home care visits Brightside Care Council-managed account £490.00" in text
     ratings = text.split("The providers' ratings", 1)[1].split("How the money is managed", 1)[0]
     assert "Brightside Care" in ratings and "Riverside Centre" in ratings and "Arranged" not in ratings

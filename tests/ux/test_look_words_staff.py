@@ -95,7 +95,11 @@ def test_staff_read_the_plan_pages_about_the_person_by_name(request, web_as, pla
         assert not YOU.findall(text), (path, you_in(text))
     line_form = text_of(web.get(f"/plans/{plan.pk}/lines/add/?service={visits.pk}"))
     assert "What this does to Ruth Ellis's plan's total" in line_form
-    assert "Ruth Ellis's own arrangement" in text_of(web.get(f"/plans/{plan.pk}/"))
+    assert "A direct payment to Ruth Ellis: they pay the provider" in line_form
+    assert "the provider holds the money for Ruth Ellis" in line_form and " me" not in line_form
+    plan_page = text_of(web.get(f"/plans/{plan.pk}/"))
+    assert "Ruth Ellis's own arrangement · £14.50 per hour · Direct payment to Ruth Ellis" in plan_page
+    assert "Direct payment to Ruth Ellis £290.00" in plan_page and "Direct payment to me" not in plan_page
     assert "Add Ruth Ellis's own arrangement" in text_of(web.get(f"/plans/{plan.pk}/lines/add-own/"))
     submit = text_of(web.get(f"/plans/{plan.pk}/"))
     assert "Ruth Ellis's social worker or their team manager reviews it within 10 working days" in submit
@@ -108,8 +112,9 @@ def test_the_person_and_their_representative_read_your_plan(web_as, client_user,
         web = web_as(reader)
         line_form = text_of(web.get(f"/plans/{plan.pk}/lines/add/?service={visits.pk}"))
         assert "What this does to your plan's total" in line_form
+        assert "A direct payment to me: I pay the provider" in line_form
         page = text_of(web.get(f"/plans/{plan.pk}/"))
-        assert "Your own arrangement" in page and "Ruth Ellis's" not in page
+        assert "Your own arrangement · £14.50 per hour · Direct payment to me" in page and "Ruth Ellis's" not in page
         assert "Your social worker reviews it within 10 working days and you will be told" in page
         assert "Add your own arrangement" in text_of(web.get(f"/plans/{plan.pk}/lines/add-own/"))
 
