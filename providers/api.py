@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from accounts.api.fields import MONEY_MAX, EmailOrBlankField, MoneyField, URLOrBlankField
 from accounts.api.views import RolePredicate
 from accounts.pagination import CappedCountPagination
+from accounts.text import FreeTextField, NameField
 
 from . import permissions, selectors, services
 from .models import Provider, ProviderStatus, RegulatorRating, ServiceCategory, ServiceOffering, ServiceUnit
@@ -32,11 +33,11 @@ class ProviderSerializer(serializers.ModelSerializer):
 
 
 class ProviderCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    name = NameField(max_length=200)
     postcode = serializers.CharField(
         max_length=10, required=False, allow_blank=True, default="", validators=[validate_postcode]
     )
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="", max_length=254)
     phone = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default="", validators=[validate_phone]
     )
@@ -49,7 +50,7 @@ class ProviderCreateSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    reason = FreeTextField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class ProviderBriefSerializer(serializers.ModelSerializer):
@@ -106,7 +107,7 @@ SERVICE_DESCRIPTION_MAX_LENGTH = 5000
 
 
 class ServiceWriteSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = NameField(max_length=200)
     category = serializers.ChoiceField(choices=ServiceCategory.choices)
     unit = serializers.ChoiceField(choices=ServiceUnit.choices)
     # Bounded (docs/api.md, "Limits"): a price a plan line can multiply without overflowing its cost.
@@ -114,9 +115,7 @@ class ServiceWriteSerializer(serializers.Serializer):
     postcode_districts = serializers.ListField(
         child=serializers.CharField(max_length=10), required=False, default=list, max_length=SERVICE_MAX_DISTRICTS
     )
-    description = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=SERVICE_DESCRIPTION_MAX_LENGTH
-    )
+    description = FreeTextField(required=False, allow_blank=True, default="", max_length=SERVICE_DESCRIPTION_MAX_LENGTH)
 
 
 class CanAddProviders(RolePredicate):

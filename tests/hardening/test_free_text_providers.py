@@ -76,3 +76,55 @@ def test_a_suspension_reason_with_an_override_is_refused_on_the_page(web_as, cas
     assert response.status_code == 400
     assert form_errors(response, "reason") == [FREE_TEXT_MESSAGE]
     assert Provider.objects.get(pk=provider.pk).status == ProviderStatus.VERIFIED
+
+
+# --- API -----------------------------------------------------------------------------------------
+
+
+def test_adding_a_provider_with_an_override_in_the_name_is_a_400(api_as, case_manager):
+    response = api_as(case_manager).post("/api/v1/providers/", {"name": f"New {RLO}erac"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"name": [NAME_MESSAGE]}
+    assert not Provider.objects.filter(name__startswith="New").exists()
+
+
+def test_adding_a_provider_with_an_email_longer_than_its_column_is_a_400(api_as, case_manager):
+    """Django's email validator allows 320 characters; the column holds 254 (PostgreSQL: a 500)."""
+    email = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".org"
+    response = api_as(case_manager).post("/api/v1/providers/", {"name": "New Care", "email": email}, format="json")
+    assert response.status_code == 400
+    assert "email" in response.json()
+    assert not Provider.objects.filter(name="New Care").exists()
+
+
+def test_a_suspension_reason_with_an_override_is_a_400_through_the_api(api_as, case_manager, provider_user):
+    provider = provider_user.provider
+    Provider.objects.filter(pk=provider.pk).update(status=ProviderStatus.VERIFIED)
+    response = api_as(case_manager).post(
+        f"/api/v1/providers/{provider.pk}/suspend/", {"reason": f"Safeguarding{BEL}"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"reason": [FREE_TEXT_MESSAGE]}
+    assert Provider.objects.get(pk=provider.pk).status == ProviderStatus.VERIFIED
+
+
+API_SERVICE = {**SERVICE, "unit_price": {"amount": "26.00", "currency": "GBP"}}
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"title": f"Evening {RLO}stisiv"}, "title", NAME_MESSAGE),
+        ({"description": f"Tea-time{BEL} calls"}, "description", FREE_TEXT_MESSAGE),
+    ],
+)
+def test_a_service_with_an_override_is_a_400_through_the_api(change, field, message, api_as, provider_user):
+    api = api_as(provider_user)
+    response = api.post("/api/v1/services/", {**API_SERVICE, **change}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {field: [message]}
+    assert not ServiceOffering.objects.exists()
+    created = api.post("/api/v1/services/", API_SERVICE, format="json").json()
+    response = api.patch(f"/api/v1/services/{created['id']}/", change, format="json")
+    assert response.status_code == 400
+    assert ServiceOffering.objects.values_list("title", "description").get() == ("Evening visits", "")
