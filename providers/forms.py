@@ -41,8 +41,15 @@ def _phone_field() -> forms.CharField:
 
 
 def _email_field() -> forms.EmailField:
+    # Bounded by the column (Django's validator allows 320 characters; PostgreSQL would refuse the row).
     return forms.EmailField(
-        label="Email", required=False, error_messages={"invalid": "Enter an email address, like name@example.org"}
+        label="Email",
+        required=False,
+        max_length=254,
+        error_messages={
+            "invalid": "Enter an email address, like name@example.org",
+            "max_length": "Keep the email address to 254 characters",
+        },
     )
 
 
@@ -86,7 +93,11 @@ class ProfileForm(forms.Form):
         label="Website",
         required=False,
         assume_scheme="https",
-        error_messages={"invalid": "Enter a website address, like https://www.example.org"},
+        max_length=200,  # the column's (the validator allows 2,048 characters)
+        error_messages={
+            "invalid": "Enter a website address, like https://www.example.org",
+            "max_length": "Keep the website address to 200 characters",
+        },
     )
     areas_served = forms.CharField(
         label="Postcode districts served", required=False, help_text="Like NF1 NF2, separated by spaces or commas"

@@ -128,3 +128,20 @@ def test_a_service_with_an_override_is_a_400_through_the_api(change, field, mess
     response = api.patch(f"/api/v1/services/{created['id']}/", change, format="json")
     assert response.status_code == 400
     assert ServiceOffering.objects.values_list("title", "description").get() == ("Evening visits", "")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"email": "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".org"}, "email"),
+        ({"website": "https://care.example/" + "a" * 200}, "website"),
+    ],
+)
+def test_the_profile_form_refuses_an_email_or_website_longer_than_its_column(change, field, web_as, provider_user):
+    """Django's validators allow 320 and 2,048 characters; the columns hold 254 and 200 (PostgreSQL
+    refused the row with a 500; SQLite stored it)."""
+    before = Provider.objects.values().get(pk=provider_user.provider_id)
+    response = web_as(provider_user).post("/my-organisation/edit/", {"name": "New Name Care", **change})
+    assert response.status_code == 400
+    assert form_errors(response, field)
+    assert Provider.objects.values().get(pk=provider_user.provider_id) == before
