@@ -541,6 +541,28 @@ def _currency(budget: PersonalBudget) -> str:
     return str(budget.indicative_amount.currency)
 
 
+def _open_funds_held(entries: list[Entry], locked: dict[int, dict[str, LedgerAccount]]) -> None:
+    """The funds-held accounts the call's loads need and their budgets do not have yet, opened
+    together and locked (`_open` one at a time cost a savepoint and two statements a budget: a
+    whole run's worth when every holder's first load is paid, as when direct payments start)."""
+    missing = sorted(
+        {
+            entry.budget.pk
+            for entry in entries
+            if entry.kind == Kind.FUND_LOAD and AccountKind.FUND_HELD not in locked[entry.budget.pk]
+        }
+    )
+    if not missing:
+        return
+    kind = AccountKind.FUND_HELD
+    LedgerAccount.objects.bulk_create(
+        [LedgerAccount(budget_id=pk, kind=kind, code=f"budget:{pk}:{kind}") for pk in missing], ignore_conflicts=True
+    )
+    opened = LedgerAccount.objects.select_for_update().filter(budget_id__in=missing, kind=kind).order_by("id")
+    for account in opened:
+        locked[account.budget_id][kind] = account
+
+
 def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str, LedgerTransaction]:
     """Payments, fund loads and contributions in bulk, by key: the same rules, checks and
     idempotency as one at a time, in a handful of statements however many there are.
@@ -565,6 +587,7 @@ def record_many(entries: list[Entry], *, actor: User | None = None) -> dict[str,
         budget_ids = sorted({entry.budget.pk for entry in entries})
         for account in LedgerAccount.objects.select_for_update().filter(budget_id__in=budget_ids).order_by("id"):
             locked[account.budget_id][account.kind] = account
+        _open_funds_held(entries, locked)
         keys = [entry.key for entry in entries]
         for tx in LedgerTransaction.objects.filter(idempotency_key__in=keys):
             done[tx.idempotency_key] = tx

@@ -15,12 +15,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import Case, DecimalField, F, Value, When
+from django.db.models import F
 from djmoney.money import Money
 
+from accounts.bulk import update_each
 from accounts.exceptions import InvalidInput, NotVisible, StateConflict
 from accounts.models import AuditAction, User
-from accounts.money import DECIMAL_PLACES, MAX_DIGITS
 from accounts.services import audit_record
 from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
 from budgets.models import Outcome, PersonalBudget
@@ -478,14 +478,11 @@ def plan_paid_record(*, plan_id: int, amount: Money) -> None:
 def plans_paid_record_many(amounts: dict[int, Decimal]) -> None:
     """`plan_paid_record` for many plans at once (a batch of a payment run): the plans' rows are
     locked first, in id order — the order any payment or approval takes plan rows in — so a batch
-    never deadlocks with another batch or an approval; then one UPDATE adds each plan's amount."""
+    never deadlocks with another batch or an approval; then one UPDATE writes each plan's new
+    figure (absolute: the rows are locked, so nothing moves them meanwhile). A `CASE` per plan
+    cost Django about a millisecond a plan to build, when each payment of a run of direct-payment
+    loads is for a plan of its own."""
     if not amounts:
         return
-    ids = list(CarePlan.objects.select_for_update().filter(pk__in=amounts).order_by("pk").values_list("pk", flat=True))
-    CarePlan.objects.filter(pk__in=ids).update(
-        paid_amount=Case(
-            *[When(pk=pk, then=F("paid_amount") + Value(amounts[pk])) for pk in ids],
-            default=F("paid_amount"),
-            output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=DECIMAL_PLACES),
-        )
-    )
+    paid = CarePlan.objects.select_for_update().filter(pk__in=amounts).order_by("pk").values_list("pk", "paid_amount")
+    update_each(CarePlan, ["paid_amount"], [(pk, current + amounts[pk]) for pk, current in paid])

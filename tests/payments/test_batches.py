@@ -408,6 +408,29 @@ def test_a_run_of_fund_loads_takes_the_same_number_of_queries_however_many_it_pa
     assert_no_more_statements(few_statements, many_statements)
 
 
+def test_paying_many_holders_first_loads_opens_their_funds_held_accounts_together(
+    make_dp_holder, finance_user, settings
+):
+    """Every holder's first load opens the budget's funds-held account: together, not a savepoint
+    and two statements a holder."""
+    settings.PAYMENT_BATCH_SIZE = 100
+    first = [make_dp_holder(started_days_ago=0, days=28) for _ in range(2)]
+    few = start_run(finance_user)
+    few_statements = work_queries(few)
+    later = [make_dp_holder(started_days_ago=0, days=28) for _ in range(6)]
+    many = start_run(finance_user)
+
+    many_statements = work_queries(many)
+
+    assert (few.payment_count, many.payment_count) == (2, 6)
+    assert_no_more_statements(few_statements, many_statements)
+    for holder in first + later:
+        held = holder.budget.accounts.get(kind="fund_held")
+        assert held.balance.amount == sum(load.amount.amount for load in holder.due) > 0
+        assert_ledger_balances(holder.budget)
+    assert_paid_exactly_once(many)
+
+
 def test_small_batches_pay_every_invoice_and_load_exactly_once(
     pay_world, make_dp_holder, run_payments, settings, monkeypatch
 ):
