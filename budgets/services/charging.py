@@ -24,6 +24,7 @@ from accounts.money import whole_pence
 from accounts.permissions import acts_for
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
+from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
 
 from .. import charging
 from ..events import financial_assessment_recorded
@@ -289,6 +290,8 @@ def contribution_review_request(
         raise InvalidInput("Say what you think is wrong, or what has changed.", field="reason")
     if len(reason) > 2000:
         raise InvalidInput("Keep it under 2,000 characters.", field="reason")
+    if not is_clean_free_text(reason):
+        raise InvalidInput(FREE_TEXT_MESSAGE, field="reason")
     try:
         with transaction.atomic():
             review = ContributionReview.objects.create(
@@ -331,6 +334,8 @@ def contribution_review_complete(
     outcome = (outcome or "").strip()
     if not outcome:
         raise InvalidInput("Say what the review found.", field="outcome")
+    if not is_clean_free_text(outcome):
+        raise InvalidInput(FREE_TEXT_MESSAGE, field="outcome")
     if new_assessment is not None and new_assessment.client_id != client.pk:
         raise InvalidInput("That assessment is for someone else.", field="new_assessment")
     with transaction.atomic():

@@ -17,11 +17,13 @@ from django.utils import timezone
 
 from accounts.exceptions import InvalidInput
 from accounts.models import AuditAction, AuditEvent
+from budgets.models import ContributionReview
 from careplans import services as plan_services
 from careplans.models import CarePlan, PlanLine, PlanOutcome
 from payments import services as pay_services
 from payments.models import Invoice, InvoiceStatus, Recovery, Spending
 from tests.approvals.conftest import checklist  # noqa: F401
+from tests.budgets.test_financial_assessments import BODY
 from tests.careplans.conftest import budget, make_budget, make_plan, make_provider, make_service, visits  # noqa: F401
 from tests.payments.invoice_fixtures import PDF_BYTES, submit, upload
 from tests.payments.test_invoices import inv, media_root  # noqa: F401  (media_root: uploads in a fresh folder)
@@ -289,3 +291,37 @@ def test_the_payment_service_is_given_the_payees_name_without_overrides(monkeypa
     provider.refresh_from_db()
     pay_services.provider_payments_onboard(actor=provider_user, provider=provider, refresh_url="/r", return_url="/d")
     assert given["name"] == "Bright edis"
+
+
+# --- Contribution reviews ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def assessment_id(api_as, finance_user, client_user):
+    created = api_as(finance_user).post(
+        "/api/v1/financial-assessments/", {"client": client_user.pk, **BODY}, format="json"
+    )
+    return created.json()["id"]
+
+
+def test_a_review_request_with_an_override_is_a_400(api_as, client_user, assessment_id):
+    response = api_as(client_user).post(
+        f"/api/v1/financial-assessments/{assessment_id}/review/", {"reason": f"My rent {RLO}esor"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"reason": ["Remove the control characters or right-to-left override characters."]}
+    assert not ContributionReview.objects.exists()
+
+
+def test_a_review_answer_with_a_control_character_is_a_400(api_as, client_user, finance_user, assessment_id):
+    api_as(client_user).post(
+        f"/api/v1/financial-assessments/{assessment_id}/review/", {"reason": "My rent rose"}, format="json"
+    )
+    review = ContributionReview.objects.get()
+    response = api_as(finance_user).post(
+        f"/api/v1/contribution-reviews/{review.pk}/complete/", {"outcome": f"Checked{BEL}"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "outcome" in response.json()
+    review.refresh_from_db()
+    assert review.status != "completed" and review.outcome == ""
