@@ -208,14 +208,18 @@ def _outside_batch(run: PaymentRun, gw) -> int:
                 _note_error(payment.pk, outcome.message)
                 later.append(payment.pk)
         with transaction.atomic():
-            locked = {
-                p.pk: p
-                for p in Payment.objects.select_for_update(of=("self",))
-                .select_related(*RELATED)
-                .filter(pk__in=[pk for pk, _ in paid])
-                .order_by("pk")
-            }
-            _complete_many([(locked[pk], transfer) for pk, transfer in paid])
+            # Lock the paid ones again and take their state and attempts now (another attempt may
+            # have completed one meanwhile). The rest of each payment, and what it is for, is as
+            # claimed: those rows change only under the payment's lock, which the claim held or
+            # this now holds. (Reading them all again cost as much as the claim itself.)
+            claimed = {payment.pk: payment for payment, _ in ready}
+            states = Payment.objects.select_for_update(of=("self",)).filter(pk__in=[pk for pk, _ in paid])
+            done = set()
+            for pk, status, attempts in states.order_by("pk").values_list("pk", "status", "attempts"):
+                claimed[pk].attempts = attempts
+                if status in (PaymentStatus.PAID, PaymentStatus.REVERSED):
+                    done.add(pk)
+            _complete_many([(claimed[pk], transfer) for pk, transfer in sorted(paid) if pk not in done])
             Payment.objects.filter(pk__in=later).update(claim=None)
     if later:
         from ..tasks import payment_send_task
