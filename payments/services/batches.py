@@ -27,8 +27,9 @@ import contextlib
 import os
 import secrets
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -82,11 +83,11 @@ def payment_run_work(*, run_id: int) -> int:
     run = PaymentRun.objects.get(pk=run_id)
     gw = gateway(run.gateway)
     claimed = 0
-    while True:
-        count = _transactional_batch(run, gw) if gw.transactional else _outside_batch(run, gw)
-        if not count:
-            break
-        claimed += count
+    if gw.transactional:
+        while count := _transactional_batch(run, gw):
+            claimed += count
+    else:
+        claimed = _outside_batches(run, gw)
     _finish_run_if_done(run_id)
     return claimed
 
@@ -181,24 +182,81 @@ def _transactional_batch(run: PaymentRun, gw) -> int:
     return len(payments)
 
 
-def _outside_batch(run: PaymentRun, gw) -> int:
-    """Mark the batch `sending` and commit; send each transfer outside any transaction; complete
-    the paid ones together. Unanswered ones get their own retrying task (which looks up first)."""
+@dataclass
+class _OutBatch:
+    """A batch whose transfers are out: its claim, its payments, and how to wait for the answers."""
+
+    claim: int
+    held: bool
+    payments: list[Payment]
+    ready: list[tuple[Payment, str]]
+    answers: Callable[[], list[tuple[Payment, Transfer | GatewayError]]]
+
+    def release(self) -> None:
+        _release_claim(self.claim, self.held)
+
+
+def _outside_batches(run: PaymentRun, gw) -> int:
+    """Pay the run's payments through an outside gateway a batch at a time; returns how many this
+    call claimed. With `PAYMENT_SEND_CONCURRENCY` above one, the next batch is claimed and its
+    transfers sent while this one is completed in the database: the worker's database work and
+    the gateway's answers overlap instead of taking turns (each batch keeps every guarantee of
+    `_outside_start` and `_outside_finish`)."""
+    overlap = settings.PAYMENT_SEND_CONCURRENCY > 1
+    claimed = 0
+    batch = _outside_start(run, gw)
+    while batch is not None:
+        try:
+            following = _outside_start(run, gw) if overlap else None
+        except BaseException:  # this batch's transfers come back before its claim is let go
+            try:
+                batch.answers()
+            finally:
+                batch.release()
+            raise
+        try:
+            claimed += _outside_finish(batch)
+        except BaseException:
+            if following is not None:  # let its transfers come back before its claim is let go
+                try:
+                    following.answers()
+                finally:
+                    following.release()
+            raise
+        batch = following if overlap else _outside_start(run, gw)
+    return claimed
+
+
+def _outside_start(run: PaymentRun, gw) -> _OutBatch | None:
+    """Claim the next batch, mark it `sending` with this worker's claim and commit; then start
+    its transfers, outside any transaction. None when nothing is left to claim."""
     claim = secrets.randbits(62) + 1
-    with _claim_held(claim) as held:
+    held = _hold_claim(claim)
+    try:
         with transaction.atomic():
             payments = _claim(run, settings.PAYMENT_SEND_BATCH_SIZE)
             if not payments:
-                return 0
+                _release_claim(claim, held)
+                return None
             ready = _screen(payments, gw)
             _start_sending(ready)
             Payment.objects.filter(pk__in=[p.pk for p, _ in ready]).update(
                 status=PaymentStatus.SENDING, attempts=F("attempts") + 1, sent_at=timezone.now(),
                 claim=claim if held else None,
             )  # fmt: skip
+    except BaseException:
+        _release_claim(claim, held)
+        raise
+    return _OutBatch(claim, held, payments, ready, _send_all(gw, ready))
+
+
+def _outside_finish(batch: _OutBatch) -> int:
+    """Wait for the batch's answers; complete the paid ones together, fail the refused ones, and
+    give each unanswered one its own retrying task (which looks the transfer up first)."""
+    try:
         paid: list[tuple[int, Transfer]] = []
         later: list[int] = []
-        for payment, outcome in _send_all(gw, ready):
+        for payment, outcome in batch.answers():
             if isinstance(outcome, Transfer):
                 paid.append((payment.pk, outcome))
             elif isinstance(outcome, GatewayRefused):
@@ -212,7 +270,7 @@ def _outside_batch(run: PaymentRun, gw) -> int:
             # have completed one meanwhile). The rest of each payment, and what it is for, is as
             # claimed: those rows change only under the payment's lock, which the claim held or
             # this now holds. (Reading them all again cost as much as the claim itself.)
-            claimed = {payment.pk: payment for payment, _ in ready}
+            claimed = {payment.pk: payment for payment, _ in batch.ready}
             states = Payment.objects.select_for_update(of=("self",)).filter(pk__in=[pk for pk, _ in paid])
             done = set()
             for pk, status, attempts in states.order_by("pk").values_list("pk", "status", "attempts"):
@@ -221,20 +279,23 @@ def _outside_batch(run: PaymentRun, gw) -> int:
                     done.add(pk)
             _complete_many([(claimed[pk], transfer) for pk, transfer in sorted(paid) if pk not in done])
             Payment.objects.filter(pk__in=later).update(claim=None)
+    finally:
+        batch.release()
     if later:
         from ..tasks import payment_send_task
 
         for payment_id in later:
             payment_send_task.apply_async((payment_id,), countdown=settings.PAYMENT_RETRY_BACKOFF_SECONDS)
-    return len(payments)
+    return len(batch.payments)
 
 
-def _send_all(gw, ready: list[tuple[Payment, str]]) -> list[tuple[Payment, Transfer | GatewayError]]:
-    """Send the batch's transfers, `PAYMENT_SEND_CONCURRENCY` at a time, and return each payment
-    with its transfer or the gateway's error. Why at once: a gateway call is mostly waiting on the
-    network (Stripe answers in a few hundred milliseconds), and sent one after another they leave
-    a worker idle. Safe: every transfer carries its payment's own fixed key, and the threads only
-    talk to the gateway — what comes back is written to the database here, in this thread."""
+def _send_all(gw, ready: list[tuple[Payment, str]]) -> Callable[[], list[tuple[Payment, Transfer | GatewayError]]]:
+    """Start the batch's transfers, `PAYMENT_SEND_CONCURRENCY` at a time, and return how to wait
+    for each payment's transfer or the gateway's error. Why at once: a gateway call is mostly
+    waiting on the network (Stripe answers in a few hundred milliseconds), and sent one after
+    another they leave a worker idle. Safe: every transfer carries its payment's own fixed key, and
+    the threads only talk to the gateway — what comes back is written to the database by the
+    caller, in its own thread. With one at a time they are sent here, before this returns."""
 
     def send(item: tuple[Payment, str]) -> tuple[Payment, Transfer | GatewayError]:
         payment, destination = item
@@ -246,9 +307,11 @@ def _send_all(gw, ready: list[tuple[Payment, str]]) -> list[tuple[Payment, Trans
             return payment, GatewayAmbiguous(exc.message)
 
     width = settings.PAYMENT_SEND_CONCURRENCY
-    if width <= 1 or len(ready) <= 1:
-        return [send(item) for item in ready]
-    return list(_sender(width).map(send, ready))
+    if width <= 1:
+        answers = [send(item) for item in ready]
+        return lambda: answers
+    futures = [_sender(width).submit(send, item) for item in ready]
+    return lambda: [future.result() for future in futures]
 
 
 _senders: dict[tuple[int, int], ThreadPoolExecutor] = {}
@@ -383,19 +446,19 @@ def _transitions(objects: list, name: str, *, source: str | None = None) -> str:
     return target
 
 
-@contextlib.contextmanager
-def _claim_held(claim: int) -> Iterator[bool]:
-    """Hold the advisory lock `claim` on this worker's database session while the batch is out
-    (PostgreSQL). Yields whether it is held: elsewhere a claim cannot be checked, so none is stored
-    and a stalled payment is resumed by its age, as before."""
+def _hold_claim(claim: int) -> bool:
+    """Take the advisory lock `claim` on this worker's database session while its batch is out
+    (PostgreSQL); whether it is held. Elsewhere a claim cannot be checked, so none is stored and a
+    stalled payment is resumed by its age, as before."""
     if connection.vendor != "postgresql":
-        yield False
-        return
+        return False
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [claim])
-    try:
-        yield True
-    finally:
+    return True
+
+
+def _release_claim(claim: int, held: bool) -> None:
+    if held:
         with contextlib.suppress(Exception), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [claim])
 

@@ -121,3 +121,41 @@ def test_a_refusal_among_transfers_in_flight_fails_only_its_own_payment(
     failed = run.payments.get(status=PaymentStatus.FAILED)
     assert "capabilities" in failed.last_error and failed.transfer_id in ("", None)
     assert reload(run).finished_at is not None
+
+
+def test_the_next_batch_is_out_while_this_one_is_completed(
+    at_once, stripe_payments, run_payments, settings, monkeypatch
+):
+    """With several sends at once, a worker claims and sends the next batch before it completes
+    this one in the database, so the two overlap; every invoice is still paid once."""
+    from payments.services import batches
+
+    settings.PAYMENT_SEND_BATCH_SIZE = 3
+    fake = stripe_payments
+    invoices = at_once.invoices(9)
+    first_batch: set[str] = set()
+    later_sent = threading.Event()
+    overlapped = []
+    send = StripeGateway.transfer
+    complete = batches._complete_many
+
+    def noting_transfer(self, **kwargs):
+        if len(first_batch) < 3:
+            first_batch.add(kwargs["metadata"]["payment"])
+        elif kwargs["metadata"]["payment"] not in first_batch:
+            later_sent.set()
+        return send(self, **kwargs)
+
+    def noting_complete(paid):
+        if not overlapped:  # the first batch's completion: is the next batch out yet?
+            overlapped.append(later_sent.wait(timeout=5))
+        return complete(paid)
+
+    monkeypatch.setattr(StripeGateway, "transfer", noting_transfer)
+    monkeypatch.setattr(batches, "_complete_many", noting_complete)
+
+    run = run_payments()
+
+    assert overlapped == [True]
+    assert_each_invoice_paid_once(fake, at_once, invoices, run)
+    one_key_each(fake, run)
