@@ -6,7 +6,7 @@ Builds a throwaway SQLite database (migrated, with one client, budget, provider 
 plan), then renders `careplans.pdf.plan_pdf` repeatedly on one core. Prints documents per second,
 time per document and peak memory (PROFILE=1 prints a cProfile of 50 renders instead, PROFILE_LINES
 of it); --output writes the PDF, to check what is being timed still looks right.
-Target: ≥ 200 documents/s.
+Target: ≥ 200 documents/s; it ends with a `target plan-pdf-rate: …` line, beside the load average.
 """
 
 from __future__ import annotations
@@ -100,11 +100,12 @@ def main() -> None:
         options.output.write_bytes(plan_pdf(plan))
     rate = options.documents / seconds
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    flag = "" if rate >= 200 else "  MISSED"
     print(
-        f"plan PDF: {options.documents} documents of 20 lines in {seconds:.2f} s = {rate:.0f} documents/s "
-        f"(target ≥ 200){flag}; {seconds / options.documents * 1000:.2f} ms each; {size:,} bytes; peak {peak:.0f} MB"
+        f"plan PDF: {options.documents} documents of 20 lines in {seconds:.2f} s = {rate:.0f} documents/s; "
+        f"{seconds / options.documents * 1000:.2f} ms each; {size:,} bytes; peak {peak:.0f} MB; "
+        f"load average {os.getloadavg()[0]:.2f} (2 cores, shared machine)"
     )
+    print(f"target plan-pdf-rate: {rate:.0f} documents/s (goal >= 200) {'met' if rate >= 200 else 'MISSED'}")
 
 
 if __name__ == "__main__":
