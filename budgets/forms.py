@@ -10,6 +10,7 @@ from django.conf import settings
 from accounts.dates import date_field
 from accounts.exceptions import InvalidInput
 from accounts.money import DECIMAL_PLACES, MAX_DIGITS
+from accounts.text import FreeTextFormField
 
 from .ras import CompiledScheme, Question
 from .services import ledger
@@ -64,7 +65,7 @@ class ConditionsForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    notes = forms.CharField(
+    notes = FreeTextFormField(
         label="Notes (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -24,7 +24,7 @@ from accounts.money import whole_pence
 from accounts.permissions import acts_for
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
-from accounts.text import FREE_TEXT_MESSAGE, is_clean_free_text
+from accounts.text import FREE_TEXT_MESSAGE, NAME_MESSAGE, is_clean_free_text, is_clean_name
 
 from .. import charging
 from ..events import financial_assessment_recorded
@@ -170,6 +170,9 @@ def _items(values, field: str, problems: dict, *, kinds: bool) -> list[charging.
             label = str(value.get("description") or "").strip()
             if not label or len(label) > 200:
                 problems.setdefault(field, []).append(f"Line {position}: say what it is (up to 200 characters).")
+                continue
+            if not is_clean_name(label):
+                problems.setdefault(field, []).append(f"Line {position}: {NAME_MESSAGE}")
                 continue
         amount = _amount(value.get("weekly_amount"), field, problems, label=f"weekly amount on line {position}")
         items.append(charging.Item(label, amount))

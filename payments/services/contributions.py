@@ -31,6 +31,7 @@ from accounts.money import format_money, whole_pence
 from accounts.permissions import acts_for
 from accounts.selectors import representatives_of
 from accounts.services import audit_record, notification_send
+from accounts.text import NAME_MESSAGE, is_clean_name
 from budgets.models import FinancialAssessment, LedgerTransaction, PersonalBudget
 from budgets.permissions import can_view_financial_assessments
 from budgets.selectors import current_budget
@@ -264,6 +265,8 @@ def contribution_payment_record(
     reference = (reference or "").strip()
     if len(reference) > 100:
         problems["reference"] = ["Keep the reference under 100 characters."]
+    elif not is_clean_name(reference):
+        problems["reference"] = [NAME_MESSAGE]
     if problems:
         raise InvalidInput(errors=problems)
     with transaction.atomic():

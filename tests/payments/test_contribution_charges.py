@@ -109,7 +109,13 @@ def test_nobody_is_charged_without_an_assessment(dp, run_payments):
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"amount": gbp("0.00")}, "amount"), ({"date": "2999-01-01"}, "date"), ({"reference": "x" * 101}, "reference")],
+    [
+        ({"amount": gbp("0.00")}, "amount"),
+        ({"date": "2999-01-01"}, "date"),
+        ({"reference": "x" * 101}, "reference"),
+        ({"reference": "BACS 1234\u202e5678"}, "reference"),  # a right-to-left override
+        ({"reference": "BACS\x071234"}, "reference"),  # a control character
+    ],
 )
 def test_a_bad_payment_is_a_400_and_records_nothing(api_as, finance_user, dp, change, field):
     body = {"client": dp.budget.client_id, "amount": gbp("10.00"), "date": str(dp.anchor), **change}
