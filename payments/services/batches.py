@@ -244,10 +244,11 @@ def _outside_start(run: PaymentRun, gw) -> _OutBatch | None:
                 status=PaymentStatus.SENDING, attempts=F("attempts") + 1, sent_at=timezone.now(),
                 claim=claim if held else None,
             )  # fmt: skip
+        answers = _send_all(gw, ready)
     except BaseException:
         _release_claim(claim, held)
         raise
-    return _OutBatch(claim, held, payments, ready, _send_all(gw, ready))
+    return _OutBatch(claim, held, payments, ready, answers)
 
 
 def _outside_finish(batch: _OutBatch) -> int:

@@ -44,6 +44,7 @@ from payments.models import (
     LedgerGatewayTransfer,
     Load,
     LoadStatus,
+    PayeeAccount,
     Payment,
     PaymentRun,
     PaymentStatus,
@@ -697,3 +698,34 @@ def test_resume_stalled_leaves_a_live_claim_alone_however_old_and_resumes_it_onc
     assert_paid_exactly_once(reload(run), attempts=False)
     assert reload(live).attempts == 2  # its batch's attempt, and this one
     assert_ledger_balances(pay_world.budget)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1, 4])
+def test_an_unexpected_error_while_sending_lets_the_batch_claim_go(pay_world, settings, monkeypatch, width):
+    """A bug at the gateway (not a gateway error) ends the worker's call, but its batch's claim is
+    let go, so `payments_resume_stalled` resumes the batch at once rather than never."""
+    from payments.gateways.stripe import StripeGateway
+    from payments.tasks import payments_run_work
+
+    monkeypatch.setattr(payments_run_work, "delay_on_commit", lambda *args, **kwargs: None)
+    settings.PAYMENT_GATEWAY = "stripe"
+    settings.PAYMENT_SEND_CONCURRENCY = width
+    for provider in (pay_world.brightside, pay_world.riverside):
+        PayeeAccount.objects.create(provider=provider, gateway="stripe", account_id=f"acct_{provider.pk}", ready=True)
+    confirmed_invoices(pay_world, 3)
+    run = services.payment_run_start(actor=pay_world.finance)
+
+    def broken(self, **kwargs):
+        raise RuntimeError("a bug, not a gateway answer")
+
+    monkeypatch.setattr(StripeGateway, "transfer", broken)
+
+    with pytest.raises(RuntimeError):
+        services.payment_run_work(run_id=run.pk)
+
+    claims = set(run.payments.values_list("claim", flat=True))
+    assert set(run.payments.values_list("status", flat=True)) == {PaymentStatus.SENDING}
+    assert len(claims) == 1 and None not in claims
+    assert lock_free(claims.pop())
