@@ -48,7 +48,8 @@ def _days(value) -> str:
 
 
 def approval_chart(key: str, stage_label: str, rows: list[dict]) -> charts.Chart | None:
-    """The median and 9-in-10 days of one stage, month by month."""
+    """The median and 9-in-10 days of one stage, month by month; None when no month has enough
+    plans to show (a chart of empty axes tells a reader nothing the table does not)."""
     run = month_run([row["month"] for row in rows])
     if not run:
         return None
@@ -59,14 +60,13 @@ def approval_chart(key: str, stage_label: str, rows: list[dict]) -> charts.Chart
         return [(place[m], (by_month.get(m) or {}).get(field)) for m in run]
 
     shown = [by_month[m] for m in run if m in by_month and not by_month[m]["suppressed"]]
-    if shown:
-        latest = shown[-1]
-        summary = (
-            f"From {long(run[0])} to {long(run[-1])}. In {long(latest['month'])}, half of the plans took "
-            f"{_days(latest['median_days'])} days or less and 9 in 10 took {_days(latest['p90_days'])} days or less."
-        )
-    else:
-        summary = f"From {long(run[0])} to {long(run[-1])}: every month had too few plans to show."
+    if not shown:  # every month had too few plans to show: the table below says so, an empty chart would not
+        return None
+    latest = shown[-1]
+    summary = (
+        f"From {long(run[0])} to {long(run[-1])}. In {long(latest['month'])}, half of the plans took "
+        f"{_days(latest['median_days'])} days or less and 9 in 10 took {_days(latest['p90_days'])} days or less."
+    )
     every = 1 if len(run) <= 8 else 2
     return charts.line_chart(
         key=key,

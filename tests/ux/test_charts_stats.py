@@ -65,6 +65,17 @@ def test_approval_times_page_draws_each_stage_with_its_table(client):
     assert f"{REVIEW_STAGE}: the figures month by month</caption>" in html
 
 
+@pytest.mark.django_db
+def test_a_stage_whose_every_month_is_left_out_has_its_table_and_no_empty_chart(client):
+    ApprovalTimeMonth.objects.create(stage="review", month="2027-01", count=2, median_days=1, p90_days=2)
+    assert approval_chart("t", REVIEW_STAGE, [{"month": "2027-01", "median_days": None, "p90_days": None,
+                                               "suppressed": True, "count": None}]) is None  # fmt: skip
+    html = client.get(reverse("stats-approval-times")).content.decode()
+    assert 'aria-labelledby="approval-review-title' not in html
+    assert f"{REVIEW_STAGE}: the figures month by month</caption>" in html
+    assert "not shown" in html
+
+
 def test_spend_chart_totals_each_month_and_counts_the_groups_left_out():
     rows = [
         {"month": "2027-01", "category_label": "Personal care", "payments": 6, "amount": "600.00", "suppressed": False},
