@@ -66,4 +66,6 @@ def test_keyboard_user_reaches_the_skip_link_first(live_server, page):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
     page.keyboard.press("Enter")
+    # Following an in-page link changes the URL a moment after the key press: wait for it.
+    page.wait_for_url("**/sign-in/#main-content", timeout=5000)
     assert page.url.endswith("#main-content")
