@@ -195,6 +195,13 @@ class _OutBatch:
     def release(self) -> None:
         _release_claim(self.claim, self.held)
 
+    def abandon(self) -> None:
+        """Let its transfers come back before its claim is let go (the caller is failing)."""
+        try:
+            self.answers()
+        finally:
+            self.release()
+
 
 def _outside_batches(run: PaymentRun, gw) -> int:
     """Pay the run's payments through an outside gateway a batch at a time; returns how many this
@@ -208,20 +215,14 @@ def _outside_batches(run: PaymentRun, gw) -> int:
     while batch is not None:
         try:
             following = _outside_start(run, gw) if overlap else None
-        except BaseException:  # this batch's transfers come back before its claim is let go
-            try:
-                batch.answers()
-            finally:
-                batch.release()
+        except BaseException:
+            batch.abandon()
             raise
         try:
             claimed += _outside_finish(batch)
         except BaseException:
-            if following is not None:  # let its transfers come back before its claim is let go
-                try:
-                    following.answers()
-                finally:
-                    following.release()
+            if following is not None:
+                following.abandon()
             raise
         batch = following if overlap else _outside_start(run, gw)
     return claimed
