@@ -43,12 +43,17 @@ def council_account(kind: str) -> LedgerAccount:
     return account
 
 
+def _account_code(budget_id: int, kind: str) -> str:
+    """A budget account's code: the one name by which people and the audit trail know it."""
+    return f"budget:{budget_id}:{kind}"
+
+
 def open_budget_accounts(budget: PersonalBudget) -> dict[str, LedgerAccount]:
     """Create the budget's three accounts (once)."""
     existing = {a.kind: a for a in budget.accounts.all()}
     for kind in (AccountKind.AVAILABLE, AccountKind.COMMITTED, AccountKind.PAID):
         if kind not in existing:
-            existing[kind] = LedgerAccount.objects.create(code=f"budget:{budget.pk}:{kind}", kind=kind, budget=budget)
+            existing[kind] = LedgerAccount.objects.create(code=_account_code(budget.pk, kind), kind=kind, budget=budget)
     return existing
 
 
@@ -457,7 +462,7 @@ def record_fund_recovery(
 def _open(budget: PersonalBudget, kind: str) -> LedgerAccount:
     """An account a budget gets only when first needed (its funds), under the budget's locks."""
     account, _ = LedgerAccount.objects.get_or_create(
-        budget=budget, kind=kind, defaults={"code": f"budget:{budget.pk}:{kind}"}
+        budget=budget, kind=kind, defaults={"code": _account_code(budget.pk, kind)}
     )
     return account
 
@@ -556,7 +561,7 @@ def _open_funds_held(entries: list[Entry], locked: dict[int, dict[str, LedgerAcc
         return
     kind = AccountKind.FUND_HELD
     LedgerAccount.objects.bulk_create(
-        [LedgerAccount(budget_id=pk, kind=kind, code=f"budget:{pk}:{kind}") for pk in missing], ignore_conflicts=True
+        [LedgerAccount(budget_id=pk, kind=kind, code=_account_code(pk, kind)) for pk in missing], ignore_conflicts=True
     )
     opened = LedgerAccount.objects.select_for_update().filter(budget_id__in=missing, kind=kind).order_by("id")
     for account in opened:
