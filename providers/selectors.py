@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -33,6 +34,30 @@ ORDERINGS = {
     "-rating": [F("provider__rating").desc(nulls_last=True), "id"],
     "-review_count": ["-provider__review_count", "id"],
 }
+# The same orderings on the search table (PostgreSQL), each matching one of its indexes
+# (migration 0011) so that a page is a walk down that index.
+LISTING_ORDERINGS = {
+    "price": ["listing__unit_price", "listing__service_id"],
+    "-price": ["-listing__unit_price", "-listing__service_id"],
+    "title": ["listing__title", "listing__service_id"],
+    "-title": ["-listing__title", "-listing__service_id"],
+    "-rating": [F("listing__rating").desc(nulls_last=True), "listing__service_id"],
+    "-review_count": ["-listing__review_count", "listing__service_id"],
+}
+
+
+@dataclass(frozen=True)
+class CatalogueSearch:
+    """One catalogue search, cleaned: the same for the search table and the base tables."""
+
+    q: str = ""
+    category: str = ""
+    district: str = ""
+    max_price: Decimal | None = None
+    regulator_rating: str = ""
+    min_rating: Decimal | None = None
+    ordering: str = "title"
+    provider: Provider | None = None
 
 
 def catalogue_services(
@@ -46,38 +71,90 @@ def catalogue_services(
     ordering: str = "title",
     provider: Provider | None = None,
 ) -> QuerySet[ServiceOffering]:
-    """Live services of verified providers, filtered and ordered. On PostgreSQL free text uses
-    the stored search vector (GIN) or a trigram match on the provider's name; elsewhere
+    """Live services of verified providers, filtered and ordered. On PostgreSQL every filter and
+    sort is on the search table (`ServiceListing`), free text is its stored search vector (GIN) or a
+    trigram match on the provider's name; elsewhere the service and provider tables, with
     `icontains` on title, description and provider name."""
-    services = (
-        ServiceOffering.objects.filter(retired_at__isnull=True, provider__status=ProviderStatus.VERIFIED)
-        .select_related("provider")
-        .only(*LISTED_FIELDS)
+    search = CatalogueSearch(
+        q=q.strip(),
+        category=category,
+        district=postcode_district.strip().upper(),
+        max_price=max_price,
+        regulator_rating=regulator_rating,
+        min_rating=min_rating,
+        ordering=ordering if ordering in ORDERINGS else "title",
+        provider=provider,
     )
-    if provider is not None:
-        services = services.filter(provider=provider)
-    if q := q.strip():
+    if connection.vendor == "postgresql":
+        return catalogue_from_listing(search)
+    return catalogue_from_tables(search)
+
+
+def _words(q: str) -> SearchQuery:
+    return SearchQuery(q, search_type="websearch", config="english")
+
+
+def _named(q: str) -> ArraySubquery:
+    """The ids of providers whose name matches `q` (trigram word similarity, indexed), as an array
+    the services' provider id is matched against with `= ANY` (providers/lookups.py)."""
+    return ArraySubquery(Provider.objects.filter(name__trigram_word_similar=q).order_by().values("id"))
+
+
+def _listed_columns(services: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffering]:
+    return services.select_related("provider").only(*LISTED_FIELDS)
+
+
+def catalogue_from_listing(search: CatalogueSearch) -> QuerySet[ServiceOffering]:
+    """The catalogue read from the search table (PostgreSQL only): the listing's row is the rule
+    "live, and its provider verified", and holds every column filtered or sorted by."""
+    services = _listed_columns(ServiceOffering.objects.filter(listing__isnull=False))
+    if search.provider is not None:
+        services = services.filter(listing__provider=search.provider)
+    if search.q:
+        services = services.filter(
+            Q(listing__search_vector=_words(search.q)) | Q(listing__provider__id__any_of=_named(search.q))
+        )
+    if search.category:
+        services = services.filter(listing__category=search.category)
+    if search.district:
+        services = services.filter(listing__districts__contains=[search.district])
+    if search.max_price is not None:
+        services = services.filter(listing__unit_price__lte=search.max_price)
+    if search.regulator_rating:
+        services = services.filter(listing__regulator_rating=search.regulator_rating)
+    if search.min_rating is not None:
+        services = services.filter(listing__rating__gte=search.min_rating)
+    return services.order_by(*LISTING_ORDERINGS[search.ordering])
+
+
+def catalogue_from_tables(search: CatalogueSearch) -> QuerySet[ServiceOffering]:
+    """The catalogue read from the service and provider tables: SQLite's path, and on PostgreSQL
+    the rule the search table's triggers are tested against."""
+    services = _listed_columns(
+        ServiceOffering.objects.filter(retired_at__isnull=True, provider__status=ProviderStatus.VERIFIED)
+    )
+    if search.provider is not None:
+        services = services.filter(provider=search.provider)
+    if search.q:
         if connection.vendor == "postgresql":
-            named = ArraySubquery(Provider.objects.filter(name__trigram_word_similar=q).order_by().values("id"))
-            services = services.filter(
-                Q(search_vector=SearchQuery(q, search_type="websearch", config="english"))
-                | Q(provider__id__any_of=named)
-            )
+            services = services.filter(Q(search_vector=_words(search.q)) | Q(provider__id__any_of=_named(search.q)))
         else:
             services = services.filter(
-                Q(title__icontains=q) | Q(description__icontains=q) | Q(provider__name__icontains=q)
+                Q(title__icontains=search.q)
+                | Q(description__icontains=search.q)
+                | Q(provider__name__icontains=search.q)
             )
-    if category:
-        services = services.filter(category=category)
-    if district := postcode_district.strip().upper():
-        services = services.filter(Exists(ServiceArea.objects.filter(service=OuterRef("pk"), district=district)))
-    if max_price is not None:
-        services = services.filter(unit_price__lte=max_price)
-    if regulator_rating:
-        services = services.filter(provider__regulator_rating=regulator_rating)
-    if min_rating is not None:
-        services = services.filter(provider__rating__gte=min_rating)
-    return services.order_by(*ORDERINGS.get(ordering, ORDERINGS["title"]))
+    if search.category:
+        services = services.filter(category=search.category)
+    if search.district:
+        services = services.filter(Exists(ServiceArea.objects.filter(service=OuterRef("pk"), district=search.district)))
+    if search.max_price is not None:
+        services = services.filter(unit_price__lte=search.max_price)
+    if search.regulator_rating:
+        services = services.filter(provider__regulator_rating=search.regulator_rating)
+    if search.min_rating is not None:
+        services = services.filter(provider__rating__gte=search.min_rating)
+    return services.order_by(*ORDERINGS[search.ordering])
 
 
 def provider_get_for(user: User, provider_id: int) -> Provider:

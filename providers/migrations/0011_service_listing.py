@@ -1,0 +1,198 @@
+"""The catalogue's search table (`ServiceListing`) on PostgreSQL: its indexes, the triggers that
+keep it equal to the catalogue's rule ("a live service of a verified provider") and its first
+filling. On SQLite the table is created and stays empty; the catalogue reads the base tables there.
+
+The triggers are statement-level with transition tables, so a bulk write (an import, COPY, the
+nightly rating refresh's one UPDATE per chunk) refreshes its rows in one set-based pass rather than
+one call per row. `providers_listing_refresh` locks the services it refreshes (in id order) before
+reading them: a provider's change and an edit of one of its services in two transactions cannot
+then each write the listing from a snapshot missing the other's change. Provider updates that touch
+nothing the listing holds (an address, a name: names are matched on the provider table) and service
+updates that change no listed column refresh nothing.
+"""
+
+import django.contrib.postgres.search
+import django.db.models.deletion
+from django.db import migrations, models
+
+LISTING = "providers_servicelisting"
+LISTED_COLUMNS = (
+    "service_id, provider_id, title, category, unit_price, search_vector, districts, rating, review_count, "
+    "regulator_rating"
+)
+# What a listed service's row holds, for the services in `ids` that are listed.
+LISTED_ROWS = """
+    SELECT s.id, s.provider_id, s.title, s.category, s.unit_price, s.search_vector,
+           COALESCE((SELECT jsonb_agg(a.district ORDER BY a.district) FROM providers_servicearea a
+                     WHERE a.service_id = s.id), '[]'::jsonb),
+           p.rating, p.review_count, p.regulator_rating
+    FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id
+    WHERE s.retired_at IS NULL AND p.status = 'verified'
+"""
+
+PG_FORWARD = f"""
+CREATE INDEX providers_listing_price ON {LISTING} (unit_price, service_id);
+CREATE INDEX providers_listing_title ON {LISTING} (title, service_id);
+CREATE INDEX providers_listing_rating ON {LISTING} (rating DESC NULLS LAST, service_id);
+CREATE INDEX providers_listing_reviews ON {LISTING} (review_count DESC, service_id);
+CREATE INDEX providers_listing_category ON {LISTING} (category, unit_price, service_id);
+CREATE INDEX providers_listing_regulator ON {LISTING} (regulator_rating);
+CREATE INDEX providers_listing_districts ON {LISTING} USING gin (districts jsonb_path_ops);
+CREATE INDEX providers_listing_search ON {LISTING} USING gin (search_vector);
+
+CREATE OR REPLACE FUNCTION providers_listing_refresh(ids bigint[]) RETURNS void AS $$
+BEGIN
+    IF ids IS NULL OR cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    PERFORM 1 FROM providers_serviceoffering WHERE id = ANY (ids) ORDER BY id FOR UPDATE;
+    DELETE FROM {LISTING} l WHERE l.service_id = ANY (ids) AND NOT EXISTS (
+        SELECT 1 FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id
+        WHERE s.id = l.service_id AND s.retired_at IS NULL AND p.status = 'verified');
+    INSERT INTO {LISTING} AS l ({LISTED_COLUMNS})
+    {LISTED_ROWS} AND s.id = ANY (ids)
+    ON CONFLICT (service_id) DO UPDATE SET
+        provider_id = EXCLUDED.provider_id, title = EXCLUDED.title, category = EXCLUDED.category,
+        unit_price = EXCLUDED.unit_price, search_vector = EXCLUDED.search_vector,
+        districts = EXCLUDED.districts, rating = EXCLUDED.rating, review_count = EXCLUDED.review_count,
+        regulator_rating = EXCLUDED.regulator_rating
+    WHERE (l.provider_id, l.title, l.category, l.unit_price, l.search_vector, l.districts, l.rating,
+           l.review_count, l.regulator_rating)
+        IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.title, EXCLUDED.category, EXCLUDED.unit_price,
+           EXCLUDED.search_vector, EXCLUDED.districts, EXCLUDED.rating, EXCLUDED.review_count,
+           EXCLUDED.regulator_rating);
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION providers_listing_services_added() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(SELECT id FROM new_rows));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_services_insert AFTER INSERT ON providers_serviceoffering
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_services_added();
+
+CREATE OR REPLACE FUNCTION providers_listing_services_changed() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(
+        SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE (n.provider_id, n.title, n.category, n.unit_price, n.search_vector, n.retired_at)
+            IS DISTINCT FROM (o.provider_id, o.title, o.category, o.unit_price, o.search_vector, o.retired_at)
+        UNION
+        SELECT o.id FROM old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE n.id = o.id)
+    ));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_services_update AFTER UPDATE ON providers_serviceoffering
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_services_changed();
+
+CREATE OR REPLACE FUNCTION providers_listing_services_removed() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM {LISTING} WHERE service_id IN (SELECT id FROM old_rows);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_services_delete AFTER DELETE ON providers_serviceoffering
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_services_removed();
+
+CREATE OR REPLACE FUNCTION providers_listing_areas_added() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(SELECT DISTINCT service_id FROM new_rows));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_areas_insert AFTER INSERT ON providers_servicearea
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_areas_added();
+
+CREATE OR REPLACE FUNCTION providers_listing_areas_changed() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(
+        SELECT service_id FROM new_rows UNION SELECT service_id FROM old_rows));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_areas_update AFTER UPDATE ON providers_servicearea
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_areas_changed();
+
+CREATE OR REPLACE FUNCTION providers_listing_areas_removed() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(SELECT DISTINCT service_id FROM old_rows));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_areas_delete AFTER DELETE ON providers_servicearea
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_areas_removed();
+
+CREATE OR REPLACE FUNCTION providers_listing_providers_changed() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(
+        SELECT s.id FROM providers_serviceoffering s
+        WHERE s.provider_id IN (
+            SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+            WHERE (n.status, n.rating, n.review_count, n.regulator_rating)
+                IS DISTINCT FROM (o.status, o.rating, o.review_count, o.regulator_rating))
+    ));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_providers_update AFTER UPDATE ON providers_provider
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_providers_changed();
+
+INSERT INTO {LISTING} ({LISTED_COLUMNS}) {LISTED_ROWS};
+"""  # noqa: S608
+PG_BACKWARD = """
+DROP TRIGGER IF EXISTS providers_listing_providers_update ON providers_provider;
+DROP TRIGGER IF EXISTS providers_listing_areas_delete ON providers_servicearea;
+DROP TRIGGER IF EXISTS providers_listing_areas_update ON providers_servicearea;
+DROP TRIGGER IF EXISTS providers_listing_areas_insert ON providers_servicearea;
+DROP TRIGGER IF EXISTS providers_listing_services_delete ON providers_serviceoffering;
+DROP TRIGGER IF EXISTS providers_listing_services_update ON providers_serviceoffering;
+DROP TRIGGER IF EXISTS providers_listing_services_insert ON providers_serviceoffering;
+DROP FUNCTION IF EXISTS providers_listing_providers_changed();
+DROP FUNCTION IF EXISTS providers_listing_areas_removed();
+DROP FUNCTION IF EXISTS providers_listing_areas_changed();
+DROP FUNCTION IF EXISTS providers_listing_areas_added();
+DROP FUNCTION IF EXISTS providers_listing_services_removed();
+DROP FUNCTION IF EXISTS providers_listing_services_changed();
+DROP FUNCTION IF EXISTS providers_listing_services_added();
+DROP FUNCTION IF EXISTS providers_listing_refresh(bigint[]);
+"""
+
+
+def on_postgresql(sql: str):
+    def run(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(sql)
+
+    return run
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('providers', '0010_unlisted_provider_index'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='ServiceListing',
+            fields=[
+                ('service', models.OneToOneField(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, primary_key=True, related_name='listing', serialize=False, to='providers.serviceoffering')),
+                ('title', models.CharField(max_length=200)),
+                ('category', models.CharField(max_length=30)),
+                ('unit_price', models.DecimalField(decimal_places=2, max_digits=14)),
+                ('search_vector', django.contrib.postgres.search.SearchVectorField(null=True)),
+                ('districts', models.JSONField(default=list)),
+                ('rating', models.DecimalField(decimal_places=2, max_digits=4, null=True)),
+                ('review_count', models.PositiveIntegerField(default=0)),
+                ('regulator_rating', models.CharField(max_length=30)),
+                ('provider', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='providers.provider')),
+            ],
+        ),
+        migrations.RunPython(on_postgresql(PG_FORWARD), on_postgresql(PG_BACKWARD)),
+    ]
