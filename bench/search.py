@@ -27,7 +27,8 @@ services and 1,000,000 client reviews, against a floor measured in the same run.
    count statement of at most 1,001 rows, since the API counts that far (above 1,000 it says
    "count_capped"). Both read the catalogue's search table (`providers_servicelisting`, kept by
    triggers: migration providers 0011), as the API does on PostgreSQL: the count from it alone, the
-   page from it joined to the page's services and providers for the columns shown. Two statements,
+   page from it joined to the page's services and providers for the columns shown; a district
+   without free text reads the per-district search table the same way. Two statements,
    not a window COUNT(*) OVER (): the window forces every matching row through the sort, where the
    page statement alone is a top-50 sort or an index walk; two statements is the least work. Free
    text is two index conditions on the search table (the GIN-indexed search vector, OR provider_id
@@ -699,11 +700,19 @@ FLOOR_TEXT = (
     " OR l.provider_id = ANY (ARRAY(SELECT id FROM providers_provider WHERE name %%> %(q)s)))"
 )
 FLOOR_AREA = "l.districts @> jsonb_build_array(%(district)s::text)"
+# A district without free text: the per-district search table (providers_servicelistingarea), as
+# the API reads it, aliased `l` too, since it has the same filtered and sorted columns.
+IN_DISTRICT = "l.district = %(district)s"
+AREA_COUNT_FROM = "providers_servicelistingarea l WHERE true"
+AREA_FROM = (
+    "providers_servicelistingarea l JOIN providers_serviceoffering s ON s.id = l.service_id "
+    "JOIN providers_provider p ON p.id = s.provider_id WHERE true"
+)
 BY_RATING = "l.rating DESC NULLS LAST, l.service_id"
 BY_REVIEWS = "l.review_count DESC, l.service_id"
 FLOOR_SQL = {
     "1 category+district, by price": (
-        f"l.category = %(category)s AND {FLOOR_AREA}",
+        f"l.category = %(category)s AND {IN_DISTRICT}",
         "l.unit_price, l.service_id",
         {"category": "personal_care", "district": "NF12"},
     ),
@@ -714,7 +723,7 @@ FLOOR_SQL = {
         {"category": "domestic_help", "max_price": 40},
     ),
     "4 district+regulator, by title": (
-        f"{FLOOR_AREA} AND l.regulator_rating = %(rating)s",
+        f"{IN_DISTRICT} AND l.regulator_rating = %(rating)s",
         "l.title, l.service_id",
         {"district": "NF3", "rating": "good"},
     ),
@@ -722,9 +731,9 @@ FLOOR_SQL = {
 }
 assert FLOOR_SQL.keys() == QUERIES.keys()
 RATING_FLOOR_SQL = {
-    "6 district NF12, by -rating": (FLOOR_AREA, BY_RATING, {"district": "NF12"}),
+    "6 district NF12, by -rating": (IN_DISTRICT, BY_RATING, {"district": "NF12"}),
     "7 category+district+min_rating=4, by -rating": (
-        f"l.category = %(category)s AND {FLOOR_AREA} AND l.rating >= %(min_rating)s",
+        f"l.category = %(category)s AND {IN_DISTRICT} AND l.rating >= %(min_rating)s",
         BY_RATING,
         {"category": "personal_care", "district": "NF5", "min_rating": Decimal("4")},
     ),
@@ -739,7 +748,7 @@ RATING_FLOOR_SQL = {
         {"q": "dementia", "district": "NF3"},
     ),
     "10 district+min_rating=4.5, by -reviews": (
-        f"{FLOOR_AREA} AND l.rating >= %(min_rating)s",
+        f"{IN_DISTRICT} AND l.rating >= %(min_rating)s",
         BY_REVIEWS,
         {"district": "NF7", "min_rating": Decimal("4.5")},
     ),
@@ -757,10 +766,14 @@ def phase_floor(runs: int, reviews: int) -> dict:
 
     url = os.environ["DATABASE_URL"]
     results = {}
+
+    def tables(where: str) -> tuple[str, str]:
+        return (AREA_COUNT_FROM, AREA_FROM) if IN_DISTRICT in where else (FLOOR_COUNT_FROM, FLOOR_FROM)
+
     statements = {
         label: (
-            f"SELECT count(*) FROM (SELECT 1 FROM {FLOOR_COUNT_FROM} AND {where} LIMIT {COUNT_CAP + 1}) capped",
-            f"SELECT {FLOOR_COLUMNS} FROM {FLOOR_FROM} AND {where} ORDER BY {order} LIMIT {PAGE_SIZE}",
+            f"SELECT count(*) FROM (SELECT 1 FROM {tables(where)[0]} AND {where} LIMIT {COUNT_CAP + 1}) capped",
+            f"SELECT {FLOOR_COLUMNS} FROM {tables(where)[1]} AND {where} ORDER BY {order} LIMIT {PAGE_SIZE}",
             params,
         )
         for label, (where, order, params) in ({**FLOOR_SQL, **RATING_FLOOR_SQL} if reviews else FLOOR_SQL).items()

@@ -13,7 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from accounts.exceptions import NotVisible
 from accounts.models import User
 
-from .models import Provider, ProviderStatus, ServiceArea, ServiceOffering
+from .models import Provider, ProviderStatus, ServiceArea, ServiceListing, ServiceListingArea, ServiceOffering
 from .permissions import can_list_all_providers, can_view_provider, can_view_service
 
 # What the catalogue shows, and no more: the search vector and the provider's other columns stay
@@ -43,6 +43,16 @@ LISTING_ORDERINGS = {
     "-title": ["-listing__title", "-listing__service_id"],
     "-rating": [F("listing__rating").desc(nulls_last=True), "listing__service_id"],
     "-review_count": ["-listing__review_count", "listing__service_id"],
+}
+
+# And on the per-district search table, each matching its (district, …) index.
+AREA_ORDERINGS = {
+    "price": ["listing_areas__unit_price", "listing_areas__service_id"],
+    "-price": ["-listing_areas__unit_price", "-listing_areas__service_id"],
+    "title": ["listing_areas__title", "listing_areas__service_id"],
+    "-title": ["-listing_areas__title", "-listing_areas__service_id"],
+    "-rating": [F("listing_areas__rating").desc(nulls_last=True), "listing_areas__service_id"],
+    "-review_count": ["-listing_areas__review_count", "listing_areas__service_id"],
 }
 
 
@@ -105,26 +115,48 @@ def _listed_columns(services: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffe
 
 
 def catalogue_from_listing(search: CatalogueSearch) -> QuerySet[ServiceOffering]:
-    """The catalogue read from the search table (PostgreSQL only): the listing's row is the rule
-    "live, and its provider verified", and holds every column filtered or sorted by."""
-    services = _listed_columns(ServiceOffering.objects.filter(listing__isnull=False))
+    """The catalogue read from the search tables (PostgreSQL only): a listing row is the rule
+    "live, and its provider verified", and holds every column filtered or sorted by. A district
+    without free text reads the per-district table instead: one walk down its (district, order)
+    index. The page joins the rows to their services; the count (`count_source`, read by
+    accounts.pagination) reads the search table alone, since each of its rows is one listed service."""
+    by_area = bool(search.district and not search.q)
+    if by_area:
+        model, relation, orderings = ServiceListingArea, "listing_areas", AREA_ORDERINGS
+    else:
+        model, relation, orderings = ServiceListing, "listing", LISTING_ORDERINGS
+    # One filter() call with one Q, so every condition and the ordering share one join to the row.
+    services = _listed_columns(ServiceOffering.objects.filter(_listing_conditions(search, f"{relation}__", by_area)))
+    services = services.order_by(*orderings[search.ordering])
+    services.count_source = model.objects.filter(_listing_conditions(search, "", by_area))
+    return services
+
+
+def _listing_conditions(search: CatalogueSearch, prefix: str, by_area: bool) -> Q:
+    """The search's conditions on a search table's columns, named through `prefix` (the relation
+    from the service, or nothing on the table itself)."""
+    conditions = Q() if by_area else Q(**{f"{prefix}pk__isnull": False})
     if search.provider is not None:
-        services = services.filter(listing__provider=search.provider)
+        provider = "service__provider" if by_area else "provider"  # the area row has no provider column
+        conditions &= Q(**{f"{prefix}{provider}": search.provider})
     if search.q:
-        services = services.filter(
-            Q(listing__search_vector=_words(search.q)) | Q(listing__provider__id__any_of=_named(search.q))
+        conditions &= Q(**{f"{prefix}search_vector": _words(search.q)}) | Q(
+            **{f"{prefix}provider__id__any_of": _named(search.q)}
         )
     if search.category:
-        services = services.filter(listing__category=search.category)
+        conditions &= Q(**{f"{prefix}category": search.category})
     if search.district:
-        services = services.filter(listing__districts__contains=[search.district])
+        if by_area:
+            conditions &= Q(**{f"{prefix}district": search.district})
+        else:
+            conditions &= Q(**{f"{prefix}districts__contains": [search.district]})
     if search.max_price is not None:
-        services = services.filter(listing__unit_price__lte=search.max_price)
+        conditions &= Q(**{f"{prefix}unit_price__lte": search.max_price})
     if search.regulator_rating:
-        services = services.filter(listing__regulator_rating=search.regulator_rating)
+        conditions &= Q(**{f"{prefix}regulator_rating": search.regulator_rating})
     if search.min_rating is not None:
-        services = services.filter(listing__rating__gte=search.min_rating)
-    return services.order_by(*LISTING_ORDERINGS[search.ordering])
+        conditions &= Q(**{f"{prefix}rating__gte": search.min_rating})
+    return conditions
 
 
 def catalogue_from_tables(search: CatalogueSearch) -> QuerySet[ServiceOffering]:

@@ -1,6 +1,7 @@
-"""The catalogue's search table (`ServiceListing`) on PostgreSQL: its indexes, the triggers that
-keep it equal to the catalogue's rule ("a live service of a verified provider") and its first
-filling. On SQLite the table is created and stays empty; the catalogue reads the base tables there.
+"""The catalogue's search tables on PostgreSQL — `ServiceListing` (one row per listed service) and
+`ServiceListingArea` (one per district it covers): their indexes, the triggers that keep them
+equal to the catalogue's rule ("a live service of a verified provider") and their first filling.
+On SQLite the tables are created and stay empty; the catalogue reads the base tables there.
 
 The triggers are statement-level with transition tables, so a bulk write (an import, COPY, the
 nightly rating refresh's one UPDATE per chunk) refreshes its rows in one set-based pass rather than
@@ -16,6 +17,7 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 LISTING = "providers_servicelisting"
+AREAS = "providers_servicelistingarea"
 LISTED_COLUMNS = (
     "service_id, provider_id, title, category, unit_price, search_vector, districts, rating, review_count, "
     "regulator_rating"
@@ -30,37 +32,61 @@ LISTED_ROWS = """
     WHERE s.retired_at IS NULL AND p.status = 'verified'
 """
 
+AREA_COLUMNS = "service_id, district, title, category, unit_price, rating, review_count, regulator_rating"
+# One row per district of each listed service, from the listing's row.
+AREA_ROWS = f"""
+    SELECT l.service_id, a.district, l.title, l.category, l.unit_price, l.rating, l.review_count, l.regulator_rating
+    FROM {LISTING} l JOIN providers_servicearea a ON a.service_id = l.service_id
+    WHERE true
+"""  # noqa: S608
+
 PG_FORWARD = f"""
 CREATE INDEX providers_listing_price ON {LISTING} (unit_price, service_id);
 CREATE INDEX providers_listing_title ON {LISTING} (title, service_id);
 CREATE INDEX providers_listing_rating ON {LISTING} (rating DESC NULLS LAST, service_id);
 CREATE INDEX providers_listing_reviews ON {LISTING} (review_count DESC, service_id);
-CREATE INDEX providers_listing_category ON {LISTING} (category, unit_price, service_id);
-CREATE INDEX providers_listing_regulator ON {LISTING} (regulator_rating);
+CREATE INDEX providers_listing_area_price ON {AREAS} (district, unit_price, service_id);
+CREATE INDEX providers_listing_area_title ON {AREAS} (district, title, service_id);
+CREATE INDEX providers_listing_area_rating ON {AREAS} (district, rating DESC NULLS LAST, service_id);
+CREATE INDEX providers_listing_area_reviews ON {AREAS} (district, review_count DESC, service_id);
 CREATE INDEX providers_listing_districts ON {LISTING} USING gin (districts jsonb_path_ops);
 CREATE INDEX providers_listing_search ON {LISTING} USING gin (search_vector);
 
 CREATE OR REPLACE FUNCTION providers_listing_refresh(ids bigint[]) RETURNS void AS $$
+DECLARE
+    changed bigint[];
 BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
     PERFORM 1 FROM providers_serviceoffering WHERE id = ANY (ids) ORDER BY id FOR UPDATE;
-    DELETE FROM {LISTING} l WHERE l.service_id = ANY (ids) AND NOT EXISTS (
-        SELECT 1 FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id
-        WHERE s.id = l.service_id AND s.retired_at IS NULL AND p.status = 'verified');
-    INSERT INTO {LISTING} AS l ({LISTED_COLUMNS})
-    {LISTED_ROWS} AND s.id = ANY (ids)
-    ON CONFLICT (service_id) DO UPDATE SET
-        provider_id = EXCLUDED.provider_id, title = EXCLUDED.title, category = EXCLUDED.category,
-        unit_price = EXCLUDED.unit_price, search_vector = EXCLUDED.search_vector,
-        districts = EXCLUDED.districts, rating = EXCLUDED.rating, review_count = EXCLUDED.review_count,
-        regulator_rating = EXCLUDED.regulator_rating
-    WHERE (l.provider_id, l.title, l.category, l.unit_price, l.search_vector, l.districts, l.rating,
-           l.review_count, l.regulator_rating)
-        IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.title, EXCLUDED.category, EXCLUDED.unit_price,
-           EXCLUDED.search_vector, EXCLUDED.districts, EXCLUDED.rating, EXCLUDED.review_count,
-           EXCLUDED.regulator_rating);
+    WITH gone AS (
+        DELETE FROM {LISTING} l WHERE l.service_id = ANY (ids) AND NOT EXISTS (
+            SELECT 1 FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id
+            WHERE s.id = l.service_id AND s.retired_at IS NULL AND p.status = 'verified')
+        RETURNING l.service_id
+    ), written AS (
+        INSERT INTO {LISTING} AS l ({LISTED_COLUMNS})
+        {LISTED_ROWS} AND s.id = ANY (ids)
+        ON CONFLICT (service_id) DO UPDATE SET
+            provider_id = EXCLUDED.provider_id, title = EXCLUDED.title, category = EXCLUDED.category,
+            unit_price = EXCLUDED.unit_price, search_vector = EXCLUDED.search_vector,
+            districts = EXCLUDED.districts, rating = EXCLUDED.rating, review_count = EXCLUDED.review_count,
+            regulator_rating = EXCLUDED.regulator_rating
+        WHERE (l.provider_id, l.title, l.category, l.unit_price, l.search_vector, l.districts, l.rating,
+               l.review_count, l.regulator_rating)
+            IS DISTINCT FROM (EXCLUDED.provider_id, EXCLUDED.title, EXCLUDED.category, EXCLUDED.unit_price,
+               EXCLUDED.search_vector, EXCLUDED.districts, EXCLUDED.rating, EXCLUDED.review_count,
+               EXCLUDED.regulator_rating)
+        RETURNING l.service_id
+    )
+    SELECT array_agg(service_id) INTO changed FROM (SELECT service_id FROM gone UNION ALL SELECT service_id FROM written) c;
+    IF changed IS NULL THEN
+        RETURN;
+    END IF;
+    DELETE FROM {AREAS} WHERE service_id = ANY (changed);
+    INSERT INTO {AREAS} ({AREA_COLUMNS})
+    {AREA_ROWS} AND l.service_id = ANY (changed);
 END;
 $$ LANGUAGE plpgsql;
 
@@ -144,6 +170,7 @@ CREATE TRIGGER providers_listing_providers_update AFTER UPDATE ON providers_prov
     FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_providers_changed();
 
 INSERT INTO {LISTING} ({LISTED_COLUMNS}) {LISTED_ROWS};
+INSERT INTO {AREAS} ({AREA_COLUMNS}) {AREA_ROWS};
 """  # noqa: S608
 PG_BACKWARD = """
 DROP TRIGGER IF EXISTS providers_listing_providers_update ON providers_provider;
@@ -192,6 +219,28 @@ class Migration(migrations.Migration):
                 ('review_count', models.PositiveIntegerField(default=0)),
                 ('regulator_rating', models.CharField(max_length=30)),
                 ('provider', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='providers.provider')),
+            ],
+        ),
+        migrations.CreateModel(
+            name="ServiceListingArea",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("district", models.CharField(max_length=4)),
+                ("title", models.CharField(max_length=200)),
+                ("category", models.CharField(max_length=30)),
+                ("unit_price", models.DecimalField(decimal_places=2, max_digits=14)),
+                ("rating", models.DecimalField(decimal_places=2, max_digits=4, null=True)),
+                ("review_count", models.PositiveIntegerField(default=0)),
+                ("regulator_rating", models.CharField(max_length=30)),
+                (
+                    "service",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="listing_areas",
+                        to="providers.serviceoffering",
+                    ),
+                ),
             ],
         ),
         migrations.RunPython(on_postgresql(PG_FORWARD), on_postgresql(PG_BACKWARD)),

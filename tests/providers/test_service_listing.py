@@ -19,6 +19,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import close_old_connections, connection, models, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
 
@@ -30,6 +31,7 @@ from providers.models import (
     ServiceArea,
     ServiceCategory,
     ServiceListing,
+    ServiceListingArea,
     ServiceOffering,
 )
 from providers.selectors import (
@@ -96,6 +98,21 @@ def stored_rows() -> dict[int, tuple]:
     }
 
 
+def area_rows() -> tuple[list, list]:
+    """(stored, expected): one row per district of each listed service, with its listing's columns."""
+    stored = sorted(
+        ServiceListingArea.objects.values_list(
+            "service_id", "district", "title", "category", "unit_price", "rating", "review_count", "regulator_rating"
+        )
+    )
+    expected = sorted(
+        (pk, district, row[1], row[2], row[3], row[5], row[6], row[7])
+        for pk, row in expected_rows().items()
+        for district in row[4]
+    )
+    return stored, expected
+
+
 def vectors_match() -> bool:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -113,6 +130,8 @@ FILTERS = [
     {"category": ServiceCategory.PERSONAL_CARE},
     {"district": "NF12"},
     {"district": "NF1", "category": ServiceCategory.PERSONAL_CARE},
+    {"district": "NF2", "min_rating": Decimal("4"), "regulator_rating": RegulatorRating.GOOD},
+    {"district": "NF3", "max_price": Decimal("25.00")},
     {"max_price": Decimal("25.00")},
     {"regulator_rating": RegulatorRating.GOOD},
     {"min_rating": Decimal("4")},
@@ -122,13 +141,17 @@ FILTERS = [
 
 def assert_catalogue_agrees(providers: list[Provider] = ()) -> None:
     assert stored_rows() == expected_rows()
+    stored_areas, expected_areas = area_rows()
+    assert stored_areas == expected_areas
     assert vectors_match()
     cases = [*FILTERS, *({"provider": p} for p in providers)]
     for filters, ordering in itertools.product(cases, ORDERINGS):
         search = CatalogueSearch(**filters, ordering=ordering)
-        from_listing = list(catalogue_from_listing(search).values_list("id", flat=True))
+        listed = catalogue_from_listing(search)
+        from_listing = list(listed.values_list("id", flat=True))
         from_tables = list(catalogue_from_tables(search).values_list("id", flat=True))
         assert from_listing == from_tables, search
+        assert listed.count_source.count() == len(from_tables), search
 
 
 @pytest.fixture
@@ -173,8 +196,11 @@ def test_the_table_equals_the_rule_and_the_catalogue_from_the_base_tables(market
     assert_catalogue_agrees(market[:3])
 
 
-def test_the_catalogue_reads_the_search_table_on_postgresql(market):
+def test_the_catalogue_reads_the_search_tables_on_postgresql(market):
     assert "providers_servicelisting" in str(catalogue_services(q="respite", ordering="-rating").query)
+    by_district = str(catalogue_services(postcode_district="NF1", category="personal_care", ordering="price").query)
+    assert by_district.count("JOIN") == 2  # the area row and the provider: the filters and orders share one join
+    assert "providers_servicearea" not in by_district
 
 
 def test_product_changes_keep_the_table_equal(market):
@@ -296,3 +322,15 @@ def test_a_service_edit_and_its_providers_new_score_at_once_leave_the_table_righ
     assert stored_rows() == expected_rows()
     Provider.objects.filter(pk=provider.pk).update(status=ProviderStatus.SUSPENDED)
     assert stored_rows() == expected_rows() == {}
+
+
+def test_the_api_counts_on_the_search_table_alone(market, api_as, client_user):
+    """The count needs no service rows: each search-table row is one listed service."""
+    expected = len(catalogue_from_tables(CatalogueSearch(district="NF1")))
+    with CaptureQueriesContext(connection) as queries:
+        body = api_as(client_user).get("/api/v1/services/", {"postcode_district": "NF1"}).json()
+    assert body["count"] == expected > 0
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "providers_servicelistingarea" in counts[0]
+    assert "providers_serviceoffering" not in counts[0]
