@@ -1,13 +1,17 @@
 """Benchmark: the nightly rating refresh (`marketplace.services.ratings_refresh_all`) for 100,000
-providers and 1,000,000 client reviews, against a set-based SQL floor measured in the same run.
+providers with 500,000 services and 1,000,000 client reviews, against a set-based SQL floor
+measured in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/cairn_bench_d .venv/bin/python bench/ratings_refresh.py \
-        [--providers N] [--reviews K] [--runs R] [--old-sample S]
+        [--providers N] [--services M] [--reviews K] [--runs R] [--old-sample S]
 
 1. Creates (or empties) the database named in DATABASE_URL, migrates it, and loads N providers
-   (no services: the refresh never reads them) and K reviews by K/20 clients exactly as
-   bench/search.py does (45% of providers unreviewed, the rest sharing the reviews by a Pareto
-   weight, ~1% hidden), then the summaries and the review totals, and VACUUM (ANALYZE).
+   and M services (default 500,000; 0 for none) exactly as bench/search.py does, then K reviews by
+   K/20 clients (45% of providers unreviewed, the rest sharing the reviews by a Pareto weight, ~1%
+   hidden), the summaries and the review totals, and VACUUM (ANALYZE). The services matter: every
+   score stored moves the catalogue's search tables (providers migration 0011), whose triggers
+   rewrite the rows of the services of each provider whose score changed — in both arms alike,
+   since both write the provider rows.
 2. R rounds, alternating the two arms. Before each arm every provider's stored score is cleared and
    the table vacuumed (not timed), so each arm has every score to write — the worst night, when
    the prior has moved enough to change every score:
@@ -22,7 +26,7 @@ providers and 1,000,000 client reviews, against a set-based SQL floor measured i
    product).
 Target: the product's median ≤ 2× the floor's median. The load average is printed beside the
 figures: the machine may be shared. Ends with one `target …` line. For a quick run:
---providers 10000 --reviews 100000.
+--providers 10000 --services 50000 --reviews 100000.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def load_average() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--providers", type=int, default=100_000)
+    parser.add_argument("--services", type=int, default=500_000, help="services, as bench/search.py; 0 for none")
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5, help="rounds of product and floor")
     parser.add_argument("--old-sample", type=int, default=2000, help="summaries the old per-provider job runs over")
@@ -69,9 +74,10 @@ def main() -> None:
         sys.exit("Set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate.")
     print(f"load average at start: {load_average()} (the machine is shared: figures under load are slower)")
     search.ensure_database(url)
-    load = search.phase_load(options.providers, 0, options.reviews)
+    load = search.phase_load(options.providers, options.services, options.reviews)
     loaded = search.load_reviews(options.providers, options.reviews)
-    print(f"data: {options.providers:,} providers, {loaded['reviews']:,} reviews by {loaded['clients']:,} clients; "
+    print(f"data: {options.providers:,} providers, {options.services:,} services ({load.get('listed', 0):,} listed), "
+          f"{loaded['reviews']:,} reviews by {loaded['clients']:,} clients; "
           f"{loaded['summaries']:,} summaries ({loaded['reviewed_providers']:,} providers reviewed; per reviewed "
           f"provider median {loaded['median_per_provider']:,}, max {loaded['max_per_provider']:,}); "
           f"loading took {load['seconds'] + loaded['seconds']:.1f} s (not timed)")  # fmt: skip
