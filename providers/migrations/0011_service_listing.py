@@ -5,11 +5,15 @@ On SQLite the tables are created and stay empty; the catalogue reads the base ta
 
 The triggers are statement-level with transition tables, so a bulk write (an import, COPY, the
 nightly rating refresh's one UPDATE per chunk) refreshes its rows in one set-based pass rather than
-one call per row. `providers_listing_refresh` locks the services it refreshes (in id order) before
-reading them: a provider's change and an edit of one of its services in two transactions cannot
-then each write the listing from a snapshot missing the other's change. Provider updates that touch
-nothing the listing holds (an address, a name: names are matched on the provider table) and service
-updates that change no listed column refresh nothing.
+one call per row. `providers_listing_refresh` locks the services it refreshes (in id order, FOR NO
+KEY UPDATE, which leaves plan lines' foreign-key checks alone) before reading them: a provider's
+change and an edit of one of its services in two transactions cannot then each write the listing
+from a snapshot missing the other's change. A new service cannot be locked by the other side, so its
+trigger holds its provider FOR SHARE instead. Provider updates that touch nothing the listing holds
+(an address, a name: names are matched on the provider table) and service updates that change no
+listed column refresh nothing. TRUNCATE has triggers of its own. A bulk UPDATE of many services
+locks them in scan order while a provider's refresh locks them in id order, so the two can deadlock
+(PostgreSQL then cancels one); the product never updates services in bulk.
 """
 
 import django.contrib.postgres.search
@@ -59,7 +63,7 @@ BEGIN
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
-    PERFORM 1 FROM providers_serviceoffering WHERE id = ANY (ids) ORDER BY id FOR UPDATE;
+    PERFORM 1 FROM providers_serviceoffering WHERE id = ANY (ids) ORDER BY id FOR NO KEY UPDATE;
     WITH gone AS (
         DELETE FROM {LISTING} l WHERE l.service_id = ANY (ids) AND NOT EXISTS (
             SELECT 1 FROM providers_serviceoffering s JOIN providers_provider p ON p.id = s.provider_id
@@ -92,6 +96,10 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION providers_listing_services_added() RETURNS trigger AS $$
 BEGIN
+    -- A new service is invisible to other transactions, so a provider change committed meanwhile
+    -- would not refresh it: hold its provider (FOR SHARE waits for a change under way and keeps
+    -- the next one waiting until this transaction ends). No deadlock: no one can wait on the new row.
+    PERFORM 1 FROM providers_provider WHERE id IN (SELECT provider_id FROM new_rows) ORDER BY id FOR SHARE;
     PERFORM providers_listing_refresh(ARRAY(SELECT id FROM new_rows));
     RETURN NULL;
 END;
@@ -101,6 +109,10 @@ CREATE TRIGGER providers_listing_services_insert AFTER INSERT ON providers_servi
 
 CREATE OR REPLACE FUNCTION providers_listing_services_changed() RETURNS trigger AS $$
 BEGIN
+    -- A service moved to another provider is, to that provider's own changes, a new service.
+    PERFORM 1 FROM providers_provider WHERE id IN (
+        SELECT n.provider_id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE n.provider_id <> o.provider_id
+    ) ORDER BY id FOR SHARE;
     PERFORM providers_listing_refresh(ARRAY(
         SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
         WHERE (n.provider_id, n.title, n.category, n.unit_price, n.search_vector, n.retired_at)
@@ -118,6 +130,7 @@ CREATE TRIGGER providers_listing_services_update AFTER UPDATE ON providers_servi
 CREATE OR REPLACE FUNCTION providers_listing_services_removed() RETURNS trigger AS $$
 BEGIN
     DELETE FROM {LISTING} WHERE service_id IN (SELECT id FROM old_rows);
+    DELETE FROM {AREAS} WHERE service_id IN (SELECT id FROM old_rows);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -169,10 +182,36 @@ CREATE TRIGGER providers_listing_providers_update AFTER UPDATE ON providers_prov
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_providers_changed();
 
+-- TRUNCATE fires no row or statement DELETE triggers: emptying the services empties the search
+-- tables; emptying the areas (or the providers, which takes the services with it) rebuilds them.
+CREATE OR REPLACE FUNCTION providers_listing_services_truncated() RETURNS trigger AS $$
+BEGIN
+    DELETE FROM {LISTING};
+    DELETE FROM {AREAS};
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_services_truncate AFTER TRUNCATE ON providers_serviceoffering
+    FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_services_truncated();
+CREATE OR REPLACE FUNCTION providers_listing_areas_truncated() RETURNS trigger AS $$
+BEGIN
+    PERFORM providers_listing_refresh(ARRAY(SELECT id FROM providers_serviceoffering));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER providers_listing_areas_truncate AFTER TRUNCATE ON providers_servicearea
+    FOR EACH STATEMENT EXECUTE FUNCTION providers_listing_areas_truncated();
+
+CREATE UNIQUE INDEX providers_listing_area_unique ON {AREAS} (service_id, district);
+
 INSERT INTO {LISTING} ({LISTED_COLUMNS}) {LISTED_ROWS};
 INSERT INTO {AREAS} ({AREA_COLUMNS}) {AREA_ROWS};
 """  # noqa: S608
 PG_BACKWARD = """
+DROP TRIGGER IF EXISTS providers_listing_areas_truncate ON providers_servicearea;
+DROP TRIGGER IF EXISTS providers_listing_services_truncate ON providers_serviceoffering;
+DROP FUNCTION IF EXISTS providers_listing_areas_truncated();
+DROP FUNCTION IF EXISTS providers_listing_services_truncated();
 DROP TRIGGER IF EXISTS providers_listing_providers_update ON providers_provider;
 DROP TRIGGER IF EXISTS providers_listing_areas_delete ON providers_servicearea;
 DROP TRIGGER IF EXISTS providers_listing_areas_update ON providers_servicearea;

@@ -18,7 +18,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import close_old_connections, connection, models, transaction
+from django.db import OperationalError, close_old_connections, connection, models, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from djmoney.money import Money
@@ -334,3 +334,92 @@ def test_the_api_counts_on_the_search_table_alone(market, api_as, client_user):
     assert len(counts) == 1
     assert "providers_servicelistingarea" in counts[0]
     assert "providers_serviceoffering" not in counts[0]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("change", ["score", "verify", "suspend"])
+def test_a_new_service_and_its_providers_change_at_once_leave_the_table_right(make_provider, change):
+    """One transaction creates a service (and its area) and holds; another changes its provider
+    meanwhile. The new service is invisible to the provider's refresh, so the insert holds the
+    provider: the change waits for the insert and then refreshes the new service too."""
+    status = ProviderStatus.PENDING if change == "verify" else ProviderStatus.VERIFIED
+    provider = make_provider(name="Willow Care", status=status)
+    created = threading.Event()
+
+    def create():
+        try:
+            with transaction.atomic():
+                service = ServiceOffering.objects.create(
+                    provider=provider, title="Respite nights", category="respite", unit="night",
+                    unit_price=Money("95.00", "GBP"), postcode_districts=["NF1"],
+                )  # fmt: skip
+                ServiceArea.objects.create(service=service, district="NF1")
+                created.set()
+                threading.Event().wait(0.5)
+        finally:
+            created.set()
+            connection.close()
+
+    worker = threading.Thread(target=create)
+    worker.start()
+    assert created.wait(5)
+    if change == "score":
+        provider_ratings_store(scores={provider.pk: (Decimal("4.50"), 3)})
+    else:
+        new = ProviderStatus.VERIFIED if change == "verify" else ProviderStatus.SUSPENDED
+        Provider.objects.filter(pk=provider.pk).update(status=new)
+    worker.join(5)
+    assert ServiceOffering.objects.filter(provider=provider).count() == 1
+    assert stored_rows() == expected_rows()
+    stored_areas, expected_areas = area_rows()
+    assert stored_areas == expected_areas
+    assert len(stored_areas) == (0 if change == "suspend" else 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refreshing_leaves_plan_lines_free_to_reference_the_services(make_provider, make_service):
+    """The refresh's service locks (FOR NO KEY UPDATE) do not block the KEY SHARE lock that a plan
+    line's foreign-key check takes on its service."""
+    provider = make_provider(name="Willow Care")
+    service = make_service("Respite nights", provider=provider)
+    results: list[str] = []
+    with transaction.atomic():
+        provider_ratings_store(scores={provider.pk: (Decimal("4.50"), 3)})  # its services now locked
+        locker = threading.Thread(target=_key_share_nowait, args=(service.pk, results))
+        locker.start()
+        locker.join(10)
+    assert results == ["locked"]
+
+
+def _key_share_nowait(service_id: int, results: list) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id FROM providers_serviceoffering WHERE id = %s FOR KEY SHARE NOWAIT", [service_id])
+            results.append("locked" if cursor.fetchone() else "not found")
+    except OperationalError as exc:  # "could not obtain lock on row": the failing case
+        results.append(str(exc))
+    finally:
+        connection.close()
+
+
+def test_deleting_a_service_first_in_raw_sql_leaves_no_district_rows(market):
+    service = ServiceListingArea.objects.values_list("service_id", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        cursor.execute("DELETE FROM providers_serviceoffering WHERE id = %s", [service])
+        cursor.execute("DELETE FROM providers_servicearea WHERE service_id = %s", [service])
+    assert not ServiceListingArea.objects.filter(service_id=service).exists()
+    assert_catalogue_agrees()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncating_the_areas_or_the_services_keeps_the_tables_right(make_provider, make_service):
+    provider = make_provider(name="Willow Care")
+    make_service("Respite nights", provider=provider, districts=("NF1", "NF2"))
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE providers_servicearea")
+    assert ServiceListing.objects.get().districts == []
+    assert stored_rows() == expected_rows() and area_rows()[0] == []
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE providers_serviceoffering CASCADE")
+    assert not ServiceListing.objects.exists() and not ServiceListingArea.objects.exists()
