@@ -13,7 +13,7 @@ measured in the same run.
    rewrite the rows of the services of each provider whose score changed — in both arms alike,
    since both write the provider rows.
 2. R rounds, alternating the two arms. Before each arm every provider's stored score is cleared and
-   the table vacuumed (not timed), so each arm has every score to write — the worst night, when
+   the tables vacuumed (not timed), so each arm has every score to write — the worst night, when
    the prior has moved enough to change every score:
    - product: `ratings_refresh_all()` — the totals recomputed from the summaries, then chunks of
      5,000 summaries locked, scores computed in Python and stored with one UPDATE per chunk;
@@ -95,7 +95,9 @@ def main() -> None:
         with raw.transaction(), raw.cursor() as cur:
             cur.execute(CLEAR_SQL)
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE) providers_provider")
+            # and the search tables the clearing rewrote, so each arm starts from the same state
+            for table in ("providers_provider", "providers_servicelisting", "providers_servicelistingarea"):
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
 
     def disagreements() -> int:
         with raw.cursor() as cur:

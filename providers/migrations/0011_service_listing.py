@@ -275,6 +275,7 @@ class Migration(migrations.Migration):
                     "service",
                     models.ForeignKey(
                         db_constraint=False,
+                        db_index=False,
                         on_delete=django.db.models.deletion.DO_NOTHING,
                         related_name="listing_areas",
                         to="providers.serviceoffering",
