@@ -34,26 +34,27 @@ ORDERINGS = {
     "-rating": [F("provider__rating").desc(nulls_last=True), "id"],
     "-review_count": ["-provider__review_count", "id"],
 }
-# The same orderings on the search table (PostgreSQL), each matching one of its indexes
-# (migration 0011) so that a page is a walk down that index.
-LISTING_ORDERINGS = {
-    "price": ["listing__unit_price", "listing__service_id"],
-    "-price": ["-listing__unit_price", "-listing__service_id"],
-    "title": ["listing__title", "listing__service_id"],
-    "-title": ["-listing__title", "-listing__service_id"],
-    "-rating": [F("listing__rating").desc(nulls_last=True), "listing__service_id"],
-    "-review_count": ["-listing__review_count", "listing__service_id"],
-}
 
-# And on the per-district search table, each matching its (district, …) index.
-AREA_ORDERINGS = {
-    "price": ["listing_areas__unit_price", "listing_areas__service_id"],
-    "-price": ["-listing_areas__unit_price", "-listing_areas__service_id"],
-    "title": ["listing_areas__title", "listing_areas__service_id"],
-    "-title": ["-listing_areas__title", "-listing_areas__service_id"],
-    "-rating": [F("listing_areas__rating").desc(nulls_last=True), "listing_areas__service_id"],
-    "-review_count": ["-listing_areas__review_count", "listing_areas__service_id"],
-}
+
+def _search_table_orderings(relation: str) -> dict[str, list]:
+    """The same orderings on a search table (PostgreSQL) reached through `relation`, each matching
+    one of its indexes (migration 0011), so that a page is a walk down that index. Both search
+    tables have the same sorted columns."""
+    def column(name: str, descending: bool = False) -> str:
+        return f"{'-' if descending else ''}{relation}__{name}"
+
+    return {
+        "price": [column("unit_price"), column("service_id")],
+        "-price": [column("unit_price", True), column("service_id", True)],
+        "title": [column("title"), column("service_id")],
+        "-title": [column("title", True), column("service_id", True)],
+        "-rating": [F(column("rating")).desc(nulls_last=True), column("service_id")],
+        "-review_count": [column("review_count", True), column("service_id")],
+    }
+
+
+LISTING_ORDERINGS = _search_table_orderings("listing")
+AREA_ORDERINGS = _search_table_orderings("listing_areas")  # each matching a (district, …) index
 
 
 @dataclass(frozen=True)
