@@ -40,6 +40,7 @@ def _search_table_orderings(relation: str) -> dict[str, list]:
     """The same orderings on a search table (PostgreSQL) reached through `relation`, each matching
     one of its indexes (migration 0011), so that a page is a walk down that index. Both search
     tables have the same sorted columns."""
+
     def column(name: str, descending: bool = False) -> str:
         return f"{'-' if descending else ''}{relation}__{name}"
 
