@@ -42,7 +42,7 @@ def _search_table_orderings(relation: str) -> dict[str, list]:
     tables have the same sorted columns."""
 
     def column(name: str, descending: bool = False) -> str:
-        return f"{'-' if descending else ''}{relation}__{name}"
+        return f"{'-' if descending else ''}{relation}__{name}" if relation else f"{'-' if descending else ''}{name}"
 
     return {
         "price": [column("unit_price"), column("service_id")],
@@ -56,6 +56,30 @@ def _search_table_orderings(relation: str) -> dict[str, list]:
 
 LISTING_ORDERINGS = _search_table_orderings("listing")
 AREA_ORDERINGS = _search_table_orderings("listing_areas")  # each matching a (district, …) index
+TABLE_ORDERINGS = _search_table_orderings("")  # on either search table itself
+
+
+class ListedServices(QuerySet):
+    """The catalogue read from the search tables, whose pages are chosen on the search table alone.
+
+    Sliced, as a paginator slices it, it is the services whose ids are that slice of the search
+    table's matching rows in order (`page_source`), joined to their service and provider rows for
+    those ids only. With the joins in the same statement PostgreSQL costs joining every matching
+    row before the top-N sort, so it walked an ordering index instead, filtering row by row: 23 ms
+    past 13,876 rows where a bitmap scan and a top-50 sort took 16 (bench/search.py, query 9). Any
+    other use — a filter, `first()`, `values()` — is an ordinary queryset: a clone has no
+    `page_source`."""
+
+    page_source: QuerySet | None = None
+    page_ordering: list = []
+    count_source: QuerySet | None = None
+
+    def __getitem__(self, k):
+        if isinstance(k, slice) and k.step is None and self.page_source is not None and self._result_cache is None:
+            ids = self.page_source.values("service_id")[k]
+            page = _listed_columns(ServiceOffering.objects.filter(pk__in=ids))
+            return page.order_by(*self.page_ordering)
+        return super().__getitem__(k)
 
 
 @dataclass(frozen=True)
@@ -106,10 +130,15 @@ def _words(q: str) -> SearchQuery:
     return SearchQuery(q, search_type="websearch", config="english")
 
 
+def _named_providers(q: str) -> QuerySet[Provider]:
+    """Providers whose name matches `q` (trigram word similarity, indexed)."""
+    return Provider.objects.filter(name__trigram_word_similar=q).order_by()
+
+
 def _named(q: str) -> ArraySubquery:
-    """The ids of providers whose name matches `q` (trigram word similarity, indexed), as an array
-    the services' provider id is matched against with `= ANY` (providers/lookups.py)."""
-    return ArraySubquery(Provider.objects.filter(name__trigram_word_similar=q).order_by().values("id"))
+    """The ids of `_named_providers`, as an array the services' provider id is matched against
+    with `= ANY` (providers/lookups.py)."""
+    return ArraySubquery(_named_providers(q).values("id"))
 
 
 def _listed_columns(services: QuerySet[ServiceOffering]) -> QuerySet[ServiceOffering]:
@@ -120,31 +149,43 @@ def catalogue_from_listing(search: CatalogueSearch) -> QuerySet[ServiceOffering]
     """The catalogue read from the search tables (PostgreSQL only): a listing row is the rule
     "live, and its provider verified", and holds every column filtered or sorted by. A district
     without free text reads the per-district table instead: one walk down its (district, order)
-    index. The page joins the rows to their services; the count (`count_source`, read by
-    accounts.pagination) reads the search table alone, since each of its rows is one listed service."""
+    index. A page is chosen on the search table and only its rows are joined to their services
+    (`ListedServices`); the count (`count_source`, read by accounts.pagination) reads the search
+    table alone, since each of its rows is one listed service."""
     by_area = bool(search.district and not search.q)
+    # The providers named by the words, found once here rather than in both the page and the count
+    # statement; as values, not a subquery, so PostgreSQL plans with their number (bench/search.py:
+    # the subquery was estimated at a few dozen rows and the name search walked 6,500 rows of the
+    # review-count index in 91 ms).
+    named = list(_named_providers(search.q).values_list("id", flat=True)) if search.q else []
     if by_area:
         model, relation, orderings = ServiceListingArea, "listing_areas", AREA_ORDERINGS
     else:
         model, relation, orderings = ServiceListing, "listing", LISTING_ORDERINGS
     # One filter() call with one Q, so every condition and the ordering share one join to the row.
-    services = _listed_columns(ServiceOffering.objects.filter(_listing_conditions(search, f"{relation}__", by_area)))
-    services = services.order_by(*orderings[search.ordering])
-    services.count_source = model.objects.filter(_listing_conditions(search, "", by_area))
+    through = _listing_conditions(search, f"{relation}__", by_area, named)
+    services = ListedServices(model=ServiceOffering).filter(through)
+    services = _listed_columns(services).order_by(*orderings[search.ordering])
+    on_table = model.objects.filter(_listing_conditions(search, "", by_area, named))
+    services.count_source = on_table
+    services.page_source = on_table.order_by(*TABLE_ORDERINGS[search.ordering])
+    # A page's rows are put in order through their listing row: one per service, with the same
+    # sorted columns as its district rows.
+    services.page_ordering = LISTING_ORDERINGS[search.ordering]
     return services
 
 
-def _listing_conditions(search: CatalogueSearch, prefix: str, by_area: bool) -> Q:
+def _listing_conditions(search: CatalogueSearch, prefix: str, by_area: bool, named: list[int]) -> Q:
     """The search's conditions on a search table's columns, named through `prefix` (the relation
-    from the service, or nothing on the table itself)."""
+    from the service, or nothing on the table itself); `named` is the providers the free text names."""
     conditions = Q() if by_area else Q(**{f"{prefix}pk__isnull": False})
     if search.provider is not None:
         provider = "service__provider" if by_area else "provider"  # the area row has no provider column
         conditions &= Q(**{f"{prefix}{provider}": search.provider})
     if search.q:
-        conditions &= Q(**{f"{prefix}search_vector": _words(search.q)}) | Q(
-            **{f"{prefix}provider__id__any_of": _named(search.q)}
-        )
+        words = Q(**{f"{prefix}search_vector": _words(search.q)})
+        # No provider named: the words alone, so the planner weighs one condition, not an OR.
+        conditions &= words | Q(**{f"{prefix}provider__id__any_of": named}) if named else words
     if search.category:
         conditions &= Q(**{f"{prefix}category": search.category})
     if search.district:

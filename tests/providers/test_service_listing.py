@@ -152,6 +152,9 @@ def assert_catalogue_agrees(providers: list[Provider] = ()) -> None:
         from_tables = list(catalogue_from_tables(search).values_list("id", flat=True))
         assert from_listing == from_tables, search
         assert listed.count_source.count() == len(from_tables), search
+        # Pages, as a paginator slices them: chosen on the search table, then joined.
+        for page in (slice(0, 4), slice(3, 9), slice(len(from_tables), len(from_tables) + 4)):
+            assert [s.id for s in listed[page]] == from_tables[page], (search, page)
 
 
 @pytest.fixture
@@ -423,3 +426,34 @@ def test_truncating_the_areas_or_the_services_keeps_the_tables_right(make_provid
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE providers_serviceoffering CASCADE")
     assert not ServiceListing.objects.exists() and not ServiceListingArea.objects.exists()
+
+
+def test_a_text_search_finds_the_named_providers_once_and_binds_them_to_both_statements(market, api_as, client_user):
+    """The provider-name match runs once per request, and the count and the page carry its ids as
+    values (an array the planner can see), not as a subquery each runs again."""
+    expected = len(catalogue_from_tables(CatalogueSearch(q="Willow")))
+    with CaptureQueriesContext(connection) as queries:
+        body = api_as(client_user).get("/api/v1/services/", {"q": "Willow"}).json()
+    assert body["count"] == expected > 0
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert sum("%>" in sql for sql in statements) == 1
+    listing = [sql for sql in statements if "providers_servicelisting" in sql]
+    assert len(listing) == 2
+    for sql in listing:
+        assert "ARRAY(SELECT" not in sql.upper()
+        assert "::bigint[]" in sql
+
+
+@pytest.mark.parametrize("pk", [7, 40_000, 3_000_000_000])
+def test_provider_ids_of_any_size_are_matched_as_bigints(make_provider, pk):
+    """The ids are bound as one bigint[] (psycopg alone would type a list of small numbers as
+    smallint[]): ids past the smallint and integer ranges match too."""
+    provider = make_provider(name=f"Kestrel Lodge {pk}")
+    Provider.objects.filter(pk=provider.pk).update(id=pk)
+    ServiceOffering.objects.create(
+        provider_id=pk, title="Gardening help", category=ServiceCategory.values[0], unit="hour",
+        unit_price=Money("20.00", "GBP"), description="", postcode_districts=[],
+    )  # fmt: skip
+    found = catalogue_services(q="Kestrel")
+    assert [s.provider_id for s in found] == [pk]
+    assert found.count_source.count() == 1
