@@ -26,7 +26,8 @@ measured in the same run.
    product).
 Target: the product's median ≤ 2× the floor's median. The load average is printed beside the
 figures: the machine may be shared. Ends with one `target …` line. For a quick run:
---providers 10000 --services 50000 --reviews 100000.
+--providers 10000 --services 50000 --reviews 100000. `--reuse` skips step 1 and runs on the data an
+earlier run left (its sizes are read back from the database).
 """
 
 from __future__ import annotations
@@ -59,6 +60,31 @@ def load_average() -> str:
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
+def loaded_sizes() -> tuple[dict, dict]:
+    """The sizes an earlier run loaded (--reuse), read back from the database, named as the loaders
+    name them; the loading time is then 0."""
+    search.setup_django()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM providers_provider), (SELECT count(*) FROM providers_serviceoffering), "
+            "(SELECT count(*) FROM providers_servicelisting), (SELECT count(*) FROM marketplace_review), "
+            "(SELECT count(DISTINCT author_id) FROM marketplace_review), count(*), count(*) FILTER (WHERE count > 0), "
+            "coalesce(percentile_disc(0.5) WITHIN GROUP (ORDER BY count), 0), coalesce(max(count), 0) "
+            "FROM marketplace_providerratingsummary"
+        )
+        providers, services, listed, reviews, clients, summaries, reviewed, median, most = cursor.fetchone()
+    if not summaries:
+        sys.exit("--reuse: the database holds no reviews; run once without it first.")
+    load = {"providers": providers, "services": services, "listed": listed, "seconds": 0.0}
+    loaded = {
+        "reviews": reviews, "clients": clients, "summaries": summaries, "reviewed_providers": reviewed,
+        "median_per_provider": median, "max_per_provider": most, "seconds": 0.0,
+    }  # fmt: skip
+    return load, loaded
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--providers", type=int, default=100_000)
@@ -66,6 +92,9 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5, help="rounds of product and floor")
     parser.add_argument("--old-sample", type=int, default=2000, help="summaries the old per-provider job runs over")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep the data an earlier run loaded (sizes are then read from it)"
+    )
     options = parser.parse_args()
     if options.runs < 1 or options.reviews < 1:
         parser.error("--runs and --reviews must be at least 1")
@@ -73,9 +102,13 @@ def main() -> None:
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate.")
     print(f"load average at start: {load_average()} (the machine is shared: figures under load are slower)")
-    search.ensure_database(url)
-    load = search.phase_load(options.providers, options.services, options.reviews)
-    loaded = search.load_reviews(options.providers, options.reviews)
+    if options.reuse:
+        load, loaded = loaded_sizes()
+        options.providers, options.services = load["providers"], load["services"]
+    else:
+        search.ensure_database(url)
+        load = search.phase_load(options.providers, options.services, options.reviews)
+        loaded = search.load_reviews(options.providers, options.reviews)
     print(f"data: {options.providers:,} providers, {options.services:,} services ({load.get('listed', 0):,} listed), "
           f"{loaded['reviews']:,} reviews by {loaded['clients']:,} clients; "
           f"{loaded['summaries']:,} summaries ({loaded['reviewed_providers']:,} providers reviewed; per reviewed "
