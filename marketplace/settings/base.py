@@ -306,7 +306,11 @@ PAYMENT_RETRY_BACKOFF_SECONDS = env.int("PAYMENT_RETRY_BACKOFF_SECONDS", default
 # transaction per `PAYMENT_BATCH_SIZE` payments; with an outside gateway `PAYMENT_SEND_BATCH_SIZE`
 # transfers are sent between two commits. `PAYMENT_RUN_WORKERS`: how many workers may share one run.
 PAYMENT_BATCH_SIZE = env.int("PAYMENT_BATCH_SIZE", default=500)
-PAYMENT_SEND_BATCH_SIZE = env.int("PAYMENT_SEND_BATCH_SIZE", default=100)
+# 250, not 100: bench/payment_run.py paid 10,000 through the Stripe fake with one worker in
+# 28–30 s at 250 or 500 a batch, against 33–44 s at 100 (each batch's claim, commits and
+# completion cost the same however many it holds); a crashed worker leaves at most one batch to
+# look up before it is resumed.
+PAYMENT_SEND_BATCH_SIZE = env.int("PAYMENT_SEND_BATCH_SIZE", default=250)
 PAYMENT_RUN_WORKERS = env.int("PAYMENT_RUN_WORKERS", default=4)
 # How many of a batch's transfers to an outside gateway are in flight at once (threads in the
 # worker; each transfer keeps its own idempotency key). 1 sends them one after another.
