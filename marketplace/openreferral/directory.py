@@ -226,7 +226,9 @@ def _narrowed(services: QuerySet[ServiceOffering], filters: Filters) -> QuerySet
 def published_services(filters: Filters) -> QuerySet[ServiceOffering]:
     """The published services matching the filters (all combined with AND), in a stable order
     (oldest first, by id)."""
-    services = catalogue_services(q=filters.search, postcode_district=filters.district)
+    # The name match stays inside each statement (names_first=False): a page is two queries, one
+    # when its total is kept, and a search should not add a third.
+    services = catalogue_services(q=filters.search, postcode_district=filters.district, names_first=False)
     return _narrowed(services, filters).only(*PUBLISHED_FIELDS).order_by("id")
 
 

@@ -152,6 +152,10 @@ def assert_catalogue_agrees(providers: list[Provider] = ()) -> None:
         from_tables = list(catalogue_from_tables(search).values_list("id", flat=True))
         assert from_listing == from_tables, search
         assert listed.count_source.count() == len(from_tables), search
+        if search.q:  # the name match left inside each statement (the Open Referral directory's form)
+            inside = catalogue_from_listing(search, names_first=False)
+            assert list(inside.values_list("id", flat=True)) == from_tables, search
+            assert inside.count_source.count() == len(from_tables), search
         # Pages, as a paginator slices them: chosen on the search table, then joined.
         for page in (slice(0, 4), slice(3, 9), slice(len(from_tables), len(from_tables) + 4)):
             assert [s.id for s in listed[page]] == from_tables[page], (search, page)
