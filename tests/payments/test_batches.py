@@ -22,7 +22,6 @@ from __future__ import annotations
 import collections
 import datetime
 import re
-import time
 from decimal import Decimal
 
 import pytest
@@ -62,6 +61,7 @@ from tests.payments.payment_fixtures import (  # noqa: F401  (fixtures by name)
     run_payments,
 )
 from tests.payments.test_load_concurrency import audit_rows, make_dp_holder  # noqa: F401  (fixture)
+from tests.payments.test_worker_crash import wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -688,9 +688,7 @@ def test_resume_stalled_leaves_a_live_claim_alone_however_old_and_resumes_it_onc
 
     # The server ends a closed session's backend, and frees its locks, a moment after the client
     # hangs up (under load, after the next statement had already looked): wait for that.
-    deadline = time.monotonic() + 20
-    while not lock_free(live_claim) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: lock_free(live_claim), timeout=20, what="the closed session's claim lock to be freed")
     queued.clear()
     resumed = services.payments_resume_stalled()
 
