@@ -42,7 +42,8 @@ def _search_table_orderings(relation: str) -> dict[str, list]:
     tables have the same sorted columns."""
 
     def column(name: str, descending: bool = False) -> str:
-        return f"{'-' if descending else ''}{relation}__{name}" if relation else f"{'-' if descending else ''}{name}"
+        path = f"{relation}__{name}" if relation else name
+        return f"-{path}" if descending else path
 
     return {
         "price": [column("unit_price"), column("service_id")],
