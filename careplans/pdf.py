@@ -26,7 +26,7 @@ def _when(line) -> str:
 def plan_pdf(plan: CarePlan, *, history: list[tuple[str, str, str]] = ()) -> bytes:
     """`history`: (when, what, who) rows of the approval history, when there is one."""
     figures = budget_figures(plan.budget)
-    available = plan_available(plan)  # the plan page's figure, named the same
+    available = plan_available(plan, figures)  # the plan page's figure, named the same
     # `text()` rather than `p()`: nothing here needs markup, people's words are shown literally
     # without escaping, and plain text is far cheaper to lay out (bench/plan_pdf.py).
     story = [

@@ -8,7 +8,7 @@ from djmoney.money import Money
 
 from accounts.exceptions import NotVisible
 from accounts.models import User
-from budgets.selectors import budget_figures
+from budgets.selectors import Figures, budget_figures
 
 from .models import EDITABLE_STATUSES, MIXED, UNDER_REVIEW_STATUSES, CarePlan, MoneyManagement, PlanStatus
 from .permissions import can_view_plan
@@ -52,15 +52,16 @@ def plan_remaining_commitment(plan: CarePlan) -> Money:
     return plan.committed_amount - plan.paid_amount
 
 
-def plan_available(plan: CarePlan) -> Money:
+def plan_available(plan: CarePlan, figures: Figures | None = None) -> Money:
     """What this plan may cost: the budget's uncommitted money, plus what is already set aside
     for this plan — its own commitment once approved, or, for a new version not yet approved,
     what the approved version it replaces holds (that version's approval releases what it has
     not paid, and carries what it has paid). A plan's cost covers its whole period, paid part
     included, so what it holds counts whole: with only what is still committed, a plan with
     anything paid looked over budget. Used by the designer's running total and by the submit
-    check alike."""
-    available = budget_figures(plan.budget).available
+    check alike. `figures`: the budget's figures when the caller already has them (one query
+    fewer)."""
+    available = (figures or budget_figures(plan.budget)).available
     if plan.status == PlanStatus.APPROVED:
         return available + _plan_holds(plan)
     previous = plan.previous if plan.previous_id else None

@@ -87,8 +87,9 @@ def _costing(plan: CarePlan, total=None, *, line_cost=None, proposed=False, prob
     "Available for this plan" is the budget's "available to plan" plus what this plan (or the
     approved version it replaces) already has set aside; `set_aside` says how much, so the panel
     can show how the two figures meet."""
-    available = selectors.plan_available(plan)
-    budget_available = selectors.budget_figures(plan.budget).available
+    figures = selectors.budget_figures(plan.budget)
+    available = selectors.plan_available(plan, figures)
+    budget_available = figures.available
     total = plan.total_cost if total is None else total
     difference = available - total
     return {
