@@ -254,13 +254,16 @@ def stripe_phase(finance, provider, n: int, fake, workers: int = 1) -> dict:
     from marketplace.celery import app
 
     app.conf.task_always_eager = False
-    app.control.purge()
     started = [start_worker(fake.url, name=f"bench{k}") for k in range(workers)]
     try:
-        waited = time.perf_counter()  # every worker started and listening before the clock starts
-        while len(app.control.ping(timeout=0.5)) < workers:
-            if time.perf_counter() - waited > 60:
-                raise SystemExit("the Celery workers did not answer in a minute")
+        # On a connection of its own, closed here: a pooled one would keep the ping's reply
+        # channel, and a process forked later (in_child) hangs closing it.
+        with app.connection_for_write() as broker:
+            app.control.purge(connection=broker)
+            waited = time.perf_counter()  # every worker started and listening before the clock starts
+            while len(app.control.ping(timeout=0.5, connection=broker)) < workers:
+                if time.perf_counter() - waited > 60:
+                    raise SystemExit("the Celery workers did not answer in a minute")
         began = time.perf_counter()
         run = payment_run_start(actor=finance)
         while not PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
