@@ -176,9 +176,9 @@ def _summarise(groups: Groups) -> None:
     """Work out again the published figures of these (stage, month) groups: each group's count
     is its stored count plus what it gained or lost (counting the durations again took most of
     a read after a change: 18 ms at a million plans), then only the one or two middle values and
-    the nearest-rank 90th percentile are read, on the (stage, month, duration) index. A count
-    the stored durations fall short of (a figure edited by hand) is counted again. The groups'
-    rows are replaced a stage at a time."""
+    the nearest-rank 90th percentile are read, on the (stage, month, duration) index. A count so
+    far above its stored durations that those reads run past them (a figure edited by hand) is
+    counted again. The groups' rows are replaced a stage at a time."""
     if not groups:
         return
     stored = {
@@ -218,12 +218,16 @@ def _summarise(groups: Groups) -> None:
 
 def _order_statistics(durations: QuerySet, count: int) -> tuple[list[float], float] | None:
     """The middle value or two and the nearest-rank 90th percentile of `count` sorted durations,
-    in days; None if there are fewer than `count` (reading past the end to catch more would cost
-    as much as counting: that drift is what `approval_stats_rebuild --check` finds)."""
+    in days; None if a read runs past the durations, so there are fewer than `count` (catching
+    every wrong count would cost as much as counting: that drift is what
+    `approval_stats_rebuild --check` finds)."""
     if count == 0:
         return [], 0.0
     middle = list(durations[(count - 1) // 2 : count // 2 + 1])
-    p90 = list(durations[max(math.ceil(0.9 * count) - 1, 0) :][:1])
+    # The 90th percentile is read from the top of the index, walking a tenth of the group rather
+    # than nine tenths (equal durations are equal whichever way they are walked).
+    above = count - max(math.ceil(0.9 * count), 1)
+    p90 = list(durations.reverse()[above : above + 1])
     if len(middle) != 2 - count % 2 or not p90:
         return None
     return [_days(us) for us in middle], _days(p90[0])
