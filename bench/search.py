@@ -35,6 +35,9 @@ services and 1,000,000 client reviews, against a floor measured in the same run.
    text is two index conditions on the search table (the GIN-indexed search vector, OR provider_id
    = ANY of the trigram-matched provider ids), which PostgreSQL combines with a BitmapOr; the
    matched ids are found first by one statement of their own and bound to both, as the API does.
+   When a text query names providers, the count is of two disjoint parts (what the words match,
+   UNION ALL the named providers' services the words do not match) under its cap, as the API
+   counts: one OR under the cap's LIMIT was planned as a sequential scan.
    The floor connection never prepares statements: a prepared statement gets a generic plan,
    which can be many times slower than the plan for the actual values that the API gets.
 4. With reviews, in a fresh process: one review write's score update — `_count_review` (running
@@ -46,7 +49,8 @@ Targets: load ≥ 20,000 rows/s; p95 ≤ 50 ms per catalogue request, including 
 filtered by rating, on an otherwise idle machine (the load average is printed beside the figures:
 the machine may be shared), and ≤ 1.5× the floor's p95. The run ends with one `target …` line each;
 a missed target prints MISSED; it does not fail the run. Not run by `make test` or CI; `make bench`
-runs it. For a quick run: --providers 10000 --services 50000 --reviews 100000 --runs 50.
+runs it. For a quick run: --providers 10000 --services 50000 --reviews 100000 --runs 50. With
+--skip-load it measures the database an earlier run loaded (steps 2–4; no load target).
 """
 
 from __future__ import annotations
@@ -713,6 +717,7 @@ PAGE_JOIN = "JOIN providers_serviceoffering s ON s.id = l.service_id JOIN provid
 # With no provider named, the words alone (as the API then sends).
 FLOOR_WORDS = "l.search_vector @@ websearch_to_tsquery('english', %(q)s)"
 FLOOR_TEXT = f"({FLOOR_WORDS} OR l.provider_id = ANY (%(named)s::bigint[]))"
+FLOOR_NAMES_ONLY = f"(l.provider_id = ANY (%(named)s::bigint[]) AND NOT coalesce({FLOOR_WORDS}, false))"
 NAMED_SQL = "SELECT id FROM providers_provider WHERE name %%> %(q)s"
 FLOOR_AREA = "l.districts @> jsonb_build_array(%(district)s::text)"
 # A district without free text: the per-district search table (providers_servicelistingarea), as
@@ -781,18 +786,30 @@ def phase_floor(runs: int, reviews: int) -> dict:
     def table(where: str) -> str:
         return AREA_COUNT_FROM if IN_DISTRICT in where else FLOOR_COUNT_FROM
 
-    statements = {
-        label: (
-            f"SELECT count(*) FROM (SELECT 1 FROM {table(where)} AND {where} LIMIT {COUNT_CAP + 1}) capped",
-            f"SELECT {FLOOR_COLUMNS} FROM (SELECT {SORTED} FROM {table(where)} AND {where} ORDER BY {order} "
-            f"LIMIT {PAGE_SIZE}) l {PAGE_JOIN} ORDER BY {order}",
-            params,
+    def count(where: str) -> str:
+        if FLOOR_TEXT not in where:
+            return f"SELECT count(*) FROM (SELECT 1 FROM {table(where)} AND {where} LIMIT {COUNT_CAP + 1}) capped"
+        # Two disjoint parts, as the API counts: what the words match, then the named providers'
+        # services the words do not match, so the cap stops the count inside either index scan.
+        words, names = where.replace(FLOOR_TEXT, FLOOR_WORDS), where.replace(FLOOR_TEXT, FLOOR_NAMES_ONLY)
+        return (
+            f"SELECT count(*) FROM ((SELECT 1 FROM {table(where)} AND {words}) UNION ALL "
+            f"(SELECT 1 FROM {table(where)} AND {names}) LIMIT {COUNT_CAP + 1}) capped"
         )
-        for label, (where, order, params) in ({**FLOOR_SQL, **RATING_FLOOR_SQL} if reviews else FLOOR_SQL).items()
+
+    def page(where: str, order: str) -> str:
+        return (
+            f"SELECT {FLOOR_COLUMNS} FROM (SELECT {SORTED} FROM {table(where)} AND {where} ORDER BY {order} "
+            f"LIMIT {PAGE_SIZE}) l {PAGE_JOIN} ORDER BY {order}"
+        )
+
+    queries = {**FLOOR_SQL, **RATING_FLOOR_SQL} if reviews else FLOOR_SQL
+    statements = {
+        label: (count(where), page(where, order), params) for label, (where, order, params) in queries.items()
     }
     words_only = {
-        label: (count_sql.replace(FLOOR_TEXT, FLOOR_WORDS), page_sql.replace(FLOOR_TEXT, FLOOR_WORDS))
-        for label, (count_sql, page_sql, _) in statements.items()
+        label: (count(where.replace(FLOOR_TEXT, FLOOR_WORDS)), page(where.replace(FLOOR_TEXT, FLOOR_WORDS), order))
+        for label, (where, order, _) in queries.items()
     }
     # No prepared statements: psycopg prepares a statement after 5 runs, and PostgreSQL then
     # plans it once for any parameters — a generic plan, up to 8× slower here (query 10 walked the
@@ -869,6 +886,9 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=1_000_000, help="client reviews to load; 0 skips them")
     parser.add_argument("--runs", type=int, default=100, help="timed runs per query (after a warm-up of 5)")
     parser.add_argument("--phase")
+    parser.add_argument(
+        "--skip-load", action="store_true", help="measure the database an earlier run loaded (no load target)"
+    )
     options = parser.parse_args()
     if options.runs < 50:
         parser.error("--runs must be at least 50 for a meaningful p95")
@@ -889,41 +909,43 @@ def main() -> None:
     if not url.startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database this benchmark may drop and recreate.")
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    ensure_database(url)
-    sizes = ["--providers", str(options.providers), "--services", str(options.services)]
-    load = run_phase("load", *sizes, "--reviews", str(options.reviews))
-    print(f"load:  {load['rows']:,} rows ({load['providers']:,} providers, {load['services']:,} services, "
-          f"{load['areas']:,} service areas) in {load['seconds']:.2f} s = {load['rows_per_s']:,.0f} rows/s "
-          f"(target ≥ {LOAD_TARGET:,}){mark(load['rows_per_s'] < LOAD_TARGET)}")  # fmt: skip
-    print(f"       COPY incl. the search-vector trigger, the search table's triggers ({load['listed']:,} rows "
-          f"written, not counted above), indexes and FK checks; generating the rows took "
-          f"{load['generate_seconds']:.1f} s (not timed), VACUUM (ANALYZE) {load['vacuum_seconds']:.1f} s; "
-          f"peak {load['peak_mb']:.0f} MB")  # fmt: skip
-    reviews = None
-    if options.reviews:
-        reviews = run_phase("reviews", *sizes, "--reviews", str(options.reviews))
-        r = reviews
-        print(f"\nreviews: {r['reviews']:,} reviews by {r['clients']:,} client users over "
-              f"{r['reviewed_providers']:,} of {options.providers:,} providers (per reviewed provider: "
-              f"median {r['median_per_provider']:,}, p99 {r['p99_per_provider']:,}, "
-              f"max {r['max_per_provider']:,})")  # fmt: skip
-        print(f"       load {r['rows']:,} rows (users + reviews) in {r['seconds']:.2f} s = "
-              f"{r['rows_per_s']:,.0f} rows/s (COPY incl. 8 review indexes and deferred FK checks at "
-              f"commit; generating took {r['generate_seconds']:.1f} s, not timed)")  # fmt: skip
-        print(f"       summaries: INSERT … SELECT … GROUP BY, {r['summaries']:,} rows in {r['summary_seconds']:.2f} s; "
-              f"VACUUM (ANALYZE) of the new tables {r['analyze_seconds']:.1f} s (not timed)")  # fmt: skip
-        per = r["refresh_seconds"] / max(1, r["summaries"]) * 1000
-        print(f"       ratings_refresh_all(): {r['refresh_seconds']:.1f} s for {r['summaries']:,} providers "
-              f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — in chunks of 5,000")  # fmt: skip
-        runs = ", ".join(f"{t:.2f}" for t in r["set_seconds"])
-        print(f"       set-based SQL, one UPDATE … FROM (same formula): {min(r['set_seconds']):.2f} s "
-              f"(runs: {runs} s; {r['set_rows']:,} rows); providers whose stored score differs from it: "
-              f"{r['set_disagree']}")  # fmt: skip
-        print(f"       scores: prior m = {r['prior']}; {r['rated']:,} providers rated, {r['rated_4']:,} ≥ 4, "
-              f"{r['rated_4_5']:,} ≥ 4.5, range {r['score_range'][0]}–{r['score_range'][1]}; "
-              f"VACUUM (ANALYZE) {r['vacuum_seconds']:.1f} s; peak {r['peak_mb']:.0f} MB")  # fmt: skip
-        if r["set_disagree"]:
-            print("       MISMATCH: the set-based scores differ from ratings_refresh_all's", file=sys.stderr)
+    load = reviews = None
+    if not options.skip_load:
+        ensure_database(url)
+        sizes = ["--providers", str(options.providers), "--services", str(options.services)]
+        load = run_phase("load", *sizes, "--reviews", str(options.reviews))
+        print(f"load:  {load['rows']:,} rows ({load['providers']:,} providers, {load['services']:,} services, "
+              f"{load['areas']:,} service areas) in {load['seconds']:.2f} s = {load['rows_per_s']:,.0f} rows/s "
+              f"(target ≥ {LOAD_TARGET:,}){mark(load['rows_per_s'] < LOAD_TARGET)}")  # fmt: skip
+        print(f"       COPY incl. the search-vector trigger, the search table's triggers ({load['listed']:,} rows "
+              f"written, not counted above), indexes and FK checks; generating the rows took "
+              f"{load['generate_seconds']:.1f} s (not timed), VACUUM (ANALYZE) {load['vacuum_seconds']:.1f} s; "
+              f"peak {load['peak_mb']:.0f} MB")  # fmt: skip
+        if options.reviews:
+            reviews = run_phase("reviews", *sizes, "--reviews", str(options.reviews))
+            r = reviews
+            print(f"\nreviews: {r['reviews']:,} reviews by {r['clients']:,} client users over "
+                  f"{r['reviewed_providers']:,} of {options.providers:,} providers (per reviewed provider: "
+                  f"median {r['median_per_provider']:,}, p99 {r['p99_per_provider']:,}, "
+                  f"max {r['max_per_provider']:,})")  # fmt: skip
+            print(f"       load {r['rows']:,} rows (users + reviews) in {r['seconds']:.2f} s = "
+                  f"{r['rows_per_s']:,.0f} rows/s (COPY incl. 8 review indexes and deferred FK checks at "
+                  f"commit; generating took {r['generate_seconds']:.1f} s, not timed)")  # fmt: skip
+            print(f"       summaries: INSERT … SELECT … GROUP BY, {r['summaries']:,} rows in "
+                  f"{r['summary_seconds']:.2f} s; "
+                  f"VACUUM (ANALYZE) of the new tables {r['analyze_seconds']:.1f} s (not timed)")  # fmt: skip
+            per = r["refresh_seconds"] / max(1, r["summaries"]) * 1000
+            print(f"       ratings_refresh_all(): {r['refresh_seconds']:.1f} s for {r['summaries']:,} providers "
+                  f"({per:.2f} ms each; {r['refreshed']:,} with visible reviews) — in chunks of 5,000")  # fmt: skip
+            runs = ", ".join(f"{t:.2f}" for t in r["set_seconds"])
+            print(f"       set-based SQL, one UPDATE … FROM (same formula): {min(r['set_seconds']):.2f} s "
+                  f"(runs: {runs} s; {r['set_rows']:,} rows); providers whose stored score differs from it: "
+                  f"{r['set_disagree']}")  # fmt: skip
+            print(f"       scores: prior m = {r['prior']}; {r['rated']:,} providers rated, {r['rated_4']:,} ≥ 4, "
+                  f"{r['rated_4_5']:,} ≥ 4.5, range {r['score_range'][0]}–{r['score_range'][1]}; "
+                  f"VACUUM (ANALYZE) {r['vacuum_seconds']:.1f} s; peak {r['peak_mb']:.0f} MB")  # fmt: skip
+            if r["set_disagree"]:
+                print("       MISMATCH: the set-based scores differ from ratings_refresh_all's", file=sys.stderr)
     load_before = os.getloadavg()
     api = run_phase("api", "--runs", str(options.runs), "--reviews", str(options.reviews))
     floor = run_phase("floor", "--runs", str(options.runs), "--reviews", str(options.reviews))
@@ -993,7 +1015,7 @@ def main() -> None:
                 )
             )
             print(f"  {label} (provider {w['provider']}, {w['reviews']:,} visible reviews): {figures}")
-    peaks = [f"load {load['peak_mb']:.0f} MB"]
+    peaks = [f"load {load['peak_mb']:.0f} MB"] if load else []
     if reviews:
         peaks.append(f"reviews {reviews['peak_mb']:.0f} MB")
     peaks += [f"API {api['peak_mb']:.0f} MB", f"floor {floor['peak_mb']:.0f} MB"]
@@ -1001,8 +1023,9 @@ def main() -> None:
         peaks.append(f"write {write['peak_mb']:.0f} MB")
     print(f"peak RSS: {', '.join(peaks)}")
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print(f"target catalogue-load: {load['rows_per_s']:,.0f} rows/s (goal >= {LOAD_TARGET:,}) "
-          f"{met(load['rows_per_s'] >= LOAD_TARGET)}")  # fmt: skip
+    if load:
+        print(f"target catalogue-load: {load['rows_per_s']:,.0f} rows/s (goal >= {LOAD_TARGET:,}) "
+              f"{met(load['rows_per_s'] >= LOAD_TARGET)}")  # fmt: skip
     print(f"target catalogue-p95: {worst_p95[0]:.1f} ms, the slowest query's (\"{worst_p95[1]}\"; load average "
           f"{load_before[0]:.2f}/{load_after[0]:.2f}) (goal <= {P95_TARGET_MS:.0f} ms) "
           f"{met(worst_p95[0] <= P95_TARGET_MS)}")  # fmt: skip
