@@ -178,23 +178,24 @@ def _summarise(groups: Groups) -> None:
     a read after a change: 18 ms at a million plans), then only the one or two middle values and
     the nearest-rank 90th percentile are read, on the (stage, month, duration) index. A count so
     far above its stored durations that those reads run past them (a figure edited by hand) is
-    counted again. The groups' rows are replaced a stage at a time."""
+    counted again."""
     if not groups:
         return
     stored = {
-        (stage, month): count
-        for stage, month, count in ApprovalTimeMonth.objects.filter(
+        (stage, month): (pk, count)
+        for pk, stage, month, count in ApprovalTimeMonth.objects.filter(
             stage__in={stage for stage, _ in groups}, month__in={month for _, month in groups}
-        ).values_list("stage", "month", "count")
+        ).values_list("pk", "stage", "month", "count")
     }
-    figures = []
+    figures, emptied = [], []
     for (stage, month), change in sorted(groups.items()):
         durations = (
             ApprovalStageTime.objects.filter(stage=stage, month=month)
             .order_by("duration_us")
             .values_list("duration_us", flat=True)
         )
-        count = stored.get((stage, month), 0) + change
+        pk, count = stored.get((stage, month), (None, 0))
+        count += change
         read = _order_statistics(durations, count) if count >= 0 else None
         if read is None:
             count = durations.count()
@@ -203,6 +204,7 @@ def _summarise(groups: Groups) -> None:
             middle, p90 = read
             figures.append(
                 ApprovalTimeMonth(
+                    pk=pk,
                     stage=stage,
                     month=month,
                     count=count,
@@ -210,10 +212,16 @@ def _summarise(groups: Groups) -> None:
                     p90_days=round(p90, 1),
                 )
             )
-    for code in {stage for stage, _ in groups}:
-        months = [month for stage, month in groups if stage == code]
-        ApprovalTimeMonth.objects.filter(stage=code, month__in=months).delete()
-    ApprovalTimeMonth.objects.bulk_create(figures, batch_size=1000)
+        elif pk is not None:
+            emptied.append(pk)
+    # A group's row is updated where it stands: no indexed column changes, so PostgreSQL keeps the
+    # new version on the same page and prunes the old one itself (a delete and insert per change
+    # left thousands of dead rows in this 300-row table while autovacuum was busy elsewhere).
+    ApprovalTimeMonth.objects.filter(pk__in=emptied).delete()
+    ApprovalTimeMonth.objects.bulk_update(
+        [f for f in figures if f.pk is not None], ["count", "median_days", "p90_days"], batch_size=1000
+    )
+    ApprovalTimeMonth.objects.bulk_create([f for f in figures if f.pk is None], batch_size=1000)
 
 
 def _order_statistics(durations: QuerySet, count: int) -> tuple[list[float], float] | None:

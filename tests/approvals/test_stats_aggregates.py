@@ -270,6 +270,31 @@ def test_counts_are_carried_forward_and_a_count_too_big_for_its_durations_is_cou
     assert not any("COUNT(" in query["sql"] for query in taken.captured_queries)
 
 
+def test_a_month_whose_last_duration_goes_loses_its_row_and_the_others_are_updated_in_place(api, budgets_with_plans):
+    rng = random.Random(17)
+    write_histories(range(10**6, 10**6 + 60), rng)
+    lonely = write_histories([10**6 + 99], rng, start=datetime.datetime(2019, 3, 10, tzinfo=datetime.UTC))
+    assert _api_rows(api) == reference_approval_times()
+    assert ApprovalTimeMonth.objects.filter(month__startswith="2019-").exists()
+
+    def ids():
+        rows = ApprovalTimeMonth.objects.values_list("pk", "stage", "month")
+        return {(stage, month): pk for pk, stage, month in rows}
+
+    before = ids()
+    assert any(month == "2025-03" for _, month in before)
+
+    # The lonely plan's history moves into a month the others already have: its 2019 rows go, and
+    # the rows it joins keep their ids (updated where they stand, not deleted and written again).
+    StateLog.objects.filter(pk__in=[log.pk for log in lonely]).update(
+        timestamp=datetime.datetime(2025, 3, 3, tzinfo=datetime.UTC)
+    )
+    assert _api_rows(api) == reference_approval_times()
+    after = ids()
+    assert not any(month.startswith("2019-") for _, month in after)
+    assert {group: pk for group, pk in before.items() if not group[1].startswith("2019-")} == after
+
+
 def test_rebuild_and_check_agree_with_the_history(budgets_with_plans, capsys):
     rng = random.Random(11)
     write_histories(budgets_with_plans(10), rng)
