@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime
 import math
 import statistics
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -100,20 +101,15 @@ def _history() -> Iterable:
     return StateLog.objects.filter(content_type=ContentType.objects.get_for_model(CarePlan))
 
 
-Groups = dict[tuple[str, str], int]
-
-
-def _count_into(groups: Groups, changes: Iterable[tuple[tuple[str, str], int]]) -> Groups:
-    """Add each group's change to `groups` (a group whose changes cancel out stays in it)."""
-    for group, change in changes:
-        groups[group] = groups.get(group, 0) + change
-    return groups
+# How many stored durations each (stage, month) group gained (or, negative, lost). `update` adds,
+# and keeps a group whose changes cancel out: its figures are still worked out again.
+Groups = Counter[tuple[str, str]]
 
 
 def _remove(old: QuerySet) -> Groups:
     """Delete these stored durations; how many each (stage, month) group lost (as negatives)."""
     lost = old.values_list("stage", "month").annotate(n=Count("id")).order_by()
-    groups = _count_into({}, (((stage, month), -n) for stage, month, n in lost))
+    groups = Counter({(stage, month): -n for stage, month, n in lost})
     old.delete()
     return groups
 
@@ -121,7 +117,8 @@ def _remove(old: QuerySet) -> Groups:
 def _add(groups: Groups, new: list[ApprovalStageTime]) -> Groups:
     """Store these durations; add how many each group gained to `groups`."""
     ApprovalStageTime.objects.bulk_create(new, batch_size=2000)
-    return _count_into(groups, (((time.stage, time.month), 1) for time in new))
+    groups.update((time.stage, time.month) for time in new)
+    return groups
 
 
 def _replay_plans(plan_ids: list[int]) -> Groups:
@@ -246,17 +243,17 @@ def _apply(marks: list[tuple[int | None, int | None]]) -> None:
     budgets and those of the marked assessments, then the figures of every month touched."""
     plan_ids = {plan_id for plan_id, _ in marks if plan_id is not None}
     assessment_ids = {assessment_id for _, assessment_id in marks if assessment_id is not None}
-    groups: Groups = {}
+    groups: Groups = Counter()
     budget_ids = set()
     for chunk in in_chunks(plan_ids):
-        _count_into(groups, _replay_plans(chunk).items())
+        groups.update(_replay_plans(chunk))
         budget_ids |= set(CarePlan.objects.filter(pk__in=chunk).values_list("budget_id", flat=True).order_by())
     for chunk in in_chunks(assessment_ids):
         budget_ids |= set(
             CarePlan.objects.filter(budget__assessment_id__in=chunk).values_list("budget_id", flat=True).order_by()
         )
     for chunk in in_chunks(budget_ids):
-        _count_into(groups, _replay_budgets(chunk).items())
+        groups.update(_replay_budgets(chunk))
     _summarise(groups)
 
 
