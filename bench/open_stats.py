@@ -404,6 +404,7 @@ def phase_api(runs: int, plans: int) -> dict:
         tracemalloc.stop()
         row["bytes"] = len(client.get(url).content)
         results[label] = row
+    floor_conn.close()
     return results
 
 

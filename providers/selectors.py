@@ -181,7 +181,7 @@ def catalogue_from_listing(search: CatalogueSearch, *, names_first: bool = True)
         # index scan. As one OR under the cap's LIMIT, PostgreSQL chose a sequential scan, and
         # "Willow" (1,385 providers named) took 36 ms p50 against 10.5 ms (bench/search.py).
         words_part = model.objects.filter(_listing_conditions(search, "", by_area, []))
-        names_part = model.objects.filter(_listing_conditions(search, "", by_area, named, text="names"))
+        names_part = model.objects.filter(_listing_conditions(search, "", by_area, named, names_only=True))
         services.count_source = words_part.values("pk").union(names_part.values("pk"), all=True)
     services.page_source = on_table.order_by(*TABLE_ORDERINGS[search.ordering])
     # A page's rows are put in order through their listing row: one per service, with the same
@@ -191,11 +191,11 @@ def catalogue_from_listing(search: CatalogueSearch, *, names_first: bool = True)
 
 
 def _listing_conditions(
-    search: CatalogueSearch, prefix: str, by_area: bool, named: list[int] | ArraySubquery, *, text: str = "either"
+    search: CatalogueSearch, prefix: str, by_area: bool, named: list[int] | ArraySubquery, *, names_only: bool = False
 ) -> Q:
     """The search's conditions on a search table's columns, named through `prefix` (the relation
     from the service, or nothing on the table itself); `named` is the providers the free text names.
-    `text="names"`: only the services of the named providers that the words do not match (the
+    `names_only`: only the services of the named providers that the words do not match (the
     second of the count's two disjoint parts)."""
     conditions = Q() if by_area else Q(**{f"{prefix}pk__isnull": False})
     if search.provider is not None:
@@ -206,7 +206,7 @@ def _listing_conditions(
         # No provider named: the words alone, so the planner weighs one condition, not an OR.
         some = isinstance(named, ArraySubquery) or bool(named)
         names = Q(**{f"{prefix}provider__id__any_of": named})
-        if text == "names":
+        if names_only:
             conditions &= names & ~words
         else:
             conditions &= words | names if some else words

@@ -143,7 +143,8 @@ def spend_chart(rows, threshold):
 # The statistics pages' tables, row by row. Built here rather than in a template loop: five years
 # of months on five stages is 300 rows, and as template variables and filters they took most of
 # the time of a page whose figures had changed. Numbers need no escaping; every text is escaped.
-ROW = '<tr class="govuk-table__row"><td class="govuk-table__cell">{}</td>{}</tr>'
+CELL = '<td class="govuk-table__cell">{}</td>'
+ROW = f'<tr class="govuk-table__row">{CELL}{{}}</tr>'
 NUMERIC = '<td class="govuk-table__cell govuk-table__cell--numeric">{}</td>'
 HIDDEN = '<td class="govuk-table__cell govuk-table__cell--numeric" colspan="{}">Fewer than {}: not shown</td>'
 EMPTY = '<tr class="govuk-table__row"><td class="govuk-table__cell" colspan="4">{}</td></tr>'
@@ -178,11 +179,10 @@ def approval_times_rows(rows: list[dict], threshold: int) -> SafeString:
 def spend_rows(rows: list[dict], threshold: int) -> SafeString:
     """The spend table's body: month, kind of support, payments and amount, or "not shown"."""
     hidden = HIDDEN.format(2, int(threshold))
-    kind = '<td class="govuk-table__cell">{}</td>'
     figures = NUMERIC * 2
 
     def cells(row: dict) -> str:
-        label = kind.format(escape(row["category_label"]))
+        label = CELL.format(escape(row["category_label"]))
         if row["suppressed"]:
             return label + hidden
         return label + figures.format(int(row["payments"]), escape(pounds(row["amount"])))
