@@ -26,7 +26,15 @@ from providers.models import ServiceCategory
 
 from .models import Payment, PaymentStatus, SpendChange, SpendMonth
 
-__all__ = ["SPEND_CSV_FIELDS", "SUPPRESS_BELOW", "published", "rebuild", "refresh", "spend_by_category"]
+__all__ = [
+    "FUND_LOADS_LABEL",
+    "SPEND_CSV_FIELDS",
+    "SUPPRESS_BELOW",
+    "published",
+    "rebuild",
+    "refresh",
+    "spend_by_category",
+]
 
 SPEND_CSV_FIELDS = ["month", "category", "category_label", "payments", "amount", "suppressed"]
 CACHE_NAME = "spend"
@@ -88,9 +96,14 @@ def rebuild() -> None:
     bump(CACHE_NAME)
 
 
+FUND_LOADS_LABEL = "Direct payments and individual service funds"
+
+
 def published() -> list[dict]:
-    """What the stored totals publish now, uncached (spend_by_category() caches it)."""
-    labels = dict(ServiceCategory.choices)
+    """What the stored totals publish now, uncached (spend_by_category() caches it). Loads paid
+    into a direct payment or an individual service fund buy no one service, so their category is
+    null; they are labelled as what they are, where the label was the text "None"."""
+    labels = {**dict(ServiceCategory.choices), None: FUND_LOADS_LABEL}
     # Months in order, then categories as the database orders them (blank, for fund loads, last on
     # PostgreSQL and first on SQLite), as the grouping query always gave them.
     out = []

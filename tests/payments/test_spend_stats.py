@@ -15,6 +15,7 @@ from django.utils import timezone
 from payments import services
 from payments.models import Payment, PaymentStatus
 from tests.payments.payment_fixtures import pay_world, run_payments  # noqa: F401  (fixtures by name)
+from tests.payments.test_load_concurrency import make_dp_holder  # noqa: F401  (fixture by name)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,31 @@ def test_spend_json_names_no_person_or_provider(spend, api):
 
     for name in ("Ruth", "Brightside", "Riverside", "Sam"):
         assert name not in text
+
+
+def test_loads_paid_into_a_direct_payment_are_labelled_as_such_not_none(make_dp_holder, run_payments, api, client):
+    """A load buys no one service: its category is null, and its label says what it is (it was
+    the text "None", on the page too)."""
+    holder = make_dp_holder()
+    assert len(holder.due) == 2
+    run_payments()
+
+    rows = api.get(API).json()["results"]
+    loads = [row for row in rows if row["category"] is None]
+    assert loads == [
+        {
+            "month": this_month(),
+            "category": None,
+            "category_label": "Direct payments and individual service funds",
+            "payments": None,
+            "amount": None,
+            "suppressed": True,
+        }
+    ]
+    page = client.get(PAGE).content.decode()
+    assert "Direct payments and individual service funds" in page
+    assert ">None<" not in page
+    csv_rows = list(csv.DictReader(io.StringIO(api.get(API, {"format": "csv"}).content.decode())))
+    assert [row["category_label"] for row in csv_rows if not row["category"]] == [
+        "Direct payments and individual service funds"
+    ]

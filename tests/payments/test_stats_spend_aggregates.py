@@ -17,6 +17,7 @@ from django.db.models.functions import TruncMonth
 from accounts.api.open_data import SUPPRESS_BELOW
 from payments import services, stats
 from payments.models import Payment, PaymentStatus, SpendChange, SpendMonth
+from payments.stats import FUND_LOADS_LABEL
 from providers.models import ServiceCategory, ServiceOffering
 from tests.payments.payment_fixtures import pay_world, run_payments  # noqa: F401  (fixtures by name)
 
@@ -27,8 +28,9 @@ PAGE = "/statistics/spend/"
 
 
 def reference_spend():
-    """The computation the stored totals replaced, unchanged."""
-    labels = dict(ServiceCategory.choices)
+    """The computation the stored totals replaced, unchanged but for the fund loads' label (the
+    text "None" before)."""
+    labels = {**dict(ServiceCategory.choices), None: FUND_LOADS_LABEL}
     rows = (
         Payment.objects.filter(status=PaymentStatus.PAID, paid_at__isnull=False)
         .annotate(month=TruncMonth("paid_at"))
