@@ -20,6 +20,9 @@
    A batch's transfers are sent `PAYMENT_SEND_CONCURRENCY` at a time; for scale, the in-process
    run is also timed sending them one at a time.
 The fund loads of direct payments are benchmarked the same way by bench/load_run.py.
+   The whole machine's busy cores during each worker run are read from /proc/stat and printed,
+   with the ceiling they put on two workers' speed-up: the machine's cores over those one worker's
+   run kept busy (every process counts: workers, PostgreSQL, Redis, the fake).
 Targets: Cairn ≤ 2× the floor (ledger and Stripe); two workers ≥ 1.6× one worker's throughput;
 Celery overhead ≤ 10% of task time; peak memory ≤ 300 MB. Not run by `make test` or CI;
 `make bench` runs it.
@@ -50,6 +53,20 @@ os.environ["PAYMENT_RETRY_BACKOFF_SECONDS"] = "1"
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """The whole machine's (busy, all) CPU ticks so far, from /proc/stat: every process counts —
+    the workers, PostgreSQL, Redis, the Stripe fake and whatever else shares the machine."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def cores_busy(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many of the machine's cores were busy, on average, between two `cpu_ticks()`."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return (os.cpu_count() or 1) * busy / total if total else 0.0
 
 
 def ensure_database(url: str) -> None:
@@ -264,13 +281,13 @@ def stripe_phase(finance, provider, n: int, fake, workers: int = 1) -> dict:
             while len(app.control.ping(timeout=0.5, connection=broker)) < workers:
                 if time.perf_counter() - waited > 60:
                     raise SystemExit("the Celery workers did not answer in a minute")
-        began = time.perf_counter()
+        began, ticks = time.perf_counter(), cpu_ticks()
         run = payment_run_start(actor=finance)
         while not PaymentRun.objects.filter(pk=run.pk, finished_at__isnull=False).exists():
             time.sleep(0.05)
             if time.perf_counter() - began > 900:
                 raise SystemExit("the Stripe run did not finish in 15 minutes")
-        elapsed = time.perf_counter() - began
+        elapsed, busy = time.perf_counter() - began, cores_busy(ticks, cpu_ticks())
     finally:
         for worker in started:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -278,7 +295,7 @@ def stripe_phase(finance, provider, n: int, fake, workers: int = 1) -> dict:
             worker.wait(timeout=30)
         app.conf.task_always_eager = True
     check_paid_once(run.pk, n, fake)
-    return {"seconds": elapsed, "per_second": n / elapsed, "run": run.pk}
+    return {"seconds": elapsed, "per_second": n / elapsed, "run": run.pk, "cores_busy": busy}
 
 
 def check_paid_once(run_id: int, n: int, fake) -> None:
@@ -448,6 +465,14 @@ def main() -> None:
             f"stripe fake, one worker: {n:,} payments in {one['seconds']:.2f} s = {one['per_second']:,.0f}/s; "
             f"two workers {two['seconds']:.2f} s = {two['per_second']:,.0f}/s; "
             f"floor (bare client transfers) {floor_s['seconds']:.2f} s = {floor_s['per_second']:,.0f}/s"
+        )
+        cores = os.cpu_count() or 1
+        print(
+            f"machine-wide CPU (/proc/stat): one worker's run kept {one['cores_busy']:.2f} of {cores} cores busy, "
+            f"two workers' {two['cores_busy']:.2f}: on this machine that leaves two workers room for about "
+            f"{cores / one['cores_busy']:.2f}x one worker's throughput (the cores, over what one worker's run used); "
+            f"the Stripe fake, one thread of this process, answered the bare client at {floor_s['per_second']:,.0f}/s "
+            f"= {floor_s['per_second'] / one['per_second']:.2f}x one worker"
         )
         print(
             f"celery overhead: in-process {direct['seconds']:.2f} s (of which starting the run "
