@@ -444,14 +444,14 @@ def test_small_batches_pay_every_invoice_and_load_exactly_once(
     before = {b.pk: budget_figures(b) for b in budgets}
     plans_before = dict(CarePlan.objects.values_list("pk", "paid_amount"))
     claims = []
-    claim = batches._claim
+    claim = batches._claim_whole_budgets
 
     def spy(run, size):
         claimed = claim(run, size)
         claims.append(len(claimed))
         return claimed
 
-    monkeypatch.setattr(batches, "_claim", spy)
+    monkeypatch.setattr(batches, "_claim_whole_budgets", spy)
 
     run = run_payments()
 
