@@ -43,8 +43,6 @@ from .selectors import (
     day_start,
     latest_financial_assessment,
     ledger_entries_between,
-    ledger_list,
-    transaction_size,
 )
 
 
@@ -397,15 +395,15 @@ def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> 
     start = day_start(month)
     end = day_start((month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1))
     before, after = budget_figures_at(budget, start), budget_figures_at(budget, end)
-    movements = [["Date", "What", "Amount"]]
-    for tx in ledger_list(budget).filter(created_at__gte=start, created_at__lt=end):
-        movements.append(
-            [
-                f"{timezone.localtime(tx.created_at):%-d %b %Y}",
-                f"{tx.get_kind_display()}: {tx.memo}",
-                format_money(transaction_size(tx)),
-            ]
-        )
+    # Each movement's change to the budget's balance, as the period statement and the budget page
+    # give it. (It was the sum of the movement's positive postings, which counted a load twice:
+    # it is posted both as paid and as held in the person's fund.)
+    movements = [["Date", "What", "Money in or out"]]
+    for e in ledger_entries_between(budget, start, end):
+        what = f"{e.kind}: {e.memo}" if e.memo else e.kind
+        if not e.change:
+            what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
+        movements.append([f"{e.day:%-d %b %Y}", what, _signed(e.change) if e.change else ""])
     story = [
         text(f"Monthly statement: {month:%B %Y}", "title"),
         text(budget.client.full_name, "h2"),

@@ -127,7 +127,8 @@ def budget_fund_figures(budget: PersonalBudget) -> FundLedgerFigures | None:
     currency = str(budget.indicative_amount.currency)
 
     def money(kind: str, sign: int) -> Money:
-        return Money(round_penny(sign * (sums.get(kind) or Decimal(0))), currency)
+        # `or 0`: a negated zero is Decimal("-0"), which the page showed as "-£0.00".
+        return Money(round_penny(sign * (sums.get(kind) or Decimal(0))) or Decimal(0), currency)
 
     # Reversals of loads come back out of what is held; count them against what was loaded.
     loaded = money(TransactionKind.FUND_LOAD, 1) + money(TransactionKind.REVERSAL, 1)
@@ -339,13 +340,6 @@ def ledger_entries_between(
 def day_start(day: datetime.date) -> datetime.datetime:
     """Midnight at the start of a day, local time: where statement periods begin and end."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
-def transaction_size(tx: LedgerTransaction) -> Money:
-    """How much a transaction moved: the sum of its positive postings (prefetched)."""
-    postings = list(tx.postings.all())
-    currency = str(postings[0].amount.currency) if postings else CURRENCY
-    return Money(sum((p.amount.amount for p in postings if p.amount.amount > 0), Decimal(0)), currency)
 
 
 def assessment_get_for(user: User, assessment_id: int) -> Assessment:

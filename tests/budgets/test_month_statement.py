@@ -57,3 +57,21 @@ def test_another_client_cannot_see_the_statement(web_as, caseload, make_budget, 
     month = timezone.localdate().replace(day=1)
     other = web_as(factories.ClientFactory())
     assert other.get(f"/budgets/{budget.pk}/statements/{month.year}/{month.month}.pdf").status_code == 404
+
+
+def test_a_load_into_a_direct_payment_is_shown_once_not_doubled(web_as, caseload, make_budget, client_user):
+    """A load is posted both as paid and as held in the person's fund; the month's statement shows
+    what left the budget (£294.00), as the budget page and the period statement do — it showed the
+    two postings added up (£588.00)."""
+    budget = make_budget(client_user, "5000.00")
+    ledger.commit(budget=budget, amount=Money("1000.00", "GBP"), key="t:commit")
+    ledger.record_fund_load(budget=budget, amount=Money("294.00", "GBP"), key="t:load", memo="Paid Ruth for load 29")
+    ledger.record_payment(budget=budget, amount=Money("73.50", "GBP"), key="t:pay", memo="Paid Brightside Care")
+    month = timezone.localdate().replace(day=1)
+    text = _text(web_as(client_user).get(f"/budgets/{budget.pk}/statements/{month.year}/{month.month}.pdf"))
+    assert "Paid Ruth for load 29" in text
+    assert "-£294.00" in text and "588" not in text
+    assert "-£73.50" in text
+    assert "+£5,000.00" in text  # the allocation came in
+    flat = " ".join(text.split())
+    assert "£1,000.00 moved; no money in or out of your budget" in flat  # the commitment stays within it
