@@ -86,6 +86,9 @@ def spending_record(
     problems: dict[str, list[str]] = {}
     if date > timezone.localdate():
         problems["date"] = ["The date cannot be in the future."]
+    elif date < (began := account.budget.period_start):
+        # Nothing before the budget's period was paid for from it (1 January 1900 was accepted).
+        problems["date"] = [f"The date cannot be before the budget period began ({began:%-d %B %Y})."]
     pence = whole_pence(amount)
     if pence is None or pence <= 0 or pence >= MAX_AMOUNT:
         problems["amount"] = ["Give an amount in pounds and pence, more than £0 (like 14.50)."]

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from budgets.models import AccountKind, LedgerAccount
 from payments import selectors
@@ -192,7 +193,7 @@ def test_the_holder_adds_what_a_card_payment_was_for_and_its_receipt(carded, car
 
 
 def test_spending_by_hand_is_refused_once_the_money_is_on_a_card(carded, api_as):
-    body = {"date": "2026-01-01", "amount": {"amount": "5.00", "currency": "GBP"}, "payee": "Someone"}
+    body = {"date": str(timezone.localdate()), "amount": {"amount": "5.00", "currency": "GBP"}, "payee": "Someone"}
     response = api_as(carded.holder).post(spending_url(carded), body, format="json")
     assert response.status_code == 409 and "prepaid card" in str(response.json())
 

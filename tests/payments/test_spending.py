@@ -84,6 +84,7 @@ def test_a_receipt_is_kept_by_its_content_and_the_amount_may_come_as_a_string(ap
     ("change", "field"),
     [
         ({"date": str(datetime.date.today() + 2 * DAY)}, "date"),
+        ({"date": "1900-01-01"}, "date"),  # before the budget's period: it was accepted
         ({"amount": {"amount": "0.00", "currency": "GBP"}}, "amount"),
         ({"amount": {"amount": "-5.00", "currency": "GBP"}}, "amount"),
         ({"amount": {"amount": "1.005", "currency": "GBP"}}, "amount"),
@@ -98,6 +99,14 @@ def test_a_bad_spending_is_400_with_the_field_and_changes_nothing(api_as, loaded
 
     assert response.status_code == 400 and field in response.json()
     assert state(loaded) == before
+
+
+def test_a_date_before_the_budget_period_says_when_it_began(api_as, loaded):
+    began = loaded.budget.period_start
+    response = api_as(loaded.holder).post(url(loaded), body(date=str(began - DAY)), format="json")
+    assert response.status_code == 400
+    assert response.json()["date"] == [f"The date cannot be before the budget period began ({began:%-d %B %Y})."]
+    assert api_as(loaded.holder).post(url(loaded), body(date=str(began)), format="json").status_code == 201
 
 
 def test_a_receipt_that_is_not_a_pdf_png_or_jpeg_is_refused(api_as, loaded, settings, tmp_path):
