@@ -131,24 +131,26 @@ def contribution(
     """The person's contribution for the days `start`..`end` (inclusive): each day at the weekly
     figure of the assessment in force that day (a seventh of it), or that day's share of the
     period's care `cost` where they pay the full cost; nothing before the first assessment, nor on a
-    day `covered` says no approved plan covers. Never more than `cost`; rounded to the penny (half
-    up) once, for the whole period."""
+    day `covered` says no approved plan covers. The care's cost is shared among the covered days
+    only: it all falls on them. Never more than `cost`; rounded to the penny (half up) once, for the
+    whole period."""
     ordered = sorted(charging, key=lambda c: c.since)
-    days = (end - start).days + 1
-    if days <= 0 or not ordered:
+    if end < start or not ordered:
+        return Decimal(0)
+    days = [start + offset * DAY for offset in range((end - start).days + 1)]
+    counted = [day for day in days if covered is None or covered(day)]
+    if not counted:
         return Decimal(0)
     total = Decimal(0)
-    day = start
-    while day <= end:
+    for day in counted:
         current = None
         for item in ordered:
             if item.since <= day:
                 current = item
             else:
                 break
-        if current is not None and (covered is None or covered(day)):
-            total += cost / days if current.weekly is None else current.weekly / 7
-        day += DAY
+        if current is not None:
+            total += cost / len(counted) if current.weekly is None else current.weekly / 7
     return min(round_penny(total), cost)
 
 

@@ -168,8 +168,18 @@ def loads_net(*, budget_id: int) -> int:
                 continue
             if load.plan_id not in plan_lines:
                 plan_lines[load.plan_id] = [_fund_line(line) for line in load.plan.lines.all()]
-            cost = schedule.care_cost(plan_lines[load.plan_id], load.period_start, load.period_end)
-            owed = schedule.contribution(charging, load.period_start, load.period_end, cost)
+            lines = plan_lines[load.plan_id]
+            cost = schedule.care_cost(lines, load.period_start, load.period_end)
+            # Only the days the plan's lines run are charged for, as the period's charge counts them:
+            # the last period of a budget may have care on one day of its 28 (it was charged a
+            # whole period's weekly figures, up to that day's cost).
+            owed = schedule.contribution(
+                charging,
+                load.period_start,
+                load.period_end,
+                cost,
+                lambda day, lines=lines: any(line.start <= day <= line.end for line in lines),
+            )
             gross = load.amount.amount + load.contribution.amount
             netted = schedule.netted_share(gross, owed, taken[load.period_start])
             taken[load.period_start] += netted

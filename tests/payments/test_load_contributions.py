@@ -17,6 +17,7 @@ from budgets.selectors import budget_figures, budget_figures_from_postings
 from budgets.services.charging import financial_assessment_record
 from payments import schedule
 from payments.models import LoadStatus, Payment
+from tests.payments.test_load_concurrency import make_dp_holder  # noqa: F401
 from tests.payments.test_load_payments import dp, run_payments  # noqa: F401
 
 DAY = datetime.timedelta(days=1)
@@ -177,3 +178,30 @@ def test_a_periods_loads_together_carry_what_is_owed_and_no_more(grosses, owed):
         assert D(0) <= netted <= gross
         taken += netted
     assert taken == min(owed, sum(grosses, D(0)))
+
+
+def test_a_last_period_with_one_day_of_care_carries_one_days_contribution(
+    make_dp_holder, finance_user, django_capture_on_commit_callbacks
+):
+    """The plan's care ends one day into the last 28-day period: that period's load carries a
+    seventh of the weekly figure (£30.00 a week: £4.29), as the period's charge counts it. It was
+    charged four weeks' figures up to that day's whole cost (£20.71)."""
+    holder = make_dp_holder(started_days_ago=30, days=85)  # 3 whole periods and 1 day
+    with django_capture_on_commit_callbacks(execute=True):
+        assess(finance_user, holder.fund.budget.client, weekly_income="258.70", date=holder.fund.anchor)
+
+    loads = list(holder.fund.loads.order_by("period_start"))
+    assert [load.contribution.amount for load in loads] == [D("120.00")] * 3 + [D("4.29")]
+    last = loads[-1]
+    assert last.amount.amount + last.contribution.amount == D("20.71")  # one day: 10 h × £14.50 ÷ 7
+
+
+def test_full_cost_over_a_partly_covered_period_is_the_whole_cost_of_its_care():
+    """Paying the full cost, the person pays what the care costs, however few of the period's days
+    it falls on (shared over the covered days only; over all 28 it came to a quarter of it here)."""
+    start = datetime.date(2026, 4, 6)
+    full_cost = [schedule.Charging(since=start - 30 * DAY, weekly=None)]
+    first_week = lambda day: day < start + 7 * DAY  # noqa: E731
+    assert schedule.contribution(full_cost, start, start + 27 * DAY, D("101.50"), first_week) == D("101.50")
+    weekly = [schedule.Charging(since=start - 30 * DAY, weekly=D("30.00"))]
+    assert schedule.contribution(weekly, start, start + 27 * DAY, D("101.50"), first_week) == D("30.00")
