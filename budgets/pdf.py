@@ -36,6 +36,7 @@ from .models import PersonalBudget
 from .ras import compile_scheme, explain, price_answered
 from .selectors import (
     Figures,
+    StatementEntry,
     budget_contribution_figures,
     budget_figures,
     budget_figures_at,
@@ -332,6 +333,15 @@ def _signed(amount: Decimal) -> str:
     return f"{'-' if amount < 0 else '+'}£{abs(amount):,.2f}"
 
 
+def _described(e: StatementEntry) -> tuple[str, str]:
+    """A statement entry's description and its signed change to the balance ("" for a movement
+    within the budget, which the description says moved nothing in or out)."""
+    what = f"{e.kind}: {e.memo}" if e.memo else e.kind
+    if not e.change:
+        return f"{what} ({format_money(e.moved)} moved; no money in or out of your budget)", ""
+    return what, _signed(e.change)
+
+
 def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.date) -> list:
     """The balance at the start and end of the period, the money in and out between, and each
     movement month by month (one table a month, with the month's totals above it)."""
@@ -373,10 +383,7 @@ def _period_story(budget: PersonalBudget, start: datetime.date, end: datetime.da
         month_out = sum(e.change for e in group if e.change < 0)
         rows = [["Date", "What", "Money in", "Money out"]]
         for e in group:
-            what = f"{e.kind}: {e.memo}" if e.memo else e.kind
-            if not e.change:
-                what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
-            signed = _signed(e.change) if e.change else ""
+            what, signed = _described(e)
             if e.day not in dates:
                 dates[e.day] = f"{e.day:%-d %b %Y}"
             rows.append([dates[e.day], what, signed if e.change > 0 else "", signed if e.change < 0 else ""])
@@ -400,10 +407,7 @@ def budget_month_statement_pdf(budget: PersonalBudget, month: datetime.date) -> 
     # it is posted both as paid and as held in the person's fund.)
     movements = [["Date", "What", "Money in or out"]]
     for e in ledger_entries_between(budget, start, end):
-        what = f"{e.kind}: {e.memo}" if e.memo else e.kind
-        if not e.change:
-            what += f" ({format_money(e.moved)} moved; no money in or out of your budget)"
-        movements.append([f"{e.day:%-d %b %Y}", what, _signed(e.change) if e.change else ""])
+        movements.append([f"{e.day:%-d %b %Y}", *_described(e)])
     story = [
         text(f"Monthly statement: {month:%B %Y}", "title"),
         text(budget.client.full_name, "h2"),

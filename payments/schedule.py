@@ -106,6 +106,11 @@ def loaded_total(lines: Iterable[FundLine], *, from_date: datetime.date) -> Deci
     )
 
 
+def has_care(lines: Iterable[FundLine], day: datetime.date) -> bool:
+    """Whether any of the lines runs on `day`: the days a contribution is charged for."""
+    return any(line.start <= day <= line.end for line in lines)
+
+
 def care_cost(lines: Iterable[FundLine], start: datetime.date, end: datetime.date) -> Decimal:
     """What the lines cost from `start` to `end` inclusive, rounded to the penny once: the cap on a
     period's contribution."""

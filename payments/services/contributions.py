@@ -114,7 +114,7 @@ def contributions_charge(*, budget_id: int, today: datetime.date | None = None) 
         approved_on = timezone.localdate(plan.approved_at)
 
         def covered(day: datetime.date) -> bool:
-            return day >= approved_on and any(line.start <= day <= line.end for line in lines)
+            return day >= approved_on and schedule.has_care(lines, day)
 
         latest = FinancialAssessment.objects.filter(client=budget.client).order_by("-date", "-pk").first()
         existing: dict[datetime.date, list[ContributionCharge]] = {}

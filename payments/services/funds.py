@@ -178,7 +178,7 @@ def loads_net(*, budget_id: int) -> int:
                 load.period_start,
                 load.period_end,
                 cost,
-                lambda day, lines=lines: any(line.start <= day <= line.end for line in lines),
+                lambda day, lines=lines: schedule.has_care(lines, day),
             )
             gross = load.amount.amount + load.contribution.amount
             netted = schedule.netted_share(gross, owed, taken[load.period_start])
